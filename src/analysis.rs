@@ -1,0 +1,42 @@
+//! One run of the analysis over a capture: tokens, conversations, then diagnosis.
+
+use crate::catalog::Catalog;
+use crate::diagnose::{self, Finding};
+use crate::model::Capture;
+use crate::timeline::Timeline;
+use crate::token::TokenIndex;
+
+/// Everything the diagnosis reads. Built once per run.
+pub struct Context<'a> {
+    pub capture: &'a Capture,
+    pub tokens: &'a TokenIndex,
+    pub timeline: &'a Timeline,
+    pub catalog: &'a Catalog,
+    pub show_secrets: bool,
+}
+
+/// The results of `harken analyze`.
+pub struct Analysis {
+    pub tokens: TokenIndex,
+    pub timeline: Timeline,
+    pub findings: Vec<Finding>,
+}
+
+pub struct Options {
+    pub catalog: Catalog,
+    pub show_secrets: bool,
+}
+
+pub fn run(capture: &Capture, opts: &Options) -> Analysis {
+    let tokens = TokenIndex::build(capture);
+    let timeline = Timeline::build(capture);
+    let cx = Context {
+        capture,
+        tokens: &tokens,
+        timeline: &timeline,
+        catalog: &opts.catalog,
+        show_secrets: opts.show_secrets,
+    };
+    let findings = diagnose::diagnose(&cx);
+    Analysis { tokens, timeline, findings }
+}

@@ -1,0 +1,321 @@
+//! Message bodies: undo transfer and content codings, find the charset, parse JSON and forms.
+//!
+//! Decoding is done on demand (most bodies are never looked at) and capped: a decompression
+//! bomb stops at [`MAX_DECODED`] bytes and becomes a note, not an out-of-memory. A body that
+//! cannot be decoded is kept raw, with a note saying why.
+
+use crate::model::{Body, BodyState, Headers, Note};
+use std::borrow::Cow;
+use std::io::Read;
+
+/// Largest decoded body, after all content codings (64 MiB).
+pub const MAX_DECODED: usize = 64 << 20;
+
+/// A body made readable: its bytes after transfer and content decoding, and what went wrong.
+#[derive(Debug, Clone)]
+pub struct Decoded<'a> {
+    pub bytes: Cow<'a, [u8]>,
+    pub notes: Vec<Note>,
+    /// True when every coding was undone; false when `bytes` are (partly) still encoded.
+    pub complete: bool,
+}
+
+/// Undo chunked framing (when the body still has it) and the Content-Encoding chain (when the
+/// producer did not already), capped at [`MAX_DECODED`].
+pub fn decode<'a>(body: &'a Body, headers: &Headers) -> Decoded<'a> {
+    decode_capped(body, headers, MAX_DECODED)
+}
+
+pub fn decode_capped<'a>(body: &'a Body, headers: &Headers, cap: usize) -> Decoded<'a> {
+    let mut notes = Vec::new();
+    let mut bytes: Cow<'a, [u8]> = Cow::Borrowed(&body.raw);
+    let mut state = body.state;
+    if state == BodyState::Chunked {
+        match dechunk(&bytes) {
+            Ok(d) => bytes = Cow::Owned(d.body),
+            Err(e) => {
+                notes.push(Note::warning("body.chunked_invalid", format!("chunked framing is broken ({e}); kept raw")));
+                return Decoded { bytes, notes, complete: false };
+            }
+        }
+        state = BodyState::ContentEncoded;
+    }
+    let codings: Vec<String> = headers
+        .get_all("content-encoding")
+        .flat_map(|v| v.split(','))
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    if codings.is_empty() {
+        return Decoded { bytes, notes, complete: true };
+    }
+    if state == BodyState::Decoded {
+        // Producers (browsers) store the decoded entity. Some do not: trust the bytes' magic.
+        let first = codings.last().map(String::as_str).unwrap_or("");
+        if !looks_encoded(first, &bytes) {
+            return Decoded { bytes, notes, complete: true };
+        }
+    }
+    // Codings are listed in the order applied; undo them last first.
+    for coding in codings.iter().rev() {
+        match decompress(coding, &bytes, cap) {
+            Ok(Some(out)) => bytes = Cow::Owned(out),
+            Ok(None) => {
+                notes.push(Note::warning(
+                    "body.too_large",
+                    format!("{coding} body expands beyond {} MiB; decoding stopped (kept raw)", cap >> 20),
+                ));
+                return Decoded { bytes, notes, complete: false };
+            }
+            Err(e) => {
+                notes.push(Note::warning(
+                    "body.decode_failed",
+                    format!("{coding} body does not decode ({e}); kept raw"),
+                ));
+                return Decoded { bytes, notes, complete: false };
+            }
+        }
+    }
+    Decoded { bytes, notes, complete: true }
+}
+
+fn looks_encoded(coding: &str, b: &[u8]) -> bool {
+    match coding {
+        "gzip" | "x-gzip" => b.starts_with(&[0x1f, 0x8b]),
+        "zstd" => b.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]),
+        // zlib header: CMF 0x78 and a valid check.
+        "deflate" => b.len() >= 2 && b[0] & 0x0f == 8 && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0,
+        // Brotli has no magic; a decoded JSON/text body starts with a printable byte.
+        "br" => !b.is_empty() && std::str::from_utf8(b).is_err(),
+        _ => false,
+    }
+}
+
+/// Decompress one coding; `Ok(None)` when the output would pass `cap`.
+pub fn decompress(coding: &str, input: &[u8], cap: usize) -> Result<Option<Vec<u8>>, String> {
+    fn capped(mut r: impl Read, cap: usize) -> Result<Option<Vec<u8>>, String> {
+        let mut out = Vec::new();
+        let n = (&mut r).take(cap as u64 + 1).read_to_end(&mut out).map_err(|e| e.to_string())?;
+        if n > cap {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+    match coding {
+        "gzip" | "x-gzip" => capped(flate2::read::MultiGzDecoder::new(input), cap),
+        "deflate" => {
+            // RFC 9110 says zlib; some servers send raw deflate.
+            match capped(flate2::read::ZlibDecoder::new(input), cap) {
+                Ok(v) => Ok(v),
+                Err(_) => capped(flate2::read::DeflateDecoder::new(input), cap),
+            }
+        }
+        "br" => capped(brotli_decompressor::Decompressor::new(input, 4096), cap),
+        "zstd" => {
+            let dec = zstd::stream::read::Decoder::new(input).map_err(|e| e.to_string())?;
+            capped(dec, cap)
+        }
+        other => Err(format!("unknown content coding {other:?}")),
+    }
+}
+
+/// The result of undoing chunked transfer coding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dechunked {
+    pub body: Vec<u8>,
+    /// Trailer fields after the last chunk.
+    pub trailers: Headers,
+    /// Bytes of `input` consumed (through the final CRLF).
+    pub consumed: usize,
+}
+
+/// Undo chunked transfer coding (RFC 9112 §7.1): hex sizes with optional extensions, then the
+/// data, a zero-size last chunk and optional trailers. Lenient about bare LF line ends.
+pub fn dechunk(input: &[u8]) -> Result<Dechunked, String> {
+    let mut pos = 0;
+    let mut body = Vec::new();
+    loop {
+        let line_end = find_line(&input[pos..]).ok_or("chunk size line is cut off")?;
+        let line = &input[pos..pos + line_end.0];
+        pos += line_end.1;
+        let size_txt = line.split(|&c| c == b';').next().unwrap_or(b"");
+        let size_txt = std::str::from_utf8(size_txt).map_err(|_| "chunk size is not text")?.trim();
+        let size = usize::from_str_radix(size_txt, 16).map_err(|_| format!("chunk size {size_txt:?} is not hex"))?;
+        if size == 0 {
+            break;
+        }
+        if input.len() - pos < size {
+            return Err(format!("chunk of {size} bytes is cut off after {}", input.len() - pos));
+        }
+        if body.len() + size > MAX_DECODED {
+            return Err("chunked body exceeds the size cap".into());
+        }
+        body.extend_from_slice(&input[pos..pos + size]);
+        pos += size;
+        // CRLF after the data.
+        if input[pos..].starts_with(b"\r\n") {
+            pos += 2;
+        } else if input[pos..].starts_with(b"\n") {
+            pos += 1;
+        } else if pos < input.len() {
+            return Err("chunk data is not followed by CRLF".into());
+        }
+    }
+    let mut trailers = Headers::new();
+    while let Some((len, adv)) = find_line(&input[pos..]) {
+        let line = &input[pos..pos + len];
+        pos += adv;
+        if line.is_empty() {
+            break;
+        }
+        if let Some(colon) = line.iter().position(|&c| c == b':') {
+            trailers.push(
+                String::from_utf8_lossy(&line[..colon]).trim().to_string(),
+                String::from_utf8_lossy(&line[colon + 1..]).trim().to_string(),
+            );
+        }
+    }
+    Ok(Dechunked { body, trailers, consumed: pos })
+}
+
+/// Length of the next line (without its terminator) and how far to advance past it.
+fn find_line(b: &[u8]) -> Option<(usize, usize)> {
+    let nl = memchr::memchr(b'\n', b)?;
+    let len = if nl > 0 && b[nl - 1] == b'\r' { nl - 1 } else { nl };
+    Some((len, nl + 1))
+}
+
+/// The charset named in a Content-Type (`text/html; charset=ISO-8859-1` → `ISO-8859-1`).
+pub fn charset(content_type: Option<&str>) -> Option<&str> {
+    content_type?.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches('"'))
+    })
+}
+
+/// Bytes to text using the declared charset (default UTF-8; a BOM wins). Invalid sequences
+/// become U+FFFD.
+pub fn to_text<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
+    let enc = charset(content_type)
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = enc.decode(bytes);
+    text
+}
+
+/// The decoded text of a message body, or None when there is no (kept) body.
+pub fn text(headers: &Headers, body: Option<&Body>) -> Option<String> {
+    let body = body.filter(|b| !b.omitted)?;
+    let d = decode(body, headers);
+    let ct = headers.get("content-type").or(body.mime.as_deref());
+    Some(to_text(&d.bytes, ct).into_owned())
+}
+
+/// The body parsed as JSON, when it is JSON (by content, whatever the declared type).
+pub fn json(headers: &Headers, body: Option<&Body>) -> Option<serde_json::Value> {
+    let body = body.filter(|b| !b.omitted)?;
+    let d = decode(body, headers);
+    let b = d.bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&d.bytes);
+    let first = b.iter().find(|c| !c.is_ascii_whitespace())?;
+    if *first != b'{' && *first != b'[' {
+        return None;
+    }
+    serde_json::from_slice(b).ok()
+}
+
+/// The body parsed as `application/x-www-form-urlencoded` pairs, when it looks like a form.
+pub fn form(headers: &Headers, body: Option<&Body>) -> Option<Vec<(String, String)>> {
+    let body = body.filter(|b| !b.omitted)?;
+    let d = decode(body, headers);
+    let ct = headers.get("content-type").or(body.mime.as_deref()).unwrap_or("");
+    let b: &[u8] = &d.bytes;
+    let looks_form = ct.to_ascii_lowercase().contains("x-www-form-urlencoded")
+        || (!b.is_empty() && b.contains(&b'=') && !b.iter().any(|c| c.is_ascii_whitespace() || *c == b'{'));
+    if !looks_form {
+        return None;
+    }
+    Some(url::form_urlencoded::parse(b).into_owned().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn headers(pairs: &[(&str, &str)]) -> Headers {
+        let mut h = Headers::new();
+        for (n, v) in pairs {
+            h.push(*n, *v);
+        }
+        h
+    }
+
+    fn gzip(b: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn chains_are_undone_last_first() {
+        let inner = gzip(b"{\"a\":1}");
+        let outer = zstd::encode_all(&inner[..], 0).unwrap();
+        let mut body = Body::decoded(outer);
+        body.state = BodyState::ContentEncoded;
+        let h = headers(&[("Content-Encoding", "gzip, zstd")]);
+        let d = decode(&body, &h);
+        assert!(d.complete, "{:?}", d.notes);
+        assert_eq!(&*d.bytes, b"{\"a\":1}");
+        assert_eq!(json(&h, Some(&body)).unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn bomb_is_capped() {
+        let big = vec![b'a'; 10 << 20];
+        let mut body = Body::decoded(gzip(&big));
+        body.state = BodyState::ContentEncoded;
+        let d = decode_capped(&body, &headers(&[("content-encoding", "gzip")]), 1 << 20);
+        assert!(!d.complete);
+        assert_eq!(d.notes[0].code, "body.too_large");
+    }
+
+    #[test]
+    fn undecodable_is_kept_raw_with_note() {
+        let mut body = Body::decoded(b"not gzip at all".to_vec());
+        body.state = BodyState::ContentEncoded;
+        let d = decode(&body, &headers(&[("content-encoding", "gzip")]));
+        assert_eq!(&*d.bytes, b"not gzip at all");
+        assert_eq!(d.notes[0].code, "body.decode_failed");
+    }
+
+    #[test]
+    fn producer_decoded_body_is_left_alone() {
+        let body = Body::decoded(b"{\"ok\":true}".to_vec());
+        let d = decode(&body, &headers(&[("content-encoding", "br")]));
+        assert_eq!(&*d.bytes, b"{\"ok\":true}");
+    }
+
+    #[test]
+    fn dechunk_with_extensions_and_trailers() {
+        let raw = b"4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nExpires: never\r\n\r\n";
+        let d = dechunk(raw).unwrap();
+        assert_eq!(d.body, b"Wikipedia");
+        assert_eq!(d.trailers.get("expires"), Some("never"));
+        assert_eq!(d.consumed, raw.len());
+        assert!(dechunk(b"zz\r\n").is_err());
+        assert!(dechunk(b"10\r\nshort").is_err());
+    }
+
+    #[test]
+    fn charsets() {
+        assert_eq!(to_text(b"caf\xe9", Some("text/plain; charset=ISO-8859-1")), "café");
+        assert_eq!(charset(Some("application/json")), None);
+    }
+
+    #[test]
+    fn forms() {
+        let body = Body::decoded(b"grant_type=client_credentials&scope=a+b".to_vec());
+        let f = form(&headers(&[("content-type", "application/x-www-form-urlencoded")]), Some(&body)).unwrap();
+        assert_eq!(f[1], ("scope".to_string(), "a b".to_string()));
+    }
+}

@@ -1,0 +1,172 @@
+//! The command line (clap). Every subcommand reads one or more captures of any supported
+//! format; the format is detected from the content.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Reads captured HTTP traffic and explains, with evidence, why requests were refused.";
+
+const LONG_ABOUT: &str = "\
+harken reads captured HTTP traffic (browser HAR exports, pcap/pcapng packet captures) and explains,
+with evidence, why requests were refused: which credential was sent, what it could do at that
+moment, which endpoint was really called, and what state the conversation was in.
+
+Inputs are recognized by content, not by name. Several inputs are merged in time order, and
+what is learned in one (a token issued, a conversation closed) applies to the others.
+
+Secrets never appear in output: a credential is shown as its kind and a stable fingerprint
+(e.g. jwt:3f2a9c01b7d4) unless --show-secrets is given.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  harken analyze samples/*.har                 why was each 401/403 refused?
+  harken analyze --format json capture.har     the same, as one JSON document
+  harken exchanges --status 4xx browser.har    every client error, one row each
+  harken exchanges --format ndjson big.har     one JSON object per exchange, for jq
+  harken tokens login.har api.pcap             every credential and what it could do
+  harken timeline --conversation ID a.har      one conversation, state at every step
+
+Exit codes: 0 ok, 1 findings when --fail-on asked for it, 2 an input could not be read
+or the command line was wrong (other inputs are still reported).";
+
+#[derive(Debug, Parser)]
+#[command(name = "harken", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain every 401 and 403: a cause, the evidence, and the fix.
+    ///
+    /// Prints a summary of the inputs (formats, exchanges, statuses, notes) and one finding per
+    /// refused request. With --format json, one document (see docs/output.md).
+    Analyze(AnalyzeArgs),
+    /// List exchanges, one row per request/response, with filters.
+    Exchanges(ExchangesArgs),
+    /// List every credential: kind, grant, issuer, region, scopes, validity, uses.
+    Tokens(TokensArgs),
+    /// Group exchanges by conversation and show each one's state at every step.
+    Timeline(TimelineArgs),
+}
+
+/// Output formats. Not every command offers every format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables for a terminal.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Capture files: HAR, pcap or pcapng (detected from content). `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Print credential values and secret URL parameters instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Exit with status 1 when a finding has one of these statuses: a list such as 401,403, or
+    /// `any`.
+    #[arg(long, value_name = "STATUSES")]
+    pub fail_on: Option<String>,
+
+    /// An API description (Swagger 2.0 or OpenAPI 3.x, JSON or YAML) that says what each
+    /// operation requires; used instead of the built-in Genesys Cloud catalog.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// A conversation profile (TOML) for APIs other than Genesys Cloud; see docs/guide.md.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// A JWK Set (JSON) to verify JWT signatures with.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExchangesArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Keep only these statuses: exact codes and classes, e.g. `401,403` or `4xx,5xx`;
+    /// `none` matches requests that got no response.
+    #[arg(long, value_name = "LIST")]
+    pub status: Option<String>,
+
+    /// Keep only requests to this host (exact, case-insensitive; `*.example.com` for
+    /// subdomains).
+    #[arg(long)]
+    pub host: Option<String>,
+
+    /// Keep only these methods, e.g. `POST` or `GET,DELETE`.
+    #[arg(long)]
+    pub method: Option<String>,
+
+    /// Keep only paths matching this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub path: Option<String>,
+
+    /// Keep only requests started at or after this time (RFC 3339, or a date `2024-05-01`).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Keep only requests started before this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// A JWK Set (JSON) to verify JWT signatures with.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Show only this conversation.
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+
+    /// A conversation profile (TOML) for APIs other than Genesys Cloud.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+}

@@ -1,0 +1,842 @@
+//! HAR 1.2/1.3 (Chrome, Edge, Firefox, Safari, Charles, Fiddler, HTTP Toolkit, mitmproxy,
+//! Playwright, chrome-har-capturer).
+//!
+//! The document is never loaded whole. A byte scanner walks the top-level object to
+//! `log.entries` and cuts the array into one slice per entry (string- and escape-aware); each
+//! slice is then parsed with serde into borrowed fields, a batch at a time in parallel (rayon),
+//! and the consumed part of the mapped file is handed back to the kernel. So memory stays at one
+//! batch of exchanges plus what the caller keeps, whatever the file's size.
+//!
+//! Measured on a 200 MB generated HAR (../shared/docs/measured.md, and our benches/): the `har`
+//! crate needs the whole document and a typed tree (32-45 MB/s, 2 GB peak); this reader is
+//! several times faster than a whole-document serde_json::Value and keeps memory flat. See the
+//! commit message and docs/formats.md for the figures.
+//!
+//! Producer quirks handled (see docs/formats.md): a UTF-8 BOM; headers as `{name, value}`
+//! objects or `[name, value]` pairs; `null` or missing `timings`, `postData`, `content.text`,
+//! `serverIPAddress`; numbers written as strings (`"status": "200"`, `"connection": 443`);
+//! `content.encoding: "base64"`; status 0 for requests that got no response (Chrome's
+//! `_error`); `_webSocketMessages`; empty `httpVersion` (Safari); a `startedDateTime` without
+//! a zone; Chrome's sanitized export (no Authorization/Cookie headers at all), which is noted
+//! because it hides the credential a diagnosis needs.
+
+use super::{IngestOptions, ReadCx, ReadError, Source};
+use crate::model::{
+    Body, BodyState, Direction, Exchange, Headers, Note, Origin, Request, Response, WsMessage, WsOpcode,
+};
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use rayon::prelude::*;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Entries parsed in parallel per batch.
+const BATCH: usize = 1024;
+
+pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
+    let all = src.bytes();
+    let (data, offset) = match all.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => {
+            cx.note(Note::info("har.bom", "file starts with a UTF-8 byte order mark (ignored)"));
+            (rest, 3)
+        }
+        None => (all, 0),
+    };
+    let mut sc = Scanner { b: data, pos: 0, offset };
+    let mut stats = Sanitized::default();
+    sc.ws();
+    sc.expect(b'{', "the HAR document to start with '{'")?;
+    let mut found_entries = false;
+    // Top level: find "log" (or, for some tools, "entries" directly).
+    loop {
+        sc.ws();
+        if sc.eat(b'}') {
+            break;
+        }
+        let key = sc.key()?;
+        match key {
+            b"log" => {
+                sc.ws();
+                sc.expect(b'{', "\"log\" to be an object")?;
+                loop {
+                    sc.ws();
+                    if sc.eat(b'}') {
+                        break;
+                    }
+                    let key = sc.key()?;
+                    match key {
+                        b"entries" => {
+                            found_entries = true;
+                            read_entries(&mut sc, src, cx, &mut stats)?;
+                        }
+                        b"creator" => {
+                            let v = sc.value()?;
+                            if let Ok(c) = serde_json::from_slice::<Creator>(v) {
+                                let name = c.name.as_deref().unwrap_or("").trim().to_string();
+                                let version = c.version.as_deref().unwrap_or("").trim().to_string();
+                                cx.creator = Some(format!("{name} {version}").trim().to_string());
+                            }
+                        }
+                        _ => {
+                            sc.value()?;
+                        }
+                    }
+                    sc.comma_or(b'}')?;
+                }
+            }
+            b"entries" => {
+                found_entries = true;
+                read_entries(&mut sc, src, cx, &mut stats)?;
+            }
+            _ => {
+                sc.value()?;
+            }
+        }
+        sc.comma_or(b'}')?;
+    }
+    if !found_entries {
+        cx.note(Note::warning("har.no_entries", "the HAR has no log.entries array"));
+    }
+    stats.note(cx);
+    Ok(())
+}
+
+/// Tracks whether any credential-carrying header appeared, to recognize a sanitized export.
+#[derive(Default)]
+struct Sanitized {
+    entries: usize,
+    credential_headers: usize,
+    refused: usize,
+}
+
+impl Sanitized {
+    fn see(&mut self, ex: &Exchange) {
+        self.entries += 1;
+        let creds = ex
+            .request
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("authorization") || h.name.eq_ignore_ascii_case("cookie"))
+            || ex.response.as_ref().is_some_and(|r| r.headers.contains("set-cookie"));
+        self.credential_headers += creds as usize;
+        self.refused += matches!(ex.status(), Some(401 | 403)) as usize;
+    }
+
+    fn note(&self, cx: &mut ReadCx<'_>) {
+        let chromium = cx
+            .creator
+            .as_deref()
+            .is_some_and(|c| c.starts_with("WebInspector") || c.contains("Chrome") || c.contains("Edge"));
+        if self.entries > 0 && self.credential_headers == 0 && (chromium || self.refused > 0) {
+            cx.note(Note::warning(
+                "har.sanitized",
+                format!(
+                    "no request in this HAR carries an Authorization or Cookie header and no response sets a cookie \
+                     ({} entries): it was probably exported sanitized (Chrome's default 'Export HAR (sanitized)'), so \
+                     the credentials sent cannot be examined; export with 'Export HAR (with sensitive data)' to include them",
+                    self.entries
+                ),
+            ));
+        }
+    }
+}
+
+fn read_entries(
+    sc: &mut Scanner<'_>,
+    src: &Source,
+    cx: &mut ReadCx<'_>,
+    stats: &mut Sanitized,
+) -> Result<(), ReadError> {
+    sc.ws();
+    if sc.eat_null() {
+        return Ok(());
+    }
+    sc.expect(b'[', "\"entries\" to be an array")?;
+    let mut index = 0usize;
+    let mut batch: Vec<(usize, usize, &[u8])> = Vec::with_capacity(BATCH);
+    let mut released = 0usize;
+    loop {
+        sc.ws();
+        if sc.eat(b']') {
+            break;
+        }
+        let start = sc.pos;
+        let slice = sc
+            .value()
+            .map_err(|e| ReadError::new(format!("entry {index} (from byte {}): {}", start + sc.offset, e.message)))?;
+        batch.push((index, start + sc.offset, slice));
+        index += 1;
+        if batch.len() == BATCH {
+            flush(&mut batch, cx, stats);
+            src.release(released, sc.pos + sc.offset);
+            released = sc.pos + sc.offset;
+        }
+        sc.comma_or(b']').map_err(|e| ReadError::new(format!("after entry {}: {}", index - 1, e.message)))?;
+    }
+    flush(&mut batch, cx, stats);
+    Ok(())
+}
+
+fn flush(batch: &mut Vec<(usize, usize, &[u8])>, cx: &mut ReadCx<'_>, stats: &mut Sanitized) {
+    let input = cx.input;
+    let opts = cx.opts;
+    let parsed: Vec<Result<Exchange, String>> =
+        batch.par_iter().map(|&(index, _, slice)| parse_entry(slice, input, index, opts)).collect();
+    for ((index, at, _), result) in batch.drain(..).zip(parsed) {
+        match result {
+            Ok(ex) => {
+                stats.see(&ex);
+                cx.emit(ex)
+            }
+            Err(e) => cx.note(
+                Note::warning("har.entry_malformed", format!("entry {index} (byte {at}) skipped: {e}"))
+                    .at(Origin::entry(input, index)),
+            ),
+        }
+    }
+}
+
+/// Parse one entry's JSON into an exchange.
+pub fn parse_entry(slice: &[u8], input: usize, index: usize, opts: IngestOptions) -> Result<Exchange, String> {
+    let e: Entry<'_> = serde_json::from_slice(slice).map_err(|e| e.to_string())?;
+    let origin = Origin::entry(input, index);
+    let mut notes = Vec::new();
+    let started = match e.started.as_deref() {
+        Some(s) => match parse_time(s) {
+            Some((t, zoned)) => {
+                if !zoned {
+                    notes.push(Note::info(
+                        "har.time_no_zone",
+                        format!("startedDateTime {s:?} has no zone; read as UTC"),
+                    ));
+                }
+                t
+            }
+            None => {
+                notes.push(Note::warning(
+                    "har.time_invalid",
+                    format!("startedDateTime {:?} is not a date", crate::redact::escape(s)),
+                ));
+                DateTime::<Utc>::UNIX_EPOCH
+            }
+        },
+        None => {
+            notes.push(Note::warning("har.time_missing", "entry has no startedDateTime"));
+            DateTime::<Utc>::UNIX_EPOCH
+        }
+    };
+    let req = e.request.ok_or("entry has no request")?;
+    let method = req.method.map(Cow::into_owned).unwrap_or_default();
+    let url = req.url.map(Cow::into_owned).unwrap_or_default();
+    if method.is_empty() || url.is_empty() {
+        notes.push(Note::warning("har.request_incomplete", "request has no method or no URL"));
+    }
+    let req_headers = req.headers.map(|h| h.0).unwrap_or_default();
+    let req_body = req.post_data.and_then(|p| post_body(p, &req_headers, opts, &mut notes));
+    let request = Request {
+        method,
+        url,
+        http_version: req.http_version.map(Cow::into_owned).unwrap_or_default(),
+        headers: req_headers,
+        body: req_body,
+    };
+    let mut ex = Exchange::new(origin, started, request);
+    ex.duration_ms = e.time.f64().filter(|t| *t >= 0.0);
+    ex.server = e.server_ip.0.filter(|s| !s.is_empty());
+    ex.connection = e.connection.0.filter(|s| !s.is_empty());
+    if let Some(resp) = e.response {
+        let status = resp.status.0.as_deref().and_then(|s| s.trim().parse::<u16>().ok()).unwrap_or(0);
+        if status == 0 {
+            let why = e.error.as_deref().map(|s| format!(" ({})", crate::redact::escape(s))).unwrap_or_default();
+            notes.push(Note::info("har.no_response", format!("no response was received{why}")));
+        } else {
+            let headers = resp.headers.map(|h| h.0).unwrap_or_default();
+            let body = resp.content.map(|c| content_body(c, resp.body_size.0.as_deref(), &headers, opts, &mut notes));
+            ex.response = Some(Response {
+                status,
+                reason: resp.status_text.map(Cow::into_owned).unwrap_or_default(),
+                http_version: resp.http_version.map(Cow::into_owned).unwrap_or_default(),
+                headers,
+                body,
+            });
+        }
+    }
+    if let Some(msgs) = e.ws_messages {
+        for m in msgs {
+            let direction = match m.kind.as_deref() {
+                Some("send") => Direction::Send,
+                _ => Direction::Receive,
+            };
+            let opcode = match m.opcode.0.as_deref() {
+                Some("2") => WsOpcode::Binary,
+                Some("8") => WsOpcode::Close,
+                Some("9") => WsOpcode::Ping,
+                Some("10") => WsOpcode::Pong,
+                _ => WsOpcode::Text,
+            };
+            let text = m.data.unwrap_or_default();
+            let data = if opcode == WsOpcode::Binary {
+                base64_lenient(&text).unwrap_or_else(|| text.as_bytes().to_vec())
+            } else {
+                text.into_owned().into_bytes()
+            };
+            let time =
+                m.time.0.and_then(|t| DateTime::<Utc>::from_timestamp_micros((t * 1e6) as i64)).unwrap_or(started);
+            ex.websocket.push(WsMessage { time, direction, opcode, data, frame: None });
+        }
+    }
+    ex.notes = notes;
+    Ok(ex)
+}
+
+fn post_body(p: PostData<'_>, headers: &Headers, opts: IngestOptions, notes: &mut Vec<Note>) -> Option<Body> {
+    let mime = p.mime_type.map(Cow::into_owned).or_else(|| headers.get("content-type").map(str::to_string));
+    let raw: Vec<u8> = match (p.text, p.params) {
+        (Some(t), _) => {
+            if p.encoding.as_deref() == Some("base64") {
+                base64_lenient(&t).unwrap_or_else(|| {
+                    notes.push(Note::warning(
+                        "har.base64_invalid",
+                        "request postData is marked base64 but does not decode",
+                    ));
+                    t.as_bytes().to_vec()
+                })
+            } else {
+                t.into_owned().into_bytes()
+            }
+        }
+        (None, Some(params)) => {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for prm in params {
+                ser.append_pair(prm.name.as_deref().unwrap_or(""), prm.value.as_deref().unwrap_or(""));
+            }
+            ser.finish().into_bytes()
+        }
+        (None, None) => return None,
+    };
+    let len = raw.len();
+    let keep = opts.keep_body(mime.as_deref(), len);
+    Some(Body {
+        raw: if keep { raw } else { Vec::new() },
+        state: BodyState::Decoded,
+        stored_as: None,
+        mime,
+        declared_size: Some(len as u64),
+        omitted: !keep,
+    })
+}
+
+fn content_body(
+    c: Content<'_>,
+    body_size: Option<&str>,
+    headers: &Headers,
+    opts: IngestOptions,
+    notes: &mut Vec<Note>,
+) -> Body {
+    let mime = c
+        .mime_type
+        .map(Cow::into_owned)
+        .filter(|m| !m.is_empty())
+        .or_else(|| headers.get("content-type").map(str::to_string));
+    let declared = c.size.0.as_deref().and_then(|s| s.parse::<i64>().ok()).filter(|s| *s >= 0).map(|s| s as u64);
+    let base64 = c.encoding.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    let stored_as = c.encoding.as_ref().map(|e| e.to_string());
+    let Some(text) = c.text else {
+        let _ = body_size;
+        return Body {
+            raw: Vec::new(),
+            state: BodyState::Decoded,
+            stored_as,
+            mime,
+            declared_size: declared,
+            omitted: true,
+        };
+    };
+    let approx_len = if base64 { text.len() / 4 * 3 } else { text.len() };
+    if !opts.keep_body(mime.as_deref(), approx_len) {
+        return Body {
+            raw: Vec::new(),
+            state: BodyState::Decoded,
+            stored_as,
+            mime,
+            declared_size: declared.or(Some(approx_len as u64)),
+            omitted: true,
+        };
+    }
+    let raw = if base64 {
+        match base64_lenient(&text) {
+            Some(b) => b,
+            None => {
+                notes.push(Note::warning(
+                    "har.base64_invalid",
+                    "response content is marked base64 but does not decode; kept as text",
+                ));
+                text.into_owned().into_bytes()
+            }
+        }
+    } else {
+        text.into_owned().into_bytes()
+    };
+    Body { raw, state: BodyState::Decoded, stored_as, mime, declared_size: declared, omitted: false }
+}
+
+/// Decode base64 as producers write it: standard or URL-safe alphabet, padded or not, with
+/// line breaks.
+pub fn base64_lenient(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    if let Ok(v) = STANDARD.decode(s) {
+        return Some(v);
+    }
+    let cleaned: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        if let Ok(v) = engine.decode(&cleaned) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Parse a HAR timestamp. Returns the time and whether it carried a zone.
+pub fn parse_time(s: &str) -> Option<(DateTime<Utc>, bool)> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some((t.with_timezone(&Utc), true));
+    }
+    // `+0200` offsets without a colon.
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some((t.with_timezone(&Utc), true));
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some((Utc.from_utc_datetime(&t), false));
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// The serde shape of an entry. Every field is optional and lenient about its type.
+
+#[derive(Deserialize)]
+struct Creator<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Entry<'a> {
+    #[serde(rename = "startedDateTime", borrow)]
+    started: Option<Cow<'a, str>>,
+    #[serde(default)]
+    time: Loose,
+    #[serde(borrow)]
+    request: Option<Req<'a>>,
+    #[serde(borrow)]
+    response: Option<Resp<'a>>,
+    #[serde(rename = "serverIPAddress", default)]
+    server_ip: Loose,
+    #[serde(default)]
+    connection: Loose,
+    #[serde(rename = "_webSocketMessages", borrow)]
+    ws_messages: Option<Vec<WsMsg<'a>>>,
+    #[serde(rename = "_error", borrow)]
+    error: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Req<'a> {
+    #[serde(borrow)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(rename = "httpVersion", borrow)]
+    http_version: Option<Cow<'a, str>>,
+    headers: Option<HeaderList>,
+    #[serde(rename = "postData", borrow)]
+    post_data: Option<PostData<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PostData<'a> {
+    #[serde(rename = "mimeType", borrow)]
+    mime_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    params: Option<Vec<Param<'a>>>,
+    #[serde(borrow)]
+    encoding: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Param<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    value: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Resp<'a> {
+    #[serde(default)]
+    status: Loose,
+    #[serde(rename = "statusText", borrow)]
+    status_text: Option<Cow<'a, str>>,
+    #[serde(rename = "httpVersion", borrow)]
+    http_version: Option<Cow<'a, str>>,
+    headers: Option<HeaderList>,
+    #[serde(borrow)]
+    content: Option<Content<'a>>,
+    #[serde(rename = "bodySize", default)]
+    body_size: Loose,
+}
+
+#[derive(Deserialize)]
+struct Content<'a> {
+    #[serde(default)]
+    size: Loose,
+    #[serde(rename = "mimeType", borrow)]
+    mime_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    encoding: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct WsMsg<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    time: LooseF64,
+    #[serde(default)]
+    opcode: Loose,
+    #[serde(borrow)]
+    data: Option<Cow<'a, str>>,
+}
+
+/// Any JSON scalar, as text (`null` → None). For fields producers write as number or string.
+#[derive(Default)]
+struct Loose(Option<String>);
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Loose, E> {
+                Ok(Loose(Some(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Loose, E> {
+                Ok(Loose(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Loose, E> {
+                Ok(Loose(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Loose, E> {
+                if v.fract() == 0.0 && v.abs() < 1e15 {
+                    Ok(Loose(Some((v as i64).to_string())))
+                } else {
+                    Ok(Loose(Some(v.to_string())))
+                }
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Loose, E> {
+                Ok(Loose(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Loose, E> {
+                Ok(Loose(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Loose, E> {
+                Ok(Loose(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Loose, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Loose(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Loose, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Loose(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Loose {
+    fn f64(&self) -> Option<f64> {
+        self.0.as_deref().and_then(|s| s.parse().ok())
+    }
+}
+
+/// A number written as number or string; anything else is None.
+#[derive(Default)]
+struct LooseF64(Option<f64>);
+
+impl<'de> Deserialize<'de> for LooseF64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let l = Loose::deserialize(d)?;
+        Ok(LooseF64(l.0.and_then(|s| s.trim().parse().ok())))
+    }
+}
+
+/// Headers as `[{"name": .., "value": ..}]` or `[["name", "value"]]`; entries that are neither
+/// are skipped.
+struct HeaderList(Headers);
+
+impl<'de> Deserialize<'de> for HeaderList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ListV;
+        impl<'de> Visitor<'de> for ListV {
+            type Value = HeaderList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a header list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<HeaderList, A::Error> {
+                let mut h = Headers::new();
+                while let Some(OneHeader(pair)) = s.next_element::<OneHeader>()? {
+                    if let Some((n, v)) = pair {
+                        h.push(n, v);
+                    }
+                }
+                Ok(HeaderList(h))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<HeaderList, A::Error> {
+                // A few tools write headers as one object {name: value}.
+                let mut h = Headers::new();
+                while let Some((k, Loose(v))) = m.next_entry::<String, Loose>()? {
+                    h.push(k, v.unwrap_or_default());
+                }
+                Ok(HeaderList(h))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<HeaderList, E> {
+                Ok(HeaderList(Headers::new()))
+            }
+        }
+        d.deserialize_any(ListV)
+    }
+}
+
+struct OneHeader(Option<(String, String)>);
+
+impl<'de> Deserialize<'de> for OneHeader {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OneHeader;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a header")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<OneHeader, A::Error> {
+                let (mut name, mut value) = (None, None);
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    match k.as_ref() {
+                        "name" => name = m.next_value::<Loose>()?.0,
+                        "value" => value = m.next_value::<Loose>()?.0,
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(OneHeader(name.map(|n| (n, value.unwrap_or_default()))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<OneHeader, A::Error> {
+                let name = s.next_element::<Loose>()?.and_then(|l| l.0);
+                let value = s.next_element::<Loose>()?.and_then(|l| l.0);
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(OneHeader(name.map(|n| (n, value.unwrap_or_default()))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<OneHeader, E> {
+                Ok(OneHeader(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<OneHeader, E> {
+                Ok(OneHeader(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scanner: finds value boundaries without building anything.
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    pos: usize,
+    /// Bytes skipped before `b` (a BOM), so positions in messages are file offsets.
+    offset: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn err(&self, what: impl fmt::Display) -> ReadError {
+        if self.pos >= self.b.len() {
+            ReadError::new(format!("the file ends at byte {} before {what}", self.b.len() + self.offset))
+        } else {
+            ReadError::new(format!(
+                "at byte {}: expected {what}, found {:?}",
+                self.pos + self.offset,
+                self.b[self.pos] as char
+            ))
+        }
+    }
+
+    fn ws(&mut self) {
+        while self.pos < self.b.len() && matches!(self.b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.b.get(self.pos) == Some(&c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_null(&mut self) -> bool {
+        if self.b[self.pos..].starts_with(b"null") {
+            self.pos += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: u8, what: &str) -> Result<(), ReadError> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.err(what))
+        }
+    }
+
+    fn comma_or(&mut self, close: u8) -> Result<(), ReadError> {
+        self.ws();
+        if self.eat(b',') {
+            return Ok(());
+        }
+        if self.b.get(self.pos) == Some(&close) {
+            // Leave the closer for the caller's loop.
+            return Ok(());
+        }
+        Err(self.err(format_args!("',' or '{}'", close as char)))
+    }
+
+    /// A string, returning its raw contents (escapes not undone).
+    fn string(&mut self) -> Result<&'a [u8], ReadError> {
+        self.expect(b'"', "a string")?;
+        let start = self.pos;
+        loop {
+            match memchr::memchr2(b'"', b'\\', &self.b[self.pos..]) {
+                Some(i) => {
+                    self.pos += i;
+                    if self.b[self.pos] == b'\\' {
+                        self.pos += 2;
+                        if self.pos > self.b.len() {
+                            self.pos = self.b.len();
+                            return Err(self.err("the end of a string"));
+                        }
+                    } else {
+                        let s = &self.b[start..self.pos];
+                        self.pos += 1;
+                        return Ok(s);
+                    }
+                }
+                None => {
+                    self.pos = self.b.len();
+                    return Err(self.err("the end of a string"));
+                }
+            }
+        }
+    }
+
+    fn key(&mut self) -> Result<&'a [u8], ReadError> {
+        let k = self.string()?;
+        self.ws();
+        self.expect(b':', "':' after an object key")?;
+        self.ws();
+        Ok(k)
+    }
+
+    /// Skip one JSON value, returning its bytes.
+    fn value(&mut self) -> Result<&'a [u8], ReadError> {
+        self.ws();
+        let start = self.pos;
+        match self.b.get(self.pos) {
+            None => return Err(self.err("a value")),
+            Some(b'"') => {
+                self.string()?;
+            }
+            Some(b'{') | Some(b'[') => {
+                let mut depth = 0usize;
+                loop {
+                    match self.b.get(self.pos) {
+                        None => return Err(self.err("the end of an object or array")),
+                        Some(b'"') => {
+                            self.string()?;
+                        }
+                        Some(b'{' | b'[') => {
+                            depth += 1;
+                            self.pos += 1;
+                        }
+                        Some(b'}' | b']') => {
+                            depth -= 1;
+                            self.pos += 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        Some(_) => self.pos += 1,
+                    }
+                }
+            }
+            Some(_) => {
+                while self.pos < self.b.len()
+                    && !matches!(self.b[self.pos], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                {
+                    self.pos += 1;
+                }
+                if self.pos == start {
+                    return Err(self.err("a value"));
+                }
+            }
+        }
+        Ok(&self.b[start..self.pos])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert!(parse_time("2024-01-02T03:04:05.123456Z").unwrap().1);
+        assert!(parse_time("2024-01-02T03:04:05.123+0200").unwrap().1);
+        assert!(!parse_time("2024-01-02T03:04:05.123").unwrap().1);
+        assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn scanner_skips_nested_values_with_escapes() {
+        let doc = br#"{"a": "x\"}", "b": [1, {"c": "]"}], "d": null}"#;
+        let mut sc = Scanner { b: doc, pos: 0, offset: 0 };
+        sc.expect(b'{', "").unwrap();
+        assert_eq!(sc.key().unwrap(), b"a");
+        assert_eq!(sc.value().unwrap(), br#""x\"}""#);
+        sc.comma_or(b'}').unwrap();
+        sc.ws();
+        assert_eq!(sc.key().unwrap(), b"b");
+        assert_eq!(sc.value().unwrap(), br#"[1, {"c": "]"}]"#);
+    }
+}

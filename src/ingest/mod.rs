@@ -1,0 +1,287 @@
+//! Reading inputs into the [`Capture`] model.
+//!
+//! The format of every input is detected from its content ([`detect`]), never from its name.
+//! Each format lives in its own file and pushes exchanges, one at a time, into a [`ReadCx`];
+//! a malformed entry or packet becomes a [`Note`] and reading goes on. Only an input that cannot
+//! be read at all (or stops being readable part way) is an error, and the error names the file
+//! and the byte or entry where it broke; the other inputs are still read.
+//!
+//! Inputs are read in parallel (rayon) and merged in time order.
+
+pub mod har;
+pub mod pcap;
+
+use crate::model::{Capture, Exchange, Format, Input, Note};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Which bodies to keep in memory. Sizes are always kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyPolicy {
+    /// Keep every body.
+    All,
+    /// Keep none (listing exchanges needs sizes only).
+    None,
+    /// Keep what the analysis reads: textual bodies (JSON, forms, text, XML, or unknown type)
+    /// up to [`ANALYSIS_BODY_CAP`] bytes. Images, media, fonts, scripts are dropped.
+    Analysis,
+}
+
+/// Largest body kept under [`BodyPolicy::Analysis`].
+pub const ANALYSIS_BODY_CAP: usize = 4 << 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct IngestOptions {
+    pub bodies: BodyPolicy,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions { bodies: BodyPolicy::Analysis }
+    }
+}
+
+impl IngestOptions {
+    /// Whether a body of this media type and size should be kept.
+    pub fn keep_body(&self, mime: Option<&str>, len: usize) -> bool {
+        match self.bodies {
+            BodyPolicy::All => true,
+            BodyPolicy::None => false,
+            BodyPolicy::Analysis => len <= ANALYSIS_BODY_CAP && is_textual(mime),
+        }
+    }
+}
+
+/// Whether a media type is one the analysis may read (unknown counts as textual).
+pub fn is_textual(mime: Option<&str>) -> bool {
+    let Some(m) = mime else { return true };
+    let m = m.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if m.is_empty() {
+        return true;
+    }
+    m.starts_with("text/") && m != "text/css" && m != "text/javascript"
+        || m.contains("json")
+        || m.contains("xml")
+        || m.contains("x-www-form-urlencoded")
+        || m == "application/octet-stream"
+        || m == "application/jwt"
+}
+
+/// The state of one input being read: where its exchanges and notes go.
+pub struct ReadCx<'a> {
+    pub input: usize,
+    pub opts: IngestOptions,
+    pub notes: Vec<Note>,
+    pub creator: Option<String>,
+    pub count: usize,
+    sink: &'a mut dyn FnMut(Exchange),
+}
+
+impl<'a> ReadCx<'a> {
+    pub fn new(input: usize, opts: IngestOptions, sink: &'a mut dyn FnMut(Exchange)) -> Self {
+        ReadCx { input, opts, notes: Vec::new(), creator: None, count: 0, sink }
+    }
+    /// Hand one exchange on. Its `origin.input` must be `self.input`.
+    pub fn emit(&mut self, ex: Exchange) {
+        self.count += 1;
+        (self.sink)(ex)
+    }
+    pub fn note(&mut self, note: Note) {
+        self.notes.push(note)
+    }
+}
+
+/// Why an input could not be read (to the end). The message names the position.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ReadError {
+    pub message: String,
+}
+
+impl ReadError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ReadError { message: message.into() }
+    }
+}
+
+/// Identify a format from the first bytes of an input.
+pub fn detect(head: &[u8]) -> Result<Format, String> {
+    let b = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if b.len() >= 4 {
+        match [b[0], b[1], b[2], b[3]] {
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0xa1, 0xb2, 0xcd, 0x34]
+            | [0x34, 0xcd, 0xb2, 0xa1] => return Ok(Format::Pcap),
+            [0x0a, 0x0d, 0x0d, 0x0a] => return Ok(Format::Pcapng),
+            [b'P', b'K', 0x03, 0x04] | [b'P', b'K', 0x05, 0x06] => return Ok(Format::Saz),
+            _ => {}
+        }
+    }
+    let text = trim_ws(b);
+    if text.starts_with(b"{") {
+        let window = &text[..text.len().min(64 * 1024)];
+        if contains(window, b"\"log\"") {
+            return Ok(Format::Har);
+        }
+        if contains(window, b"\"entries\"") && contains(window, b"\"request\"") {
+            return Ok(Format::Har);
+        }
+        // One JSON object per line: an access log.
+        if let Some(nl) = text.iter().position(|&c| c == b'\n') {
+            if trim_ws(&text[..nl]).ends_with(b"}") {
+                return Ok(Format::Jsonl);
+            }
+        }
+        return Err(format!("JSON object without a HAR \"log\" (starts {})", show_head(b)));
+    }
+    if text.starts_with(b"[") {
+        return Ok(Format::Chlsj);
+    }
+    if text.starts_with(b"<") {
+        let window = &text[..text.len().min(4096)];
+        if contains(window, b"<items") {
+            return Ok(Format::Burp);
+        }
+        return Err(format!("XML that is not a Burp items export (starts {})", show_head(b)));
+    }
+    // mitmproxy flows are tnetstrings: `<digits>:<payload><type>`.
+    if let Some(colon) = b.iter().take(12).position(|&c| c == b':') {
+        if colon > 0 && b[..colon].iter().all(u8::is_ascii_digit) {
+            return Ok(Format::Mitm);
+        }
+    }
+    if b.is_empty() {
+        return Err("empty file".into());
+    }
+    Err(format!("unknown format (starts {})", show_head(b)))
+}
+
+fn trim_ws(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    &b[start..]
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The first bytes of a file, for error messages: hex, plus printable text if any.
+pub fn show_head(b: &[u8]) -> String {
+    let n = b.len().min(8);
+    let hex: Vec<String> = b[..n].iter().map(|c| format!("{c:02x}")).collect();
+    let text: String =
+        b[..b.len().min(16)].iter().map(|&c| if c.is_ascii_graphic() || c == b' ' { c as char } else { '.' }).collect();
+    format!("{} \"{}\"", hex.join(" "), text)
+}
+
+/// The bytes of an input: memory-mapped when it is a regular file, read otherwise.
+pub enum Source {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Source {
+    pub fn open(path: &Path) -> std::io::Result<Source> {
+        if path.as_os_str() == "-" {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
+            return Ok(Source::Owned(v));
+        }
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.len() > 0 {
+            // SAFETY: the map is read-only; a file truncated under us while mapped can fault,
+            // as in every mmap reader (ripgrep makes the same trade for speed).
+            if let Ok(m) = unsafe { memmap2::Mmap::map(&file) } {
+                let _ = m.advise(memmap2::Advice::Sequential);
+                return Ok(Source::Mapped(m));
+            }
+        }
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut v)?;
+        Ok(Source::Owned(v))
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Mapped(m) => m,
+            Source::Owned(v) => v,
+        }
+    }
+
+    /// Tell the kernel a consumed range will not be read again, so a large mapped input does
+    /// not stay resident. Best effort; a no-op for owned buffers.
+    pub fn release(&self, start: usize, end: usize) {
+        #[cfg(unix)]
+        if let Source::Mapped(m) = self {
+            let page = 4096;
+            let s = start.div_ceil(page) * page;
+            let e = end / page * page;
+            if e > s {
+                // SAFETY: the mapping is private and read-only; dropped pages are re-read
+                // from the file if touched again.
+                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, s, e - s) };
+            }
+        }
+    }
+}
+
+/// Read one input, pushing its exchanges into `sink`. Returns what is known of the input; its
+/// `error` is set when it could not be read to the end.
+pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn FnMut(Exchange)) -> Input {
+    let shown = path.display().to_string();
+    let mut info =
+        Input { path: shown.clone(), format: None, exchanges: 0, creator: None, notes: Vec::new(), error: None };
+    let src = match Source::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            info.error = Some(format!("{shown}: cannot read: {e}"));
+            return info;
+        }
+    };
+    let format = match detect(src.bytes()) {
+        Ok(f) => f,
+        Err(seen) => {
+            info.error = Some(format!("{shown}: not a capture harken can read: {seen}"));
+            return info;
+        }
+    };
+    info.format = Some(format);
+    let mut cx = ReadCx::new(input, opts, sink);
+    let result = match format {
+        Format::Har => har::read(&src, &mut cx),
+        Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
+        other => Err(ReadError::new(format!("recognized as {other}, which this version of harken does not read yet"))),
+    };
+    info.exchanges = cx.count;
+    info.creator = cx.creator.take();
+    info.notes = std::mem::take(&mut cx.notes);
+    if let Err(e) = result {
+        info.error = Some(format!("{shown}: {}", e.message));
+    }
+    info
+}
+
+/// Read every input (in parallel) into one capture, exchanges merged in time order
+/// (ties keep input order, then entry order).
+pub fn load(paths: &[PathBuf], opts: IngestOptions) -> Capture {
+    let per_input: Vec<(Input, Vec<Exchange>)> = paths
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut exchanges = Vec::new();
+            let info = read_input(p, i, opts, &mut |ex| exchanges.push(ex));
+            (info, exchanges)
+        })
+        .collect();
+    let mut capture = Capture::default();
+    for (info, exchanges) in per_input {
+        capture.inputs.push(info);
+        capture.exchanges.extend(exchanges);
+    }
+    capture.exchanges.par_sort_by(|a, b| a.started.cmp(&b.started).then(a.origin.cmp(&b.origin)));
+    capture
+}

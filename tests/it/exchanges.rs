@@ -1,0 +1,4 @@
+//! `harken exchanges` and the CLI contract: filters, formats, merging, exit codes.
+
+#[allow(unused_imports)]
+use crate::common::*;

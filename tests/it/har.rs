@@ -1,0 +1,86 @@
+//! HAR ingest: the shared corpus (counts and statuses as expected.tsv states) and producer
+//! quirks in small HARs we wrote (tests/fixtures/har/).
+
+use crate::common::*;
+use std::collections::BTreeMap;
+
+fn status_counts(rows: &[serde_json::Value]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for r in rows {
+        let k = r["status"].as_u64().map(|s| s.to_string()).unwrap_or_else(|| "none".into());
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn corpus_hars_match_expected_counts_and_statuses() {
+    let Some(corpus) = corpus() else { return };
+    for name in
+        ["chrome_har_capturer_cnn.har", "chrome_with_bom.har", "mitmproxy_h2_bearer_br.har", "safari_webkit.har"]
+    {
+        let rel = format!("har/{name}");
+        let exp = expected(&corpus, &rel);
+        let path = corpus.join(&rel);
+        let rows = ndjson(&["exchanges", "--format", "ndjson", path.to_str().unwrap()]);
+        let entries: usize = exp["entries"].parse().unwrap();
+        assert_eq!(rows.len(), entries, "{name}: entries");
+        assert_eq!(status_counts(&rows), counts(&exp["response_status_counts"]), "{name}: statuses");
+        // index is the 0-based entry index; every row names its input.
+        let mut idx: Vec<u64> = rows.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+        idx.sort();
+        assert_eq!(idx, (0..entries as u64).collect::<Vec<_>>(), "{name}: indexes");
+        assert!(rows.iter().all(|r| r["input"].as_str().unwrap().ends_with(name)));
+        let auth = exp["requests_with_authorization"].parse::<usize>().unwrap();
+        let with_cred = rows.iter().filter(|r| !r["credential"].is_null()).count();
+        assert_eq!(with_cred, auth, "{name}: requests with a credential");
+        let doc = json(&["analyze", "--format", "json", path.to_str().unwrap()]);
+        assert_eq!(doc["exchanges"].as_u64().unwrap() as usize, entries);
+        assert_eq!(doc["inputs"][0]["format"], "har");
+        assert_eq!(doc["findings"].as_array().unwrap().len(), 0, "{name}: no 401/403, no findings");
+    }
+}
+
+#[test]
+fn corpus_http_versions_are_kept_as_written() {
+    let Some(corpus) = corpus() else { return };
+    for name in ["chrome_har_capturer_cnn.har", "safari_webkit.har", "mitmproxy_h2_bearer_br.har"] {
+        let rel = format!("har/{name}");
+        let exp = expected(&corpus, &rel);
+        let path = corpus.join(&rel);
+        let rows = ndjson(&["exchanges", "--format", "ndjson", path.to_str().unwrap()]);
+        let mut m = BTreeMap::new();
+        for r in &rows {
+            let v = r["http_version"].as_str().unwrap();
+            *m.entry(if v.is_empty() { "(empty)".to_string() } else { v.to_string() }).or_insert(0) += 1;
+        }
+        // Empty response versions fall back to the request's; compare only the non-empty ones.
+        let want: BTreeMap<String, usize> =
+            counts(&exp["http_version_counts"]).into_iter().filter(|(k, _)| k != "(empty)").collect();
+        for (k, v) in want {
+            assert!(m.get(&k).copied().unwrap_or(0) >= v, "{name}: version {k}: {m:?}");
+        }
+    }
+}
+
+#[test]
+fn bom_file_parses_and_mitmproxy_bearer_is_opaque() {
+    let Some(corpus) = corpus() else { return };
+    let doc = json(&["analyze", "--format", "json", corpus.join("har/chrome_with_bom.har").to_str().unwrap()]);
+    let notes: Vec<&str> =
+        doc["inputs"][0]["notes"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
+    assert!(notes.contains(&"har.bom"), "{notes:?}");
+    let rows =
+        ndjson(&["exchanges", "--format", "ndjson", corpus.join("har/mitmproxy_h2_bearer_br.har").to_str().unwrap()]);
+    let cred: Vec<&serde_json::Value> = rows.iter().filter(|r| !r["credential"].is_null()).collect();
+    assert_eq!(cred.len(), 1);
+    assert_eq!(cred[0]["credential"]["kind"], "opaque");
+    // The token itself never reaches the output.
+    let out = stdout(&harken(&[
+        "exchanges",
+        "--format",
+        "json",
+        corpus.join("har/mitmproxy_h2_bearer_br.har").to_str().unwrap(),
+    ]));
+    assert!(!out.contains("ya29."), "a token value leaked");
+}

@@ -1,0 +1,6 @@
+//! The one integration test binary. One module per area; `common` has the corpus gate and
+//! the helpers that run the real binary.
+
+mod common;
+mod exchanges;
+mod har;
