@@ -130,8 +130,17 @@ pub struct Token {
     pub last_use: Option<DateTime<Utc>>,
     pub uses: usize,
     pub refused: usize,
-    /// Where the token was issued (token-endpoint reply, websocket frame).
+    /// Where the token was issued (token-endpoint reply, websocket frame, redirect fragment).
     pub issued_at: Option<Origin>,
+    /// The exchange that told the scopes (token reply, /api/v2/tokens/me, introspection).
+    pub scopes_source: Option<Origin>,
+    /// The exchange that revoked it (`DELETE /api/v2/tokens/me`, token revoke).
+    pub revoked_by: Option<Origin>,
+    /// Whether the token acts for a user: `Some(false)` for client credentials, `Some(true)`
+    /// for code/implicit/password/SAML grants or a JWT with a user subject, `None` unknown.
+    pub has_user: Option<bool>,
+    /// OAuth client id, when known (Basic auth of the token request, body, claims).
+    pub client_id: Option<String>,
     #[serde(skip)]
     pub secret: String,
 }
@@ -145,6 +154,8 @@ pub struct TokenUse<'a> {
     pub validity: Validity,
     /// Region of the API host the request was sent to, when a Genesys host.
     pub used_region: Option<String>,
+    /// Set when the token was issued in one region and used against another: (issued, used).
+    pub cross_region: Option<(String, String)>,
 }
 
 /// Every credential of a capture, learned across all inputs.
@@ -180,6 +191,10 @@ impl TokenIndex {
                         uses: 1,
                         refused: refused as usize,
                         issued_at: None,
+                        scopes_source: None,
+                        revoked_by: None,
+                        has_user: None,
+                        client_id: None,
                         secret: c.secret.clone(),
                     }),
                 }
@@ -196,6 +211,6 @@ impl TokenIndex {
     pub fn judge(&self, ex: &Exchange) -> Option<TokenUse<'_>> {
         let credential = primary_credential(ex)?;
         let token = self.get(&credential.fingerprint);
-        Some(TokenUse { credential, token, validity: Validity::Unknown, used_region: None })
+        Some(TokenUse { credential, token, validity: Validity::Unknown, used_region: None, cross_region: None })
     }
 }

@@ -2,5 +2,9 @@
 //! the helpers that run the real binary.
 
 mod common;
+mod diagnose;
 mod exchanges;
 mod har;
+mod pcap;
+mod timeline;
+mod tokens;

@@ -1,0 +1,1 @@
+//! diagnose tests (filled in by its issue).

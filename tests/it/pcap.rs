@@ -1,0 +1,1 @@
+//! pcap tests (filled in by its issue).
