@@ -163,9 +163,14 @@ fn read_entries(
             break;
         }
         let start = sc.pos;
-        let slice = sc
-            .value()
-            .map_err(|e| ReadError::new(format!("entry {index} (from byte {}): {}", start + sc.offset, e.message)))?;
+        let slice = match sc.value() {
+            Ok(s) => s,
+            Err(e) => {
+                // Keep every entry read before the break, then say where it broke.
+                flush(&mut batch, cx, stats);
+                return Err(ReadError::new(format!("entry {index} (from byte {}): {}", start + sc.offset, e.message)));
+            }
+        };
         batch.push((index, start + sc.offset, slice));
         index += 1;
         if batch.len() == BATCH {
@@ -173,7 +178,10 @@ fn read_entries(
             src.release(released, sc.pos + sc.offset);
             released = sc.pos + sc.offset;
         }
-        sc.comma_or(b']').map_err(|e| ReadError::new(format!("after entry {}: {}", index - 1, e.message)))?;
+        if let Err(e) = sc.comma_or(b']') {
+            flush(&mut batch, cx, stats);
+            return Err(ReadError::new(format!("after entry {}: {}", index - 1, e.message)));
+        }
     }
     flush(&mut batch, cx, stats);
     Ok(())
