@@ -1,9 +1,9 @@
 //! `harken exchanges`: one row per exchange, filtered, in time order across all inputs.
 
-use super::{code, load};
+use super::{code, report_errors};
 use crate::cli::{ExchangesArgs, OutputFormat};
-use crate::ingest::{BodyPolicy, IngestOptions};
-use crate::model::{Capture, Exchange};
+use crate::ingest::{self, BodyPolicy, IngestOptions};
+use crate::model::Exchange;
 use crate::redact::{escape, mask_url};
 use crate::report::{self, table};
 use crate::token::primary_credential;
@@ -44,7 +44,7 @@ pub struct CredentialRef {
 }
 
 /// The row for an exchange. URLs are masked unless `show_secrets`.
-pub fn row(capture: &Capture, ex: &Exchange, show_secrets: bool) -> Row {
+pub fn row(input_path: &str, ex: &Exchange, show_secrets: bool) -> Row {
     let url = if show_secrets { ex.request.url.clone() } else { mask_url(&ex.request.url) };
     let version = ex
         .response
@@ -53,7 +53,7 @@ pub fn row(capture: &Capture, ex: &Exchange, show_secrets: bool) -> Row {
         .filter(|v| !v.is_empty())
         .unwrap_or(&ex.request.http_version);
     Row {
-        input: capture.input_path(&ex.origin).to_string(),
+        input: input_path.to_string(),
         index: ex.origin.index,
         time: report::time(&ex.started),
         method: ex.request.method.clone(),
@@ -179,8 +179,21 @@ pub fn parse_when(s: &str) -> anyhow::Result<DateTime<Utc>> {
 
 pub fn run(a: &ExchangesArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let filter = Filter::from_args(a)?;
-    let (capture, failed) = load(&a.input, IngestOptions { bodies: BodyPolicy::None });
-    let rows = capture.exchanges.iter().filter(|ex| filter.keep(ex)).map(|ex| row(&capture, ex, a.input.show_secrets));
+    // Rows are made as exchanges are read: only the kept rows stay in memory.
+    let paths: Vec<String> = a.input.files.iter().map(|p| p.display().to_string()).collect();
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let (inputs, rows) = ingest::load_map(
+        &a.input.files,
+        IngestOptions { bodies: BodyPolicy::None },
+        |ex| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            filter.keep(&ex).then(|| (ex.started, ex.origin, row(&paths[ex.origin.input], &ex, a.input.show_secrets)))
+        },
+        |(t, o, _)| (*t, *o),
+    );
+    let failed = report_errors(&inputs);
+    let total = seen.into_inner();
+    let rows = rows.into_iter().map(|(_, _, r)| r);
     match a.format {
         OutputFormat::Ndjson => {
             for r in rows {
@@ -211,7 +224,7 @@ pub fn run(a: &ExchangesArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
             if n > 0 {
                 writeln!(out, "{t}")?;
             }
-            writeln!(out, "{n} exchange{} of {}", if n == 1 { "" } else { "s" }, capture.exchanges.len())?;
+            writeln!(out, "{n} exchange{} of {total}", if n == 1 { "" } else { "s" })?;
         }
     }
     Ok(code(failed))

@@ -63,14 +63,20 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// returned flag is true; everything that was read is in the capture.
 pub fn load(args: &InputArgs, opts: IngestOptions) -> (Capture, bool) {
     let capture = ingest::load(&args.files, opts);
+    let failed = report_errors(&capture.inputs);
+    (capture, failed)
+}
+
+/// Say on stderr which inputs could not be read (to the end); true if any.
+pub fn report_errors(inputs: &[crate::model::Input]) -> bool {
     let mut failed = false;
-    for input in &capture.inputs {
+    for input in inputs {
         if let Some(err) = &input.error {
             eprintln!("harken: error: {}", crate::redact::escape(err));
             failed = true;
         }
     }
-    (capture, failed)
+    failed
 }
 
 /// The exit code for a run that had (or not) unreadable inputs.

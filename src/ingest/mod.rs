@@ -268,20 +268,35 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
 /// Read every input (in parallel) into one capture, exchanges merged in time order
 /// (ties keep input order, then entry order).
 pub fn load(paths: &[PathBuf], opts: IngestOptions) -> Capture {
-    let per_input: Vec<(Input, Vec<Exchange>)> = paths
+    let (inputs, exchanges) = load_map(paths, opts, Some, |ex| (ex.started, ex.origin));
+    Capture { inputs, exchanges, notes: Vec::new() }
+}
+
+/// Read every input (in parallel), turning each exchange into what the caller keeps (or
+/// nothing) as soon as it is read, so memory holds only the kept values; then sort them by
+/// `key`. This is how `exchanges` streams a multi-gigabyte input into a few rows.
+pub fn load_map<T, K, F, G>(paths: &[PathBuf], opts: IngestOptions, map: F, key: G) -> (Vec<Input>, Vec<T>)
+where
+    T: Send,
+    K: Ord,
+    F: Fn(Exchange) -> Option<T> + Sync,
+    G: Fn(&T) -> K + Sync,
+{
+    let per_input: Vec<(Input, Vec<T>)> = paths
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
-            let mut exchanges = Vec::new();
-            let info = read_input(p, i, opts, &mut |ex| exchanges.push(ex));
-            (info, exchanges)
+            let mut kept = Vec::new();
+            let info = read_input(p, i, opts, &mut |ex| kept.extend(map(ex)));
+            (info, kept)
         })
         .collect();
-    let mut capture = Capture::default();
-    for (info, exchanges) in per_input {
-        capture.inputs.push(info);
-        capture.exchanges.extend(exchanges);
+    let mut inputs = Vec::with_capacity(per_input.len());
+    let mut all = Vec::new();
+    for (info, kept) in per_input {
+        inputs.push(info);
+        all.extend(kept);
     }
-    capture.exchanges.par_sort_by(|a, b| a.started.cmp(&b.started).then(a.origin.cmp(&b.origin)));
-    capture
+    all.par_sort_by_key(|t| key(t));
+    (inputs, all)
 }
