@@ -358,6 +358,9 @@ pub struct Capture {
     pub exchanges: Vec<Exchange>,
     /// Notes that belong to no single input.
     pub notes: Vec<Note>,
+    /// (input, index) → position in `exchanges`; built by [`Capture::reindex`].
+    #[serde(skip)]
+    by_origin: std::collections::HashMap<(usize, usize), usize>,
 }
 
 impl Capture {
@@ -365,8 +368,31 @@ impl Capture {
     pub fn input_path(&self, origin: &Origin) -> &str {
         self.inputs.get(origin.input).map(|i| i.path.as_str()).unwrap_or("?")
     }
+    /// A capture from already-ordered parts (the index is built here).
+    pub fn new(inputs: Vec<Input>, exchanges: Vec<Exchange>, notes: Vec<Note>) -> Self {
+        let mut c = Capture { inputs, exchanges, notes, by_origin: Default::default() };
+        c.reindex();
+        c
+    }
+
+    /// Rebuild the origin index after `exchanges` was changed.
+    pub fn reindex(&mut self) {
+        self.by_origin =
+            self.exchanges.iter().enumerate().map(|(i, e)| ((e.origin.input, e.origin.index), i)).collect();
+    }
+
+    /// Position in `exchanges` of the exchange with this origin (input, index).
+    pub fn position(&self, input: usize, index: usize) -> Option<usize> {
+        match self.by_origin.get(&(input, index)) {
+            Some(&i) if self.exchanges.get(i).is_some_and(|e| (e.origin.input, e.origin.index) == (input, index)) => {
+                Some(i)
+            }
+            _ => self.exchanges.iter().position(|e| e.origin.input == input && e.origin.index == index),
+        }
+    }
+
     /// Find an exchange by its origin (input, index).
     pub fn find(&self, input: usize, index: usize) -> Option<&Exchange> {
-        self.exchanges.iter().find(|e| e.origin.input == input && e.origin.index == index)
+        self.position(input, index).map(|i| &self.exchanges[i])
     }
 }

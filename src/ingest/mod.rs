@@ -269,7 +269,7 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
 /// (ties keep input order, then entry order).
 pub fn load(paths: &[PathBuf], opts: IngestOptions) -> Capture {
     let (inputs, exchanges) = load_map(paths, opts, Some, |ex| (ex.started, ex.origin));
-    Capture { inputs, exchanges, notes: Vec::new() }
+    Capture::new(inputs, exchanges, Vec::new())
 }
 
 /// Read every input (in parallel), turning each exchange into what the caller keeps (or
