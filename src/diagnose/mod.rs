@@ -326,6 +326,10 @@ pub fn rank(v: &Verdict) -> u8 {
 /// Run every rule and rank what fired; `unexplained` when nothing did.
 pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
     let mut v: Vec<Verdict> = RULES.iter().filter_map(|r| r(f)).collect();
+    // Guesses (catalog-based or inferred) are only reported when nothing is proven.
+    if v.iter().any(|x| x.proven) {
+        v.retain(|x| x.proven);
+    }
     if v.is_empty() {
         v.push(unexplained::check(f));
     }

@@ -37,6 +37,9 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             proven: true,
         });
     }
+    // Without any knowledge of the credential (e.g. a sanitized export) this would be a guess
+    // about nothing: leave it to `unexplained`, which says what the capture lacks.
+    f.token_use.as_ref()?;
     let op = f.operation()?;
     let perms = op.permissions_text()?;
     // With known scopes that do not cover the operation, the scope is the problem, not this.
