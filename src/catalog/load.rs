@@ -98,13 +98,12 @@ fn operation(method: &str, path: &str, op: &Value, top_security: Option<&Value>,
         }
     };
     let perms = op.get("x-inin-requires-permissions");
-    let permission_mode = perms.and_then(|p| p.get("type")).and_then(Value::as_str).and_then(|t| {
-        match t.to_ascii_uppercase().as_str() {
+    let permission_mode =
+        perms.and_then(|p| p.get("type")).and_then(Value::as_str).and_then(|t| match t.to_ascii_uppercase().as_str() {
             "ALL" => Some(PermissionMode::All),
             "ANY" => Some(PermissionMode::Any),
             _ => None,
-        }
-    });
+        });
     let permissions: Vec<String> = perms
         .and_then(|p| p.get("permissions"))
         .and_then(Value::as_array)

@@ -160,11 +160,7 @@ impl Catalog {
     pub fn lookup(&self, method: &str, path: &str) -> Lookup<'_> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
         let segs = segments(path);
-        let family = self
-            .families
-            .iter()
-            .filter(|f| under(&segs, &segments(f)))
-            .max_by_key(|f| segments(f).len());
+        let family = self.families.iter().filter(|f| under(&segs, &segments(f))).max_by_key(|f| segments(f).len());
         let candidates = self.operations.iter().filter(|op| match family {
             Some(f) => under(&segments(&op.path), &segments(f)),
             None => true,
@@ -226,14 +222,20 @@ impl Catalog {
                 return (op, hint.map(str::to_string));
             }
         }
-        let words: Vec<String> =
-            segs.iter().filter(|s| !looks_like_id(s) && !matches!(**s, "api" | "v2")).map(|s| s.to_ascii_lowercase()).collect();
+        let words: Vec<String> = segs
+            .iter()
+            .filter(|s| !looks_like_id(s) && !matches!(**s, "api" | "v2"))
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
         let last = words.last().cloned();
         let mut best: Option<(&Operation, i64)> = None;
         for op in &self.operations {
             let t = segments(&op.path);
-            let lits: Vec<String> =
-                t.iter().filter(|s| !is_param(s) && !matches!(**s, "api" | "v2")).map(|s| s.to_ascii_lowercase()).collect();
+            let lits: Vec<String> = t
+                .iter()
+                .filter(|s| !is_param(s) && !matches!(**s, "api" | "v2"))
+                .map(|s| s.to_ascii_lowercase())
+                .collect();
             let common = words.iter().filter(|w| lits.iter().any(|l| l == *w || stem(l) == stem(w))).count() as i64;
             if common == 0 {
                 continue;
@@ -275,10 +277,7 @@ fn stem(w: &str) -> &str {
 
 /// A segment that is an identifier rather than a word: digits, UUID-like, or long tokens.
 pub fn looks_like_id(seg: &str) -> bool {
-    is_param(seg)
-        || seg.chars().any(|c| c.is_ascii_digit())
-        || seg.len() >= 24
-        || seg.contains('-') && seg.len() >= 16
+    is_param(seg) || seg.chars().any(|c| c.is_ascii_digit()) || seg.len() >= 24 || seg.contains('-') && seg.len() >= 16
 }
 
 #[cfg(test)]
@@ -311,7 +310,11 @@ mod tests {
     fn invented_endpoints_are_unknown_with_the_real_one_suggested() {
         let c = Catalog::genesys();
         let cases = [
-            ("POST", "/api/v2/conversations/messaging/addresses", Some("POST /api/v2/conversations/messages/agentless")),
+            (
+                "POST",
+                "/api/v2/conversations/messaging/addresses",
+                Some("POST /api/v2/conversations/messages/agentless"),
+            ),
             (
                 "POST",
                 "/api/v2/conversations/messaging/5c1f0e1a-1111-4111-8111-111111111111/messages",

@@ -64,7 +64,13 @@ mod tests {
     #[test]
     fn fires_on_a_write_after_disconnect() {
         let tok = token(Grant::ClientCredentials, None);
-        let mut f = facts("POST", "/api/v2/conversations/messages/c/communications/m/messages", 403, Some(&tok), Validity::Valid);
+        let mut f = facts(
+            "POST",
+            "/api/v2/conversations/messages/c/communications/m/messages",
+            403,
+            Some(&tok),
+            Validity::Valid,
+        );
         f.state = Some(StateMet { state: ConvState::Disconnected, proof: Some(o(3)), since: Some(t(-20)) });
         f.conversation = Some("c".into());
         let v = check(&f).unwrap();

@@ -26,7 +26,8 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         f.status
     ))];
     if server_says {
-        evidence.push(f.here("the server answered authentication.required: no bearer token in the Authorization header"));
+        evidence
+            .push(f.here("the server answered authentication.required: no bearer token in the Authorization header"));
     }
     Some(Verdict {
         cause: Cause::CredentialsMissing,

@@ -43,7 +43,9 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             f.call(),
             suggestion.map(|op| format!("; probably meant {}", op.label())).unwrap_or_default()
         ),
-        evidence: vec![f.here(format!("{} matches no operation under {family}, which the catalog lists completely", f.call()))],
+        evidence: vec![
+            f.here(format!("{} matches no operation under {family}, which the catalog lists completely", f.call()))
+        ],
         fix,
         proven: true,
     })

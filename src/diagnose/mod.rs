@@ -139,7 +139,9 @@ impl ErrorBody {
 
 fn permission_re() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_-]*").expect("valid regex"))
+    RE.get_or_init(|| {
+        regex::Regex::new(r"[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_-]*").expect("valid regex")
+    })
 }
 
 /// An RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
@@ -413,7 +415,11 @@ fn finding(cx: &Context<'_>, ex: &Exchange, f: &Facts<'_>, verdicts: Vec<Verdict
         summary: primary.summary.clone(),
         evidence,
         fix,
-        credential: f.token_use.as_ref().map(|u| u.credential.label()).or_else(|| f.credentials.first().map(|c| c.label())),
+        credential: f
+            .token_use
+            .as_ref()
+            .map(|u| u.credential.label())
+            .or_else(|| f.credentials.first().map(|c| c.label())),
         conversation: f.conversation.clone(),
     }
 }
@@ -516,7 +522,10 @@ impl Successes {
             };
             let path = ex.path();
             let lookup = cx.catalog.lookup_at(&ex.host(), &ex.request.method, &path);
-            let e = s.by_key.entry(key(&lookup, &ex.request.method, &path)).or_insert_with(|| (scopes.clone(), 0, Vec::new()));
+            let e = s
+                .by_key
+                .entry(key(&lookup, &ex.request.method, &path))
+                .or_insert_with(|| (scopes.clone(), 0, Vec::new()));
             e.0.retain(|x| scopes.contains(x));
             e.1 += 1;
             if e.2.len() < 3 {
@@ -612,7 +621,9 @@ mod tests {
 
     #[test]
     fn challenge_and_error_body_parse() {
-        let c = challenge(r#"Bearer realm="genesys", error="insufficient_scope", error_description="need \"conversations\"", scope="conversations""#);
+        let c = challenge(
+            r#"Bearer realm="genesys", error="insufficient_scope", error_description="need \"conversations\"", scope="conversations""#,
+        );
         assert_eq!(c.error.as_deref(), Some("insufficient_scope"));
         assert_eq!(c.scope.as_deref(), Some("conversations"));
         assert_eq!(c.error_description.as_deref(), Some("need \"conversations\""));

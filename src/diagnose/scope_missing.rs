@@ -25,7 +25,9 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let have_text = have.map(|h| if h.is_empty() { "none".to_string() } else { h.join(", ") });
     let source = f.token().and_then(|t| t.scopes_source);
     let mut evidence = Vec::new();
-    let (need, proven, how) = if let Some(c) = f.challenge.as_ref().filter(|c| c.error.as_deref() == Some("insufficient_scope")) {
+    let (need, proven, how) = if let Some(c) =
+        f.challenge.as_ref().filter(|c| c.error.as_deref() == Some("insufficient_scope"))
+    {
         let need: Vec<String> = c.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect();
         evidence.push(f.here(format!("WWW-Authenticate: error=insufficient_scope, scope=\"{}\"", need.join(" "))));
         (need, true, String::new())
@@ -41,7 +43,11 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         for p in &inf.proofs {
             evidence.push((*p, format!("the same operation succeeded with a token holding {}", inf.scopes.join(", "))));
         }
-        (inf.scopes.clone(), false, format!(" (inferred from {} successful call{})", inf.calls, if inf.calls == 1 { "" } else { "s" }))
+        (
+            inf.scopes.clone(),
+            false,
+            format!(" (inferred from {} successful call{})", inf.calls, if inf.calls == 1 { "" } else { "s" }),
+        )
     } else {
         return None;
     };
@@ -90,7 +96,11 @@ mod tests {
     #[test]
     fn from_challenge_and_inferred() {
         let mut f = facts("GET", "/v1/items", 403, None, Validity::Unknown);
-        f.challenge = Some(Challenge { error: Some("insufficient_scope".into()), scope: Some("items:read".into()), ..Default::default() });
+        f.challenge = Some(Challenge {
+            error: Some("insufficient_scope".into()),
+            scope: Some("items:read".into()),
+            ..Default::default()
+        });
         assert!(check(&f).unwrap().summary.contains("items:read"));
         let tok = token(Grant::AuthorizationCode, Some(&["a"]));
         let mut f = facts("GET", "/v1/items", 403, Some(&tok), Validity::Valid);

@@ -20,11 +20,24 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let t = u.token;
     let expires = t.and_then(|t| t.expires);
     let mut evidence = vec![f.here(match expires {
-        Some(e) => format!("{} was sent {} after {} expired ({})", f.call(), minutes(e, f.time), u.credential.label(), e.to_rfc3339()),
+        Some(e) => format!(
+            "{} was sent {} after {} expired ({})",
+            f.call(),
+            minutes(e, f.time),
+            u.credential.label(),
+            e.to_rfc3339()
+        ),
         None => format!("{} was sent with {} after it expired", f.call(), u.credential.label()),
     })];
     if let Some(at) = t.and_then(|t| t.issued_at) {
-        evidence.push((at, format!("{} was issued here{}", u.credential.label(), expires.map(|e| format!(", valid until {}", e.to_rfc3339())).unwrap_or_default())));
+        evidence.push((
+            at,
+            format!(
+                "{} was issued here{}",
+                u.credential.label(),
+                expires.map(|e| format!(", valid until {}", e.to_rfc3339())).unwrap_or_default()
+            ),
+        ));
     }
     Some(Verdict {
         cause: Cause::TokenExpired,

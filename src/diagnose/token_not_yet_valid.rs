@@ -30,7 +30,8 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         cause: Cause::TokenNotYetValid,
         summary: format!("{} was not valid yet at the time of the request (clock skew)", u.credential.label()),
         evidence,
-        fix: "Synchronize the clocks (NTP) of the machines that mint and use the token, and allow a small leeway.".into(),
+        fix: "Synchronize the clocks (NTP) of the machines that mint and use the token, and allow a small leeway."
+            .into(),
         proven: true,
     })
 }

@@ -16,7 +16,8 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         return None;
     }
     let t = u.token;
-    let mut evidence = vec![f.here(format!("{} was sent with {} after it was revoked", f.call(), u.credential.label()))];
+    let mut evidence =
+        vec![f.here(format!("{} was sent with {} after it was revoked", f.call(), u.credential.label()))];
     if let Some(at) = t.and_then(|t| t.revoked_by) {
         evidence.push((at, format!("{} was revoked here", u.credential.label())));
     }

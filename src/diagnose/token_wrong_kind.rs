@@ -54,7 +54,13 @@ mod tests {
     fn guest_on_agent_api_and_platform_on_guest_api() {
         let cat = Catalog::genesys();
         let guest = token(Grant::Guest, None);
-        let mut f = facts("POST", "/api/v2/conversations/messages/c/communications/m/messages", 403, Some(&guest), Validity::Valid);
+        let mut f = facts(
+            "POST",
+            "/api/v2/conversations/messages/c/communications/m/messages",
+            403,
+            Some(&guest),
+            Validity::Valid,
+        );
         f.lookup = cat.lookup(&f.method, &f.path);
         assert_eq!(check(&f).unwrap().evidence.len(), 2);
         let cc = token(Grant::ClientCredentials, None);

@@ -17,7 +17,9 @@ pub fn check(f: &Facts<'_>) -> Verdict {
     let mut checked = Vec::new();
     let mut lacks = Vec::new();
     if f.has_note("har.sanitized") {
-        lacks.push("credentials: the HAR was exported sanitized (Authorization headers and cookies removed)".to_string());
+        lacks.push(
+            "credentials: the HAR was exported sanitized (Authorization headers and cookies removed)".to_string(),
+        );
     } else if f.credentials.is_empty() {
         checked.push("no credential was sent".to_string());
     } else {
@@ -91,7 +93,8 @@ mod tests {
 
     #[test]
     fn says_what_the_sanitized_capture_lacks() {
-        let mut f = facts("POST", "/api/v2/conversations/messages/c/communications/m/messages", 403, None, Validity::Unknown);
+        let mut f =
+            facts("POST", "/api/v2/conversations/messages/c/communications/m/messages", 403, None, Validity::Unknown);
         f.notes.push("har.sanitized".into());
         let v = check(&f);
         assert_eq!(v.cause, Cause::Unexplained);
