@@ -152,7 +152,7 @@ fn write_table(out: &mut dyn Write, capture: &Capture, analysis: &Analysis) -> a
             table::clip(&escape(&path), 50),
             f.status.to_string(),
             serde_json::to_value(f.cause).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-            escape(&f.summary),
+            table::clip(&escape(&f.summary), 100),
         ]);
     }
     writeln!(out, "{t}")?;

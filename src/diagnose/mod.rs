@@ -1,11 +1,47 @@
 //! Diagnosis: every 401 and 403 gets a cause, the evidence, and the fix.
 //!
-//! FOUNDATION STUB: the diagnosis issue fills this in, one file per cause. Public surface:
-//! [`Cause`], [`Evidence`], [`Finding`], [`diagnose`].
+//! Built like a linter. For each refused exchange, [`gather`] collects a [`Facts`] value
+//! (the credentials sent, what the token could do at that instant, the conversation's state
+//! just before, the catalog's answer about the operation, the Genesys error body, the RFC 6750
+//! `WWW-Authenticate` challenge, notes about the input). Then one rule per cause, each in its
+//! own file with a doc comment (what, why, example, fix), looks at the facts and may return a
+//! [`Verdict`]. Several may fire; [`rank`] orders them and the first is the primary cause.
+//!
+//! Ranking (docs/diagnostics.md): a request must first carry a usable credential
+//! (`credentials_missing`, `token_malformed`), valid at that instant and at that host
+//! (`token_expired`, `token_not_yet_valid`, `token_revoked`, `token_wrong_region`); then the
+//! endpoint must exist (`endpoint_unknown`) and take that kind of token (`token_wrong_kind`)
+//! and that kind of principal (`user_context_required`); then what the server said about
+//! permissions (`permission_missing` proven by the error body); then the conversation must
+//! still be open (`conversation_ended`); then the token's authority as the catalog or capture
+//! suggests (`scope_missing`, then `permission_missing` from the catalog). `unexplained` only
+//! when nothing else fired.
+//!
+//! Public surface: [`Cause`], [`Evidence`], [`Finding`], [`diagnose`], [`Facts`], [`Verdict`].
+
+mod conversation_ended;
+mod credentials_missing;
+mod endpoint_unknown;
+mod permission_missing;
+mod scope_missing;
+mod token_expired;
+mod token_malformed;
+mod token_not_yet_valid;
+mod token_revoked;
+mod token_wrong_kind;
+mod token_wrong_region;
+mod unexplained;
+mod user_context_required;
 
 use crate::analysis::Context;
+use crate::catalog::{Lookup, Operation};
+use crate::model::{Exchange, Origin};
+use crate::timeline::StateMet;
+use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenUse};
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The closed vocabulary of causes. Names are part of the JSON contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -26,8 +62,28 @@ pub enum Cause {
     Unexplained,
 }
 
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::CredentialsMissing => "credentials_missing",
+            Cause::TokenMalformed => "token_malformed",
+            Cause::TokenExpired => "token_expired",
+            Cause::TokenNotYetValid => "token_not_yet_valid",
+            Cause::TokenRevoked => "token_revoked",
+            Cause::TokenWrongRegion => "token_wrong_region",
+            Cause::TokenWrongKind => "token_wrong_kind",
+            Cause::ScopeMissing => "scope_missing",
+            Cause::PermissionMissing => "permission_missing",
+            Cause::UserContextRequired => "user_context_required",
+            Cause::ConversationEnded => "conversation_ended",
+            Cause::EndpointUnknown => "endpoint_unknown",
+            Cause::Unexplained => "unexplained",
+        }
+    }
+}
+
 /// One fact that supports a finding, pointing at the exchange that shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
     /// Input path.
     pub input: String,
@@ -35,6 +91,7 @@ pub struct Evidence {
     pub fact: String,
 }
 
+/// One explained 401/403 (docs/output.md, "findings").
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub input: String,
@@ -53,7 +110,551 @@ pub struct Finding {
     pub conversation: Option<String>,
 }
 
+/// A Genesys `ErrorBody` (facts §6), as far as the refused response carried one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorBody {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub message_params: Vec<(String, String)>,
+    pub context_id: Option<String>,
+    pub status: Option<u16>,
+}
+
+impl ErrorBody {
+    /// Permission names mentioned by the body (`a:b:c`), in order, without repeats.
+    pub fn permissions(&self) -> Vec<String> {
+        let re = permission_re();
+        let mut out: Vec<String> = Vec::new();
+        let texts = self.message_params.iter().map(|(_, v)| v.as_str()).chain(self.message.as_deref());
+        for t in texts {
+            for m in re.find_iter(t) {
+                if !out.iter().any(|x| x == m.as_str()) {
+                    out.push(m.as_str().to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+fn permission_re() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_-]*").expect("valid regex")
+    })
+}
+
+/// An RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Challenge {
+    pub scheme: String,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// Scopes a refused token lacked that every successful call to the same operation carried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inferred {
+    pub scopes: Vec<String>,
+    /// How many successful calls agree.
+    pub calls: usize,
+    /// Up to three of those calls.
+    pub proofs: Vec<Origin>,
+}
+
+/// Everything the rules may look at about one refused exchange.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub origin: Origin,
+    pub time: DateTime<Utc>,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    pub status: u16,
+    /// Every credential the request carried (empty: none was sent).
+    pub credentials: Vec<Credential>,
+    /// The primary credential judged at the request's time.
+    pub token_use: Option<TokenUse<'a>>,
+    /// The conversation's state just before the request.
+    pub state: Option<StateMet>,
+    pub conversation: Option<String>,
+    pub lookup: Lookup<'a>,
+    pub error: Option<ErrorBody>,
+    pub challenge: Option<Challenge>,
+    /// Note codes of the input and of the exchange (`har.sanitized`, `body.decode_failed`).
+    pub notes: Vec<String>,
+    /// Whether the refused response had a body harken could read.
+    pub has_body: bool,
+    pub inferred: Option<Inferred>,
+}
+
+impl<'a> Facts<'a> {
+    /// Facts with everything unknown, for a request of `method path` refused with `status`.
+    pub fn new(origin: Origin, time: DateTime<Utc>, method: &str, host: &str, path: &str, status: u16) -> Self {
+        Facts {
+            origin,
+            time,
+            method: method.to_string(),
+            host: host.to_string(),
+            path: path.to_string(),
+            status,
+            credentials: Vec::new(),
+            token_use: None,
+            state: None,
+            conversation: None,
+            lookup: Lookup::NotCovered,
+            error: None,
+            challenge: None,
+            notes: Vec::new(),
+            has_body: false,
+            inferred: None,
+        }
+    }
+
+    pub fn token(&self) -> Option<&'a Token> {
+        self.token_use.as_ref().and_then(|u| u.token)
+    }
+
+    /// The real operation, when the catalog knows it.
+    pub fn operation(&self) -> Option<&'a Operation> {
+        match self.lookup {
+            Lookup::Known(op) => Some(op),
+            _ => None,
+        }
+    }
+
+    /// The operation whose requirements apply: the real one, or the one probably meant.
+    pub fn meant_operation(&self) -> Option<&'a Operation> {
+        match self.lookup {
+            Lookup::Known(op) => Some(op),
+            Lookup::Unknown { suggestion, .. } => suggestion,
+            Lookup::NotCovered => None,
+        }
+    }
+
+    /// A client-credentials token: no user, governed by the client's roles, not scopes.
+    pub fn is_client_credentials(&self) -> bool {
+        self.token().is_some_and(|t| t.grant == Grant::ClientCredentials || t.has_user == Some(false))
+    }
+
+    /// A web messaging guest JWT.
+    pub fn is_guest(&self) -> bool {
+        self.token_use.as_ref().is_some_and(|u| u.credential.kind == CredentialKind::GuestJwt)
+            || self.token().is_some_and(|t| t.kind == CredentialKind::GuestJwt || t.grant == Grant::Guest)
+    }
+
+    pub fn error_code(&self) -> Option<&str> {
+        self.error.as_ref().and_then(|e| e.code.as_deref())
+    }
+
+    pub fn has_note(&self, code: &str) -> bool {
+        self.notes.iter().any(|n| n == code)
+    }
+
+    /// `POST /api/v2/...`
+    pub fn call(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The credential's label (`opaque:1a2b3c4d5e6f`), or `the credential`.
+    pub fn credential_label(&self) -> String {
+        self.token_use
+            .as_ref()
+            .map(|u| u.credential.label())
+            .or_else(|| self.credentials.first().map(Credential::label))
+            .unwrap_or_else(|| "the credential".into())
+    }
+
+    /// An evidence line about the refused exchange itself.
+    pub fn here(&self, fact: impl Into<String>) -> (Origin, String) {
+        (self.origin, fact.into())
+    }
+}
+
+/// What one rule concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub cause: Cause,
+    /// One line: why this request was refused.
+    pub summary: String,
+    /// (exchange, fact) pairs: the refused exchange and the exchanges that prove it.
+    pub evidence: Vec<(Origin, String)>,
+    pub fix: String,
+    /// True when the server or the capture states it outright; false for catalog-based or
+    /// inferred requirements.
+    pub proven: bool,
+}
+
+/// A rule: pure function of the facts.
+pub type Rule = fn(&Facts<'_>) -> Option<Verdict>;
+
+/// Every rule except `unexplained`, which runs when none of these fired.
+pub const RULES: &[Rule] = &[
+    credentials_missing::check,
+    token_malformed::check,
+    token_expired::check,
+    token_not_yet_valid::check,
+    token_revoked::check,
+    token_wrong_region::check,
+    endpoint_unknown::check,
+    token_wrong_kind::check,
+    user_context_required::check,
+    permission_missing::check,
+    conversation_ended::check,
+    scope_missing::check,
+];
+
+/// Position of a verdict in the ranking (lower is more fundamental).
+pub fn rank(v: &Verdict) -> u8 {
+    match v.cause {
+        Cause::CredentialsMissing => 0,
+        Cause::TokenMalformed => 1,
+        Cause::TokenExpired => 2,
+        Cause::TokenNotYetValid => 3,
+        Cause::TokenRevoked => 4,
+        Cause::TokenWrongRegion => 5,
+        Cause::EndpointUnknown => 6,
+        Cause::TokenWrongKind => 7,
+        Cause::UserContextRequired => 8,
+        Cause::PermissionMissing if v.proven => 9,
+        Cause::ConversationEnded => 10,
+        Cause::ScopeMissing => 11,
+        Cause::PermissionMissing => 12,
+        Cause::Unexplained => 13,
+    }
+}
+
+/// Run every rule and rank what fired; `unexplained` when nothing did.
+pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
+    let mut v: Vec<Verdict> = RULES.iter().filter_map(|r| r(f)).collect();
+    // Guesses (catalog-based or inferred) are only reported when nothing is proven.
+    if v.iter().any(|x| x.proven) {
+        v.retain(|x| x.proven);
+    }
+    if v.is_empty() {
+        v.push(unexplained::check(f));
+    }
+    v.sort_by_key(rank);
+    v
+}
+
 /// Explain every 401/403 of the capture.
-pub fn diagnose(_cx: &Context<'_>) -> Vec<Finding> {
-    Vec::new()
+pub fn diagnose(cx: &Context<'_>) -> Vec<Finding> {
+    let refused: Vec<&Exchange> =
+        cx.capture.exchanges.iter().filter(|e| matches!(e.status(), Some(401) | Some(403))).collect();
+    if refused.is_empty() {
+        return Vec::new();
+    }
+    let successes = Successes::build(cx);
+    refused
+        .par_iter()
+        .map(|ex| {
+            let f = gather(cx, ex, &successes);
+            finding(cx, ex, &f, judge(&f))
+        })
+        .collect()
+}
+
+/// Collect the facts about one refused exchange.
+fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Facts<'a> {
+    let host = ex.host();
+    let path = ex.path();
+    let status = ex.status().unwrap_or(0);
+    let mut f = Facts::new(ex.origin, ex.started, &ex.request.method, &host, &path, status);
+    f.credentials = token::request_credentials(ex);
+    f.token_use = cx.tokens.judge(ex);
+    f.state = cx.timeline.state_met(&ex.origin);
+    f.conversation = cx.timeline.conversation_of(&ex.origin).map(|c| c.id.clone());
+    f.lookup = cx.catalog.lookup_at(&host, &ex.request.method, &path);
+    if let Some(resp) = &ex.response {
+        f.has_body = resp.body.as_ref().is_some_and(|b| !b.omitted && !b.raw.is_empty());
+        f.error = crate::body::json(&resp.headers, resp.body.as_ref()).as_ref().and_then(error_body);
+        f.challenge = resp.headers.get("www-authenticate").map(challenge);
+    }
+    if let Some(input) = cx.capture.inputs.get(ex.origin.input) {
+        f.notes.extend(input.notes.iter().map(|n| n.code.clone()));
+    }
+    f.notes.extend(ex.notes.iter().map(|n| n.code.clone()));
+    f.notes.sort();
+    f.notes.dedup();
+    let scopes_unknown = f.meant_operation().is_none_or(|op| op.scopes.is_none());
+    if scopes_unknown && !f.is_client_credentials() {
+        if let Some(mine) = f.token().and_then(|t| t.scopes.as_ref()) {
+            f.inferred = successes.infer(&key(&f.lookup, &ex.request.method, &path), mine);
+        }
+    }
+    f
+}
+
+fn finding(cx: &Context<'_>, ex: &Exchange, f: &Facts<'_>, verdicts: Vec<Verdict>) -> Finding {
+    let path_of = |o: &Origin| cx.capture.input_path(o).to_string();
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for v in &verdicts {
+        for (o, fact) in &v.evidence {
+            let e = Evidence { input: path_of(o), index: o.index, fact: crate::redact::escape(fact) };
+            if !evidence.contains(&e) {
+                evidence.push(e);
+            }
+        }
+    }
+    let primary = &verdicts[0];
+    let mut fix = primary.fix.clone();
+    for v in verdicts.iter().skip(1) {
+        fix.push_str(&format!(" Also ({}): {}", v.cause.name(), v.fix));
+    }
+    Finding {
+        input: path_of(&ex.origin),
+        index: ex.origin.index,
+        time: ex.started,
+        method: ex.request.method.clone(),
+        url: if cx.show_secrets { ex.request.url.clone() } else { crate::redact::mask_url(&ex.request.url) },
+        status: f.status,
+        cause: primary.cause,
+        causes: verdicts.iter().map(|v| v.cause).collect(),
+        summary: primary.summary.clone(),
+        evidence,
+        fix,
+        credential: f
+            .token_use
+            .as_ref()
+            .map(|u| u.credential.label())
+            .or_else(|| f.credentials.first().map(|c| c.label())),
+        conversation: f.conversation.clone(),
+    }
+}
+
+/// Parse a Genesys `ErrorBody` out of a JSON response.
+pub fn error_body(v: &serde_json::Value) -> Option<ErrorBody> {
+    let o = v.as_object()?;
+    let s = |k: &str| o.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let mut message_params: Vec<(String, String)> = o
+        .get("messageParams")
+        .and_then(|p| p.as_object())
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(w) = s("messageWithParams") {
+        message_params.push(("messageWithParams".into(), w));
+    }
+    let body = ErrorBody {
+        code: s("code").or_else(|| s("error")),
+        message: s("message").or_else(|| s("error_description")),
+        message_params,
+        context_id: s("contextId"),
+        status: o.get("status").and_then(|x| x.as_u64()).and_then(|x| u16::try_from(x).ok()),
+    };
+    (body.code.is_some() || body.message.is_some()).then_some(body)
+}
+
+/// Parse an RFC 6750 challenge: `Bearer realm="x", error="insufficient_scope", scope="a b"`.
+pub fn challenge(h: &str) -> Challenge {
+    let h = h.trim();
+    let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+    let mut c = Challenge { scheme: scheme.to_string(), ..Default::default() };
+    let mut rest = rest.trim();
+    while !rest.is_empty() {
+        let Some((name, after)) = rest.split_once('=') else { break };
+        let name = name.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let after = after.trim_start();
+        let (value, tail) = if let Some(q) = after.strip_prefix('"') {
+            let mut end = q.len();
+            let mut escaped = false;
+            for (i, ch) in q.char_indices() {
+                if escaped {
+                    escaped = false;
+                } else if ch == '\\' {
+                    escaped = true;
+                } else if ch == '"' {
+                    end = i;
+                    break;
+                }
+            }
+            (q[..end].replace("\\\"", "\""), q.get(end + 1..).unwrap_or(""))
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        match name.as_str() {
+            "error" => c.error = Some(value),
+            "error_description" => c.error_description = Some(value),
+            "scope" => c.scope = Some(value),
+            _ => {}
+        }
+        rest = tail.trim_start().trim_start_matches(',').trim_start();
+    }
+    c
+}
+
+/// The key successful calls are grouped by: `METHOD template` when the catalog knows the
+/// operation, else `METHOD path` with identifier-like segments replaced by `{}`.
+fn key(lookup: &Lookup<'_>, method: &str, path: &str) -> String {
+    match lookup {
+        Lookup::Known(op) => format!("{} {}", op.method, op.path),
+        _ => {
+            let segs: Vec<&str> = crate::catalog::segments(path)
+                .into_iter()
+                .map(|s| if crate::catalog::looks_like_id(s) { "{}" } else { s })
+                .collect();
+            format!("{} /{}", method.to_ascii_uppercase(), segs.join("/"))
+        }
+    }
+}
+
+/// Successful calls per operation key: the scopes all their tokens shared.
+#[derive(Default)]
+struct Successes {
+    by_key: HashMap<String, (Vec<String>, usize, Vec<Origin>)>,
+}
+
+impl Successes {
+    fn build(cx: &Context<'_>) -> Successes {
+        let mut s = Successes::default();
+        for ex in &cx.capture.exchanges {
+            if !ex.status().is_some_and(|c| (200..300).contains(&c)) {
+                continue;
+            }
+            let Some(scopes) = cx.tokens.judge(ex).and_then(|u| u.token).and_then(|t| t.scopes.clone()) else {
+                continue;
+            };
+            let path = ex.path();
+            let lookup = cx.catalog.lookup_at(&ex.host(), &ex.request.method, &path);
+            let e = s
+                .by_key
+                .entry(key(&lookup, &ex.request.method, &path))
+                .or_insert_with(|| (scopes.clone(), 0, Vec::new()));
+            e.0.retain(|x| scopes.contains(x));
+            e.1 += 1;
+            if e.2.len() < 3 {
+                e.2.push(ex.origin);
+            }
+        }
+        s
+    }
+
+    fn infer(&self, key: &str, mine: &[String]) -> Option<Inferred> {
+        let (shared, calls, proofs) = self.by_key.get(key)?;
+        let lacking: Vec<String> = shared.iter().filter(|s| !mine.contains(s)).cloned().collect();
+        (!lacking.is_empty() && *calls > 0).then(|| Inferred { scopes: lacking, calls: *calls, proofs: proofs.clone() })
+    }
+}
+
+/// Minutes between two instants, for summaries.
+pub(crate) fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let s = (to - from).num_seconds();
+    if s.abs() < 120 {
+        format!("{s} s")
+    } else {
+        format!("{} min", s / 60)
+    }
+}
+
+/// Shared fixtures for the rule unit tests: hand-built facts and tokens.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::token::Validity;
+    use chrono::TimeZone;
+
+    pub fn t(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("valid time") + chrono::Duration::minutes(min)
+    }
+
+    pub fn o(index: usize) -> Origin {
+        Origin::entry(0, index)
+    }
+
+    pub fn token(grant: Grant, scopes: Option<&[&str]>) -> Token {
+        Token {
+            fingerprint: "1a2b3c4d5e6f".into(),
+            kind: if grant == Grant::Guest { CredentialKind::GuestJwt } else { CredentialKind::Opaque },
+            grant,
+            issuer: Some("login.mypurecloud.com".into()),
+            region: Some("us_east_1".into()),
+            scopes: scopes.map(|s| s.iter().map(|x| x.to_string()).collect()),
+            issued: Some(t(-60)),
+            expires: Some(t(24 * 60)),
+            revoked: None,
+            first_use: Some(t(-59)),
+            last_use: Some(t(0)),
+            uses: 2,
+            refused: 1,
+            issued_at: Some(o(0)),
+            scopes_source: scopes.map(|_| o(1)),
+            revoked_by: None,
+            has_user: match grant {
+                Grant::ClientCredentials => Some(false),
+                Grant::Guest | Grant::Unknown => None,
+                _ => Some(true),
+            },
+            client_id: None,
+            secret: String::new(),
+        }
+    }
+
+    pub fn facts<'a>(method: &str, path: &str, status: u16, tok: Option<&'a Token>, validity: Validity) -> Facts<'a> {
+        let mut f = Facts::new(o(5), t(0), method, "api.mypurecloud.com", path, status);
+        if let Some(tok) = tok {
+            let cred = Credential::new(tok.kind, "authorization: bearer", "secret-value");
+            f.credentials = vec![cred.clone()];
+            f.token_use = Some(TokenUse {
+                credential: cred,
+                token: Some(tok),
+                validity,
+                used_region: Some("us_east_1".into()),
+                cross_region: None,
+            });
+        }
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::token::Validity;
+
+    #[test]
+    fn challenge_and_error_body_parse() {
+        let c = challenge(
+            r#"Bearer realm="genesys", error="insufficient_scope", error_description="need \"conversations\"", scope="conversations""#,
+        );
+        assert_eq!(c.error.as_deref(), Some("insufficient_scope"));
+        assert_eq!(c.scope.as_deref(), Some("conversations"));
+        assert_eq!(c.error_description.as_deref(), Some("need \"conversations\""));
+        let b = error_body(&serde_json::json!({
+            "message": "Unable to perform the requested action. You must have at least one of the following permissions assigned: [conversation:message:create, conversation:webmessaging:create]",
+            "code": "missing.any.permissions", "status": 403, "contextId": "c-1",
+            "messageParams": {"permissions": "conversation:message:create, conversation:webmessaging:create"}
+        }))
+        .unwrap();
+        assert_eq!(b.code.as_deref(), Some("missing.any.permissions"));
+        assert_eq!(b.permissions(), vec!["conversation:message:create", "conversation:webmessaging:create"]);
+        assert!(error_body(&serde_json::json!([1])).is_none());
+    }
+
+    #[test]
+    fn ranking_puts_the_endpoint_before_the_token_kind_and_scope_guesses() {
+        let cat = Catalog::genesys();
+        let tok = token(Grant::Guest, None);
+        let mut f = facts("POST", "/api/v2/conversations/messaging/abc/messages", 403, Some(&tok), Validity::Valid);
+        f.lookup = cat.lookup(&f.method, &f.path);
+        let v = judge(&f);
+        let causes: Vec<Cause> = v.iter().map(|v| v.cause).collect();
+        assert_eq!(causes, vec![Cause::EndpointUnknown, Cause::TokenWrongKind]);
+    }
+
+    #[test]
+    fn nothing_known_is_unexplained() {
+        let mut f = facts("GET", "/x", 403, None, Validity::Unknown);
+        f.notes.push("har.sanitized".into());
+        let v = judge(&f);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].cause, Cause::Unexplained);
+    }
 }

@@ -1,1 +1,344 @@
-//! diagnose tests (filled in by its issue).
+//! Diagnosis: every sample's findings (cause, causes, evidence indexes), `--fail-on`,
+//! `--catalog` with the shared Genesys operations file and an OpenAPI 3 YAML fixture.
+//!
+//! Samples whose causes need the token and conversation facts are `#[ignore]`d on the
+//! diagnosis branch, where tokens and timeline are stubs; the lead un-ignores them after
+//! merging.
+
+use crate::common::*;
+use serde_json::Value;
+
+/// (index, cause, causes, evidence indexes) of every finding.
+fn findings(v: &Value) -> Vec<(u64, String, Vec<String>, Vec<u64>)> {
+    v["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["index"].as_u64().unwrap(),
+                f["cause"].as_str().unwrap().to_string(),
+                f["causes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect(),
+                f["evidence"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect(),
+            )
+        })
+        .collect()
+}
+
+fn analyze(name: &str) -> Value {
+    let p = sample(name);
+    json(&["analyze", "--format", "json", p.to_str().unwrap()])
+}
+
+fn one(name: &str, index: u64, causes: &[&str], evidence: &[u64]) -> Value {
+    let v = analyze(name);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "{name}: {f:?}");
+    assert_eq!(f[0].0, index, "{name}");
+    assert_eq!(f[0].1, causes[0], "{name}: {f:?}");
+    assert_eq!(f[0].2, causes.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{name}");
+    assert_eq!(f[0].3, evidence, "{name}");
+    v
+}
+
+// ---- samples that need only the catalog and the capture (pass on this branch) ----
+
+#[test]
+fn forum_proactive_invented_endpoint() {
+    let v = one("forum_proactive_invented_endpoint.har", 2, &["endpoint_unknown"], &[2]);
+    let f = &v["findings"][0];
+    assert!(f["summary"].as_str().unwrap().contains("POST /api/v2/conversations/messages/agentless"));
+    assert!(f["fix"].as_str().unwrap().contains("conversation:message:create"));
+    assert_eq!(f["status"], 403);
+    assert_eq!(f["method"], "POST");
+    assert!(f["credential"].as_str().unwrap().starts_with("opaque:"));
+    assert!(f["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://api.mypurecloud.com/api/v2/conversations/messaging/addresses"));
+}
+
+#[test]
+fn cause_credentials_missing() {
+    let v = one("cause_credentials_missing.har", 1, &["credentials_missing"], &[1, 1]);
+    assert!(v["findings"][0]["credential"].is_null());
+}
+
+#[test]
+fn cause_permission_missing_from_the_error_body() {
+    let v = one("cause_permission_missing.har", 1, &["permission_missing"], &[1]);
+    let f = &v["findings"][0];
+    assert!(f["summary"].as_str().unwrap().contains("conversation:message:create"), "{f}");
+    assert!(f["fix"].as_str().unwrap().contains("conversation:message:create"));
+}
+
+#[test]
+fn cause_endpoint_unknown() {
+    let v = one("cause_endpoint_unknown.har", 1, &["endpoint_unknown"], &[1]);
+    let s = v["findings"][0]["summary"].as_str().unwrap().to_string();
+    assert!(
+        s.contains("POST /api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages"),
+        "{s}"
+    );
+}
+
+#[test]
+fn cause_unexplained_says_the_export_was_sanitized() {
+    let v = one("cause_unexplained.har", 1, &["unexplained"], &[1]);
+    let f = &v["findings"][0];
+    assert!(f["evidence"][0]["fact"].as_str().unwrap().contains("sanitized"), "{f}");
+    assert!(f["fix"].as_str().unwrap().contains("sensitive data"));
+}
+
+// ---- samples that need tokens + timeline ----
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn forum_guest_cli() {
+    let v = analyze("forum_guest_cli.har");
+    let f = findings(&v);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!(
+        f[0],
+        (1, "endpoint_unknown".into(), vec!["endpoint_unknown".into(), "token_wrong_kind".into()], vec![1, 1, 0])
+    );
+    assert_eq!(f[1], (2, "token_wrong_kind".into(), vec!["token_wrong_kind".into()], vec![2, 0]));
+    assert!(v["findings"][1]["credential"].as_str().unwrap().starts_with("guest_jwt:"));
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn forum_wrong_region() {
+    let v = one("forum_wrong_region.har", 1, &["token_wrong_region"], &[1, 0]);
+    assert!(v["findings"][0]["fix"].as_str().unwrap().contains("api.mypurecloud.ie"));
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn forum_close_readonly() {
+    let v = one("forum_close_readonly.har", 3, &["scope_missing"], &[3, 1]);
+    let f = &v["findings"][0];
+    assert!(f["summary"].as_str().unwrap().contains("scope conversations"), "{f}");
+    assert!(f["summary"].as_str().unwrap().contains("conversations:readonly"));
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn forum_followup_after_disconnect() {
+    let v = one("forum_followup_after_disconnect.har", 3, &["conversation_ended"], &[3, 2]);
+    let f = &v["findings"][0];
+    assert!(f["summary"].as_str().unwrap().contains("20 min"), "{f}");
+    assert!(f["conversation"].is_string());
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_token_malformed() {
+    one("cause_token_malformed.har", 0, &["token_malformed"], &[0]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_token_expired() {
+    one("cause_token_expired.har", 2, &["token_expired"], &[2, 0]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_token_not_yet_valid() {
+    one("cause_token_not_yet_valid.har", 1, &["token_not_yet_valid"], &[1, 0]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_token_revoked() {
+    one("cause_token_revoked.har", 3, &["token_revoked"], &[3, 2]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_token_wrong_region() {
+    one("cause_token_wrong_region.har", 1, &["token_wrong_region"], &[1, 0]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_token_wrong_kind() {
+    one("cause_token_wrong_kind.har", 1, &["token_wrong_kind"], &[1, 0]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_scope_missing() {
+    one("cause_scope_missing.har", 2, &["scope_missing"], &[2, 1]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_user_context_required() {
+    one("cause_user_context_required.har", 1, &["user_context_required"], &[1, 0]);
+}
+
+#[test]
+#[ignore = "needs tokens+timeline (merged by lead)"]
+fn cause_conversation_ended() {
+    one("cause_conversation_ended.har", 2, &["conversation_ended"], &[2, 1]);
+}
+
+// ---- properties over every sample and the corpus ----
+
+#[test]
+fn every_sample_has_exactly_its_refusals_as_findings_and_no_success() {
+    let dir = root().join("samples");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().and_then(|x| x.to_str()) != Some("har") {
+            continue;
+        }
+        n += 1;
+        let v = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        let refused = ["401", "403"].iter().map(|k| v["statuses"][k].as_u64().unwrap_or(0)).sum::<u64>();
+        let f = v["findings"].as_array().unwrap();
+        assert_eq!(f.len() as u64, refused, "{}", p.display());
+        for f in f {
+            let s = f["status"].as_u64().unwrap();
+            assert!(s == 401 || s == 403, "{}: a success reported: {f}", p.display());
+            assert!(!f["evidence"].as_array().unwrap().is_empty());
+            assert!(!f["fix"].as_str().unwrap().is_empty());
+            assert_eq!(f["causes"][0], f["cause"]);
+        }
+    }
+    assert_eq!(n, 18, "5 forum stories + 13 causes");
+}
+
+#[test]
+fn captures_without_refusals_give_no_findings() {
+    let Some(c) = corpus() else { return };
+    let mut checked = 0;
+    for e in std::fs::read_dir(c.join("har")).unwrap() {
+        let p = e.unwrap().path();
+        let o = harken(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        let Ok(v) = serde_json::from_slice::<Value>(&o.stdout) else { continue };
+        let refused = ["401", "403"].iter().map(|k| v["statuses"][k].as_u64().unwrap_or(0)).sum::<u64>();
+        let f = v["findings"].as_array().unwrap();
+        assert_eq!(f.len() as u64, refused, "{}", p.display());
+        if refused == 0 {
+            checked += 1;
+        }
+        for f in f {
+            let s = f["status"].as_u64().unwrap();
+            assert!(s == 401 || s == 403, "{}: {f}", p.display());
+        }
+    }
+    assert!(checked > 0, "no corpus HAR without refusals");
+}
+
+#[test]
+fn fail_on_exits_1_only_when_a_matching_finding_exists() {
+    let s = sample("forum_proactive_invented_endpoint.har");
+    let s = s.to_str().unwrap();
+    assert_eq!(harken(&["analyze", "--format", "json", s]).status.code(), Some(0));
+    assert_eq!(harken(&["analyze", "--format", "json", "--fail-on", "401,403", s]).status.code(), Some(1));
+    assert_eq!(harken(&["analyze", "--format", "json", "--fail-on", "any", s]).status.code(), Some(1));
+    assert_eq!(harken(&["analyze", "--format", "json", "--fail-on", "401", s]).status.code(), Some(0));
+    let o = harken(&["analyze", "--fail-on", "40x", s]);
+    assert_ne!(o.status.code(), Some(0));
+    assert_ne!(o.status.code(), Some(1));
+}
+
+#[test]
+fn table_lists_findings_with_evidence_and_fix() {
+    let s = sample("forum_proactive_invented_endpoint.har");
+    let o = harken(&["analyze", s.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(out.contains("Findings:"), "{out}");
+    assert!(out.contains("endpoint_unknown"));
+    assert!(out.contains("evidence"));
+    assert!(out.contains("fix: Use POST /api/v2/conversations/messages/agentless"));
+}
+
+// ---- --catalog ----
+
+#[test]
+fn genesys_swagger_catalog_names_real_scopes_and_flags_inventions() {
+    let Some(specs) = specs() else { return };
+    let cat = specs.join("genesys-cloud-api-v2.operations.swagger.json");
+    let cat = cat.to_str().unwrap();
+    for (name, index, want) in [
+        ("forum_proactive_invented_endpoint.har", 2, "POST /api/v2/conversations/messages/agentless"),
+        (
+            "cause_endpoint_unknown.har",
+            1,
+            "POST /api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages",
+        ),
+    ] {
+        let p = sample(name);
+        let v = json(&["analyze", "--format", "json", "--catalog", cat, p.to_str().unwrap()]);
+        let f = findings(&v);
+        assert_eq!(f[0].0, index, "{name}");
+        assert_eq!(f[0].1, "endpoint_unknown", "{name}: {f:?}");
+        assert!(
+            v["findings"][0]["summary"].as_str().unwrap().contains(want),
+            "{name}: {}",
+            v["findings"][0]["summary"]
+        );
+        // The suggestion carries the real operation's scope and permissions, from the file.
+        let fix = v["findings"][0]["fix"].as_str().unwrap();
+        assert!(fix.contains("scope conversations"), "{fix}");
+        assert!(fix.contains("conversation:message:create"), "{fix}");
+    }
+    // A 403 on a real operation names its real scope and permissions (from the file).
+    let p = sample("cause_user_context_required.har");
+    let v = json(&["analyze", "--format", "json", "--catalog", cat, p.to_str().unwrap()]);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    let p = sample("forum_followup_after_disconnect.har");
+    let v = json(&["analyze", "--format", "json", "--catalog", cat, p.to_str().unwrap()]);
+    let f = &v["findings"][0];
+    let text = format!("{} {}", f["summary"], f["fix"]);
+    if f["cause"] == "permission_missing" {
+        assert!(text.contains("ANY of conversation:message:create, conversation:webmessaging:create"), "{text}");
+    }
+    let p = sample("cause_scope_missing.har");
+    let v = json(&["analyze", "--format", "json", "--catalog", cat, p.to_str().unwrap()]);
+    let f = &v["findings"][0];
+    let text = format!("{} {} {}", f["summary"], f["fix"], f["evidence"]);
+    assert!(text.contains("conversation:message:create") || text.contains("scope conversations"), "{text}");
+}
+
+#[test]
+fn openapi3_yaml_catalog() {
+    let cat = fixture("orders-openapi3.yaml");
+    let cat = cat.to_str().unwrap();
+    let har = r#"{"log":{"version":"1.2","creator":{"name":"WebInspector","version":"537.36"},"entries":[
+      {"startedDateTime":"2024-05-15T08:00:00.000Z","time":50,
+       "request":{"method":"DELETE","url":"https://api.mypurecloud.com/api/v2/orders/81","httpVersion":"http/2.0",
+         "headers":[{"name":"authorization","value":"Bearer QWxhZGRpbjpvcGVuIHNlc2FtZQxxQWxhZGRpbjpvcGVuIHNlc2FtZQxxQWxhZGRpbjpvcGVuIHNlc2FtZQ"}],
+         "queryString":[],"cookies":[],"headersSize":-1,"bodySize":0},
+       "response":{"status":403,"statusText":"Forbidden","httpVersion":"http/2.0","headers":[{"name":"content-type","value":"application/json"}],
+         "cookies":[],"content":{"size":0,"mimeType":"application/json","text":""},"redirectURL":"","headersSize":-1,"bodySize":0},
+       "cache":{},"timings":{"send":0,"wait":50,"receive":0}},
+      {"startedDateTime":"2024-05-15T08:00:01.000Z","time":50,
+       "request":{"method":"POST","url":"https://api.mypurecloud.com/api/v2/orders/81/cancel","httpVersion":"http/2.0",
+         "headers":[{"name":"authorization","value":"Bearer QWxhZGRpbjpvcGVuIHNlc2FtZQxxQWxhZGRpbjpvcGVuIHNlc2FtZQxxQWxhZGRpbjpvcGVuIHNlc2FtZQ"}],
+         "queryString":[],"cookies":[],"headersSize":-1,"bodySize":0},
+       "response":{"status":403,"statusText":"Forbidden","httpVersion":"http/2.0","headers":[],
+         "cookies":[],"content":{"size":0,"mimeType":"application/json"},"redirectURL":"","headersSize":-1,"bodySize":0},
+       "cache":{},"timings":{"send":0,"wait":50,"receive":0}}]}}"#;
+    let (_d, p) = temp_file("orders.har", har.as_bytes());
+    let v = json(&["analyze", "--format", "json", "--catalog", cat, p.to_str().unwrap()]);
+    let f = &v["findings"];
+    assert_eq!(f[0]["cause"], "permission_missing", "{f}");
+    assert!(f[0]["summary"].as_str().unwrap().contains("ALL of orders:order:delete"), "{f}");
+    assert_eq!(f[1]["cause"], "endpoint_unknown", "{f}");
+    assert!(f[1]["summary"].as_str().unwrap().contains("/api/v2/orders/{orderId}"), "{f}");
+}
+
+#[test]
+fn a_bad_catalog_is_an_error_naming_the_file() {
+    let (_d, p) = temp_file("bad.yaml", b"openapi: [unclosed");
+    let s = sample("cause_endpoint_unknown.har");
+    let o = harken(&["analyze", "--catalog", p.to_str().unwrap(), s.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("bad.yaml"), "{}", stderr(&o));
+}

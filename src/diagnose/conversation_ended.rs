@@ -1,0 +1,85 @@
+//! `conversation_ended`: the request acted on a conversation that had already ended.
+//!
+//! - **What:** a write (send a message, update a participant) on a conversation whose state,
+//!   just before the request, was disconnected or terminated, as proven by an earlier
+//!   exchange of the capture (the PATCH that disconnected it, a GET showing `endTime` or
+//!   participants `disconnected`); or the server said so (`postino.error.forbidden` "User is
+//!   not an active participant on the conversation",
+//!   `conversation.error.forbidden.not.active.participant`).
+//! - **Why:** a disconnected message conversation takes no new messages; the ids stored in a
+//!   CRM stay valid for reading only.
+//! - **Example:** an agent closes the conversation; 20 minutes later a backend posts a
+//!   follow-up with the stored conversation and communication ids and gets 403.
+//! - **Fix:** start a new conversation (`POST /api/v2/conversations/messages/agentless` or
+//!   `POST /api/v2/conversations/messages`) to reach the customer again.
+
+use super::{minutes, Cause, Facts, Verdict};
+use crate::timeline::ConvState;
+
+pub fn check(f: &Facts<'_>) -> Option<Verdict> {
+    let server_says = matches!(
+        f.error_code(),
+        Some("postino.error.forbidden") | Some("conversation.error.forbidden.not.active.participant")
+    );
+    let ended = f.state.filter(|s| matches!(s.state, ConvState::Disconnected | ConvState::Terminated));
+    let write = !matches!(f.method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS");
+    if !(server_says || (write && ended.is_some())) {
+        return None;
+    }
+    let conv = f.conversation.as_deref().unwrap_or("the conversation");
+    let mut evidence = Vec::new();
+    if let Some(s) = ended {
+        let when = s.since.map(|t| format!(" {} earlier", minutes(t, f.time))).unwrap_or_default();
+        evidence.push(f.here(format!("{} acted on conversation {conv}, which had ended{when}", f.call())));
+        if let Some(p) = s.proof {
+            let state = if s.state == ConvState::Terminated { "terminated" } else { "disconnected" };
+            evidence.push((p, format!("conversation {conv} became {state} here")));
+        }
+    }
+    if server_says {
+        evidence.push(f.here(format!(
+            "the server answered {}: the caller is not an active participant on the conversation",
+            f.error_code().unwrap_or("")
+        )));
+    }
+    Some(Verdict {
+        cause: Cause::ConversationEnded,
+        summary: match ended.and_then(|s| s.since) {
+            Some(t) => format!("conversation {conv} had been disconnected {} before this request", minutes(t, f.time)),
+            None => format!("conversation {conv} was no longer active"),
+        },
+        evidence,
+        fix: "A disconnected conversation takes no new messages: start a new one with POST /api/v2/conversations/messages/agentless (client credentials) or POST /api/v2/conversations/messages.".into(),
+        proven: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::timeline::StateMet;
+    use crate::token::{Grant, Validity};
+
+    #[test]
+    fn fires_on_a_write_after_disconnect() {
+        let tok = token(Grant::ClientCredentials, None);
+        let mut f = facts(
+            "POST",
+            "/api/v2/conversations/messages/c/communications/m/messages",
+            403,
+            Some(&tok),
+            Validity::Valid,
+        );
+        f.state = Some(StateMet { state: ConvState::Disconnected, proof: Some(o(3)), since: Some(t(-20)) });
+        f.conversation = Some("c".into());
+        let v = check(&f).unwrap();
+        assert!(v.summary.contains("20 min"), "{}", v.summary);
+        assert_eq!(v.evidence.iter().map(|e| e.0.index).collect::<Vec<_>>(), vec![5, 3]);
+        f.method = "GET".into();
+        assert!(check(&f).is_none());
+        f.state = Some(StateMet { state: ConvState::Active, proof: None, since: None });
+        f.method = "POST".into();
+        assert!(check(&f).is_none());
+    }
+}

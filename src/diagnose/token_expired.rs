@@ -1,0 +1,67 @@
+//! `token_expired`: the token had expired when the request was made.
+//!
+//! - **What:** the request's time is after the token's expiry (`issued + expires_in`, or a
+//!   JWT `exp`), as learned from the token-endpoint reply or the guest `JwtResponse`.
+//! - **Why:** Genesys access tokens live `accessTokenValiditySeconds` (300–172800 s, default
+//!   86400); after that the server answers 401 (`bad.credentials`).
+//! - **Example:** a service gets one client-credentials token at start-up and is still using it
+//!   the next day.
+//! - **Fix:** request a new token before `expires_in` runs out (or refresh it), and retry a 401
+//!   once with a fresh token.
+
+use super::{minutes, Cause, Facts, Verdict};
+use crate::token::Validity;
+
+pub fn check(f: &Facts<'_>) -> Option<Verdict> {
+    let u = f.token_use.as_ref()?;
+    if u.validity != Validity::Expired {
+        return None;
+    }
+    let t = u.token;
+    let expires = t.and_then(|t| t.expires);
+    let mut evidence = vec![f.here(match expires {
+        Some(e) => format!(
+            "{} was sent {} after {} expired ({})",
+            f.call(),
+            minutes(e, f.time),
+            u.credential.label(),
+            e.to_rfc3339()
+        ),
+        None => format!("{} was sent with {} after it expired", f.call(), u.credential.label()),
+    })];
+    if let Some(at) = t.and_then(|t| t.issued_at) {
+        evidence.push((
+            at,
+            format!(
+                "{} was issued here{}",
+                u.credential.label(),
+                expires.map(|e| format!(", valid until {}", e.to_rfc3339())).unwrap_or_default()
+            ),
+        ));
+    }
+    Some(Verdict {
+        cause: Cause::TokenExpired,
+        summary: format!("{} had expired{}", u.credential.label(), expires.map(|e| format!(" {} earlier", minutes(e, f.time))).unwrap_or_default()),
+        evidence,
+        fix: "Request a new token before expires_in runs out (POST https://login.{region domain}/oauth/token), and on a 401 retry once with a fresh token.".into(),
+        proven: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::token::Grant;
+
+    #[test]
+    fn fires_when_expired_and_points_at_the_issue() {
+        let mut tok = token(Grant::ClientCredentials, None);
+        tok.expires = Some(t(-30));
+        let f = facts("GET", "/api/v2/conversations/messages/c1", 401, Some(&tok), Validity::Expired);
+        let v = check(&f).unwrap();
+        assert_eq!(v.evidence.iter().map(|e| e.0.index).collect::<Vec<_>>(), vec![5, 0]);
+        assert!(v.summary.contains("30 min"));
+        assert!(check(&facts("GET", "/x", 401, Some(&tok), Validity::Valid)).is_none());
+    }
+}

@@ -1,0 +1,104 @@
+//! `unexplained`: no rule fired.
+//!
+//! - **What:** the refusal matches none of the other causes with what the capture holds.
+//! - **Why:** usually the capture lacks the facts: a sanitized HAR export (no `Authorization`
+//!   header or cookies), no token request or `GET /api/v2/tokens/me` to learn the token's
+//!   grant, scopes and lifetime, an endpoint outside the catalog, an empty error body.
+//! - **Example:** Chrome's default "Export HAR (sanitized)" of a session that got a 403.
+//! - **Fix:** the finding says what was checked and what is missing; re-capture with
+//!   credentials ("Export HAR (with sensitive data)", then let harken mask it), including the
+//!   login/token call and a `GET /api/v2/tokens/me`, or pass `--catalog` for other APIs.
+
+use super::{Cause, Facts, Verdict};
+use crate::catalog::Lookup;
+use crate::token::Validity;
+
+pub fn check(f: &Facts<'_>) -> Verdict {
+    let mut checked = Vec::new();
+    let mut lacks = Vec::new();
+    if f.has_note("har.sanitized") {
+        lacks.push(
+            "credentials: the HAR was exported sanitized (Authorization headers and cookies removed)".to_string(),
+        );
+    } else if f.credentials.is_empty() {
+        checked.push("no credential was sent".to_string());
+    } else {
+        checked.push(format!("credential {}", f.credential_label()));
+    }
+    match (f.token_use.as_ref(), f.token()) {
+        (Some(u), Some(t)) => {
+            checked.push(format!("validity ({})", validity(u.validity)));
+            if t.scopes.is_none() {
+                lacks.push("the token's scopes (no token reply with scope, no GET /api/v2/tokens/me)".into());
+            }
+            if t.issued_at.is_none() {
+                lacks.push("the token's issue (no login/token exchange in the capture)".into());
+            }
+        }
+        (Some(_), None) | (None, _) if !f.credentials.is_empty() => {
+            lacks.push("anything about the token (never issued or introspected in the capture)".into())
+        }
+        _ => {}
+    }
+    match &f.lookup {
+        Lookup::Known(op) => checked.push(format!("operation {} (requirements known)", op.label())),
+        Lookup::Unknown { .. } => checked.push("operation (does not exist)".into()),
+        Lookup::NotCovered => lacks.push(format!("requirements of {} (not in the catalog; try --catalog)", f.call())),
+    }
+    match &f.state {
+        Some(s) => checked.push(format!("conversation state ({:?})", s.state).to_lowercase()),
+        None => checked.push("conversation state (none known)".into()),
+    }
+    match &f.error {
+        Some(e) => checked.push(format!("error body (code {})", e.code.as_deref().unwrap_or("none"))),
+        None if f.has_body => checked.push("response body (not a Genesys error body)".into()),
+        None => lacks.push("the response body".into()),
+    }
+    let mut fact = format!("{} refused with {}; checked: {}", f.call(), f.status, checked.join(", "));
+    if !lacks.is_empty() {
+        fact.push_str(&format!("; the capture lacks: {}", lacks.join("; ")));
+    }
+    let fix = if f.has_note("har.sanitized") {
+        "Re-capture with credentials (DevTools > Network > Export HAR (with sensitive data); harken masks secrets in its output), including the login/token call and a GET /api/v2/tokens/me."
+    } else {
+        "Capture the token request (login.{region domain}/oauth/token) and a GET /api/v2/tokens/me in the same session, keep response bodies, and pass --catalog for APIs outside the built-in profile."
+    };
+    Verdict {
+        cause: Cause::Unexplained,
+        summary: if lacks.is_empty() {
+            format!("no known cause matched the {} (see evidence for what was checked)", f.status)
+        } else {
+            format!("no known cause matched; the capture lacks {}", lacks.first().map(String::as_str).unwrap_or(""))
+        },
+        evidence: vec![f.here(fact)],
+        fix: fix.into(),
+        proven: false,
+    }
+}
+
+fn validity(v: Validity) -> &'static str {
+    match v {
+        Validity::Valid => "valid",
+        Validity::Expired => "expired",
+        Validity::NotYetValid => "not yet valid",
+        Validity::Revoked => "revoked",
+        Validity::Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn says_what_the_sanitized_capture_lacks() {
+        let mut f =
+            facts("POST", "/api/v2/conversations/messages/c/communications/m/messages", 403, None, Validity::Unknown);
+        f.notes.push("har.sanitized".into());
+        let v = check(&f);
+        assert_eq!(v.cause, Cause::Unexplained);
+        assert!(v.evidence[0].1.contains("sanitized"), "{}", v.evidence[0].1);
+        assert!(v.fix.contains("sensitive data"));
+    }
+}
