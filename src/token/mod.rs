@@ -494,6 +494,9 @@ pub struct Token {
     pub refresh_token: Option<String>,
     /// Where it travelled in requests (`authorization: bearer`, `cookie: sid`, …).
     pub carriers: Vec<String>,
+    /// Genesys regions of the hosts it was sent to. A region other than `region` means the
+    /// token crossed regions (see [`TokenUse::cross_region`] for each request).
+    pub used_regions: Vec<String>,
     /// Why the value is not a usable token, if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed: Option<String>,
@@ -545,6 +548,7 @@ impl Token {
             superseded_at: None,
             refresh_token: None,
             carriers: Vec::new(),
+            used_regions: Vec::new(),
             malformed: None,
             jwt: None,
             value: None,
@@ -760,6 +764,11 @@ impl TokenIndex {
         }
         if t.malformed.is_none() {
             t.malformed = c.malformed.clone();
+        }
+        if let Some((r, _)) = region_of_host(&ex.host()) {
+            if !t.used_regions.iter().any(|u| u == r.key) {
+                t.used_regions.push(r.key.to_string());
+            }
         }
         if t.client_id.is_none() && c.kind == CredentialKind::Basic {
             t.client_id = c.principal.clone();
