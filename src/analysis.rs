@@ -4,7 +4,7 @@ use crate::catalog::Catalog;
 use crate::diagnose::{self, Finding};
 use crate::model::Capture;
 use crate::timeline::Timeline;
-use crate::token::TokenIndex;
+use crate::token::{TokenIndex, TokenOptions};
 
 /// Everything the diagnosis reads. Built once per run.
 pub struct Context<'a> {
@@ -25,10 +25,15 @@ pub struct Analysis {
 pub struct Options {
     pub catalog: Catalog,
     pub show_secrets: bool,
+    /// Token options (`--jwks`).
+    pub tokens: TokenOptions,
 }
 
 pub fn run(capture: &Capture, opts: &Options) -> Analysis {
-    let tokens = TokenIndex::build(capture);
+    let mut tokens = TokenIndex::build_with(capture, &opts.tokens);
+    if opts.show_secrets {
+        tokens.reveal_secrets();
+    }
     let timeline = Timeline::build(capture);
     let cx = Context {
         capture,

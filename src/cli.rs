@@ -46,6 +46,12 @@ pub enum Command {
     /// List exchanges, one row per request/response, with filters.
     Exchanges(ExchangesArgs),
     /// List every credential: kind, grant, issuer, region, scopes, validity, uses.
+    ///
+    /// One row per credential found in requests (Authorization, API-key headers and query
+    /// parameters, Sec-WebSocket-Protocol, session cookies), with what the traffic taught about
+    /// it: token-endpoint replies, implicit-grant redirects, GET /api/v2/tokens/me, introspection,
+    /// revocations, web messaging JwtResponse frames. Capture from before the login to include the
+    /// token's issue (see docs/tokens.md). Values are masked unless --show-secrets.
     Tokens(TokensArgs),
     /// Group exchanges by conversation and show each one's state at every step.
     Timeline(TimelineArgs),
@@ -148,7 +154,8 @@ pub struct TokensArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 
-    /// A JWK Set (JSON) to verify JWT signatures with.
+    /// A JWK Set (JSON `{"keys":[...]}`, or one JWK) to verify JWT signatures with. Without it
+    /// no signature is checked: claims are reported as the token states them.
     #[arg(long, value_name = "FILE")]
     pub jwks: Option<PathBuf>,
 }

@@ -10,7 +10,7 @@ use crate::model::{Capture, Input, Level, Note};
 use crate::redact::escape;
 use crate::report::{self, table};
 use crate::timeline::Conversation;
-use crate::token::Token;
+use crate::token::{ClockSkew, Token, TokenOptions};
 use anyhow::bail;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,6 +29,8 @@ pub struct Report<'a> {
     /// Number of exchanges that carry notes of their own.
     pub exchanges_with_notes: usize,
     pub tokens: &'a [Token],
+    /// Server clock minus capture clock, estimated from response `Date` headers.
+    pub clock_skew: Option<&'a ClockSkew>,
     pub conversations: &'a [Conversation],
     pub findings: &'a [Finding],
 }
@@ -41,6 +43,7 @@ pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis) -> Report<'a> {
         notes: &capture.notes,
         exchanges_with_notes: capture.exchanges.iter().filter(|e| !e.notes.is_empty()).count(),
         tokens: &analysis.tokens.tokens,
+        clock_skew: analysis.tokens.clock_skew.as_ref(),
         conversations: &analysis.timeline.conversations,
         findings: &analysis.findings,
     }
@@ -76,8 +79,12 @@ pub fn run(a: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         Some(p) => Catalog::load(p)?,
         None => Catalog::genesys(),
     };
+    let tokens = match &a.jwks {
+        Some(p) => TokenOptions::with_jwks_file(p)?,
+        None => TokenOptions::default(),
+    };
     let (capture, failed) = load(&a.input, IngestOptions::default());
-    let analysis = analysis::run(&capture, &Options { catalog, show_secrets: a.input.show_secrets });
+    let analysis = analysis::run(&capture, &Options { catalog, show_secrets: a.input.show_secrets, tokens });
     match a.format {
         OutputFormat::Json => report::write_json(out, &report(&capture, &analysis))?,
         OutputFormat::Ndjson => {

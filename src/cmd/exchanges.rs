@@ -39,6 +39,9 @@ pub struct Row {
 pub struct CredentialRef {
     pub kind: String,
     pub fingerprint: String,
+    /// Where it travelled: `authorization: bearer`, `header: x-api-key`, `query: access_token`,
+    /// `cookie: SESSIONID`, `sec-websocket-protocol`.
+    pub carrier: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
@@ -67,6 +70,7 @@ pub fn row(input_path: &str, ex: &Exchange, show_secrets: bool) -> Row {
         credential: primary_credential(ex).map(|c| CredentialRef {
             kind: c.kind.name().to_string(),
             fingerprint: c.fingerprint.clone(),
+            carrier: c.carrier.clone(),
             value: show_secrets.then(|| c.secret.clone()),
         }),
         request_frame: ex.origin.request_frame,

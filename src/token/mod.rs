@@ -1,0 +1,935 @@
+//! Credentials: finding them in requests, decoding them, and learning what they could do.
+//!
+//! A 401 or 403 cannot be explained without knowing the credential that was sent. This module
+//! finds every credential a request carries ([`request_credentials`]), decodes what can be
+//! decoded (JWTs, [`jwt`]), learns the rest from the traffic itself ([`learn`]: token-endpoint
+//! replies, implicit-grant redirects, Genesys `GET /api/v2/tokens/me`, RFC 7662 introspection,
+//! revocations, web messaging guest JWTs), and says for any request which token it carried and
+//! whether that token was valid at that instant ([`TokenIndex::judge`]).
+//!
+//! Public surface other modules rely on: [`CredentialKind`], [`Credential`],
+//! [`request_credentials`], [`primary_credential`], [`Token`], [`TokenIndex::build`],
+//! [`TokenIndex::build_with`], [`TokenIndex::get`], [`TokenIndex::judge`], [`TokenUse`],
+//! [`Validity`], [`Grant`], [`ClockSkew`], [`TokenOptions`].
+//!
+//! Times: everything learned from the traffic (a token reply's time, a revocation) is on the
+//! capture's clock. Times written inside a token (`exp`, `nbf`, `iat`, a guest `JwtResponse`'s
+//! `exp`) are on the server's clock; they are compared with a request's time shifted by the
+//! clock skew estimated from response `Date` headers ([`ClockSkew`]).
+
+pub mod jwt;
+pub mod learn;
+
+use crate::model::{Capture, Exchange, Origin};
+use crate::redact::fingerprint;
+use crate::region::region_of_host;
+use chrono::{DateTime, Duration, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What kind of credential was sent. Names are part of the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// A JOSE token: a JWT (JWS with claims), a JWS with another payload, or an encrypted JWE.
+    Jwt,
+    /// A token harken cannot look inside (Genesys platform access tokens are of this kind).
+    Opaque,
+    /// HTTP Basic (`user:password`, for OAuth the client id and secret).
+    Basic,
+    /// A session-like cookie.
+    Cookie,
+    /// An API key in a header or query parameter.
+    ApiKey,
+    /// A Genesys web messaging guest JWT (from a `JwtResponse` frame or the token exchange).
+    GuestJwt,
+}
+
+impl CredentialKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CredentialKind::Jwt => "jwt",
+            CredentialKind::Opaque => "opaque",
+            CredentialKind::Basic => "basic",
+            CredentialKind::Cookie => "cookie",
+            CredentialKind::ApiKey => "api_key",
+            CredentialKind::GuestJwt => "guest_jwt",
+        }
+    }
+}
+
+/// How a token was obtained. Names are part of the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    ClientCredentials,
+    AuthorizationCode,
+    Implicit,
+    RefreshToken,
+    Password,
+    Saml2Bearer,
+    /// Web messaging guest (no OAuth: bound to a deployment).
+    Guest,
+    Unknown,
+}
+
+impl Grant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::ClientCredentials => "client_credentials",
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::Implicit => "implicit",
+            Grant::RefreshToken => "refresh_token",
+            Grant::Password => "password",
+            Grant::Saml2Bearer => "saml2_bearer",
+            Grant::Guest => "guest",
+            Grant::Unknown => "unknown",
+        }
+    }
+
+    /// An OAuth `grant_type` form value.
+    pub fn from_grant_type(s: &str) -> Grant {
+        match s.trim() {
+            "client_credentials" => Grant::ClientCredentials,
+            "authorization_code" => Grant::AuthorizationCode,
+            "refresh_token" => Grant::RefreshToken,
+            "password" => Grant::Password,
+            "urn:ietf:params:oauth:grant-type:saml2-bearer" => Grant::Saml2Bearer,
+            _ => Grant::Unknown,
+        }
+    }
+
+    /// A Genesys `OAuthClient.authorizedGrantType` (genesys-cloud-facts §3).
+    pub fn from_genesys(s: &str) -> Grant {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "CLIENT-CREDENTIALS" | "CLIENT_CREDENTIALS" => Grant::ClientCredentials,
+            "CODE" => Grant::AuthorizationCode,
+            "TOKEN" => Grant::Implicit,
+            "SAML2-BEARER" | "SAML2_BEARER" => Grant::Saml2Bearer,
+            "PASSWORD" => Grant::Password,
+            _ => Grant::Unknown,
+        }
+    }
+
+    /// Whether tokens of this grant act for a user (`None`: the grant does not say).
+    pub fn has_user(self) -> Option<bool> {
+        match self {
+            Grant::ClientCredentials | Grant::Guest => Some(false),
+            Grant::AuthorizationCode | Grant::Implicit | Grant::Password | Grant::Saml2Bearer => Some(true),
+            Grant::RefreshToken | Grant::Unknown => None,
+        }
+    }
+}
+
+/// A credential as one request carried it. `secret` is never serialized.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Credential {
+    pub kind: CredentialKind,
+    pub fingerprint: String,
+    /// Where it travelled, e.g. `authorization: bearer`, `cookie: sid`, `query: access_token`.
+    pub carrier: String,
+    /// Why the value is not a usable token (`Bearer undefined`, empty, truncated JWT), if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malformed: Option<String>,
+    /// The non-secret name inside the credential, when it has one: the user (OAuth client id)
+    /// of Basic auth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(skip)]
+    pub secret: String,
+}
+
+impl Credential {
+    pub fn new(kind: CredentialKind, carrier: impl Into<String>, secret: impl Into<String>) -> Self {
+        let secret = secret.into();
+        Credential {
+            kind,
+            fingerprint: fingerprint(&secret),
+            carrier: carrier.into(),
+            malformed: None,
+            principal: None,
+            secret,
+        }
+    }
+    /// `kind:fingerprint`, the way every output names a credential unless `--show-secrets`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.kind.name(), self.fingerprint)
+    }
+    fn malformed(mut self, why: Option<String>) -> Self {
+        self.malformed = why;
+        self
+    }
+}
+
+/// Values clients send when their token variable was never set.
+const PLACEHOLDERS: &[&str] = &[
+    "undefined",
+    "null",
+    "none",
+    "nil",
+    "nan",
+    "false",
+    "true",
+    "[object object]",
+    "<token>",
+    "{token}",
+    "${token}",
+    "{{token}}",
+    "token",
+    "your_token",
+    "access_token",
+    "bearer",
+];
+
+/// The kind of a bearer-like token value and, if it is not usable, why.
+pub fn classify_token(value: &str) -> (CredentialKind, Option<String>) {
+    let v = value.trim();
+    if v.is_empty() {
+        return (CredentialKind::Opaque, Some("empty token".into()));
+    }
+    let lower = v.to_ascii_lowercase();
+    if PLACEHOLDERS.contains(&lower.as_str()) {
+        return (
+            CredentialKind::Opaque,
+            Some(format!(
+                "placeholder {:?}: the client had no token to send (an unset variable)",
+                crate::redact::escape(v)
+            )),
+        );
+    }
+    if lower.starts_with("bearer ") || lower.starts_with("basic ") {
+        return (CredentialKind::Opaque, Some("the scheme is repeated (`Bearer Bearer …`)".into()));
+    }
+    if v.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>')) {
+        return (
+            CredentialKind::Opaque,
+            Some("contains spaces, quotes or separators: not a token68 value (RFC 6750 §2.1)".into()),
+        );
+    }
+    match jwt::decode(v) {
+        jwt::Shape::Opaque => (CredentialKind::Opaque, None),
+        jwt::Shape::Jws(_) | jwt::Shape::Jwe { .. } => (CredentialKind::Jwt, None),
+        jwt::Shape::Malformed { reason } => (CredentialKind::Jwt, Some(reason)),
+    }
+}
+
+/// Paths whose JWT bearer is a web messaging guest JWT ("Webmessaging JWT" scheme,
+/// genesys-cloud-facts §9).
+fn is_guest_path(path: &str) -> bool {
+    path.starts_with("/api/v2/webmessaging/") || path.starts_with("/api/v2/webdeployments/token/")
+}
+
+/// A bearer-like value found somewhere in a request.
+fn token_credential(value: &str, carrier: String, guest: bool) -> Credential {
+    let (mut kind, why) = classify_token(value);
+    if guest && kind == CredentialKind::Jwt {
+        kind = CredentialKind::GuestJwt;
+    }
+    Credential::new(kind, carrier, value.trim()).malformed(why)
+}
+
+fn authorization(value: &str, guest: bool) -> Credential {
+    let v = value.trim();
+    if v.is_empty() {
+        return Credential::new(CredentialKind::Opaque, "authorization", "")
+            .malformed(Some("empty Authorization header".into()));
+    }
+    let (scheme, rest) = match v.split_once(char::is_whitespace) {
+        Some((s, r)) => (s, r.trim()),
+        None => {
+            let lower = v.to_ascii_lowercase();
+            if matches!(lower.as_str(), "bearer" | "basic" | "token" | "digest" | "negotiate") {
+                return Credential::new(CredentialKind::Opaque, format!("authorization: {lower}"), "")
+                    .malformed(Some(format!("scheme {v} with no token")));
+            }
+            return token_credential(v, "authorization: (no scheme)".into(), guest);
+        }
+    };
+    let lscheme = scheme.to_ascii_lowercase();
+    match lscheme.as_str() {
+        "bearer" => token_credential(rest, "authorization: bearer".into(), guest),
+        "basic" => {
+            let mut c = Credential::new(CredentialKind::Basic, "authorization: basic", rest);
+            let decoded = crate::ingest::har::base64_lenient(rest).and_then(|b| String::from_utf8(b).ok());
+            match decoded.as_deref().and_then(|s| s.split_once(':')) {
+                Some((user, _)) => c.principal = Some(user.to_string()),
+                None if rest.is_empty() => c.malformed = Some("Basic with no credentials".into()),
+                None => c.malformed = Some("Basic credentials are not base64 of user:password".into()),
+            }
+            c
+        }
+        _ => {
+            let (kind, _) = classify_token(rest);
+            let kind = if kind == CredentialKind::Jwt { kind } else { CredentialKind::Opaque };
+            let mut c = Credential::new(kind, format!("authorization: {lscheme}"), rest);
+            if rest.is_empty() {
+                c.malformed = Some(format!("scheme {scheme} with no credentials"));
+            }
+            c
+        }
+    }
+}
+
+/// Request headers that carry API keys (ApiKey) or access tokens (classified by shape).
+const KEY_HEADERS: &[(&str, bool)] = &[
+    ("x-api-key", true),
+    ("api-key", true),
+    ("apikey", true),
+    ("x-apikey", true),
+    ("x-goog-api-key", true),
+    ("ocp-apim-subscription-key", true),
+    ("x-functions-key", true),
+    ("x-auth-token", false),
+    ("x-access-token", false),
+    ("private-token", false),
+];
+
+/// Query parameters that carry API keys (true) or access tokens (false).
+const KEY_PARAMS: &[(&str, bool)] = &[
+    ("access_token", false),
+    ("jwt", false),
+    ("api_key", true),
+    ("apikey", true),
+    ("api-key", true),
+    ("x-api-key", true),
+    ("key", true),
+    ("subscription-key", true),
+];
+
+/// Cookie names that are not credentials even though they look like sessions (analytics).
+const COOKIE_NOISE: &[&str] = &[
+    "_ga",
+    "_gid",
+    "_gcl",
+    "_fbp",
+    "ajs_",
+    "optimizely",
+    "amplitude",
+    "_hj",
+    "__utm",
+    "mp_",
+    "intercom",
+    "_dd_s",
+    "datadome",
+];
+const COOKIE_SESSIONLIKE: &[&str] =
+    &["session", "sess", "sid", "auth", "token", "jwt", "login", "sso", "access", "__host-", "__secure-"];
+/// At most this many cookies per request are reported as credentials.
+const MAX_COOKIES: usize = 3;
+
+/// Every credential a request carried, the one the server most likely judged first:
+/// `Authorization` (Bearer → jwt / guest_jwt / opaque; Basic; other schemes; a raw token with
+/// no scheme), then API-key headers, query parameters (`access_token`, `api_key`, …),
+/// `Sec-WebSocket-Protocol` tokens, and session-like cookies (at most three).
+/// URL fragments are not included: browsers do not send them.
+pub fn request_credentials(ex: &Exchange) -> Vec<Credential> {
+    let mut out = Vec::new();
+    let url = ex.url();
+    let path = url.as_ref().map(|u| u.path().to_string()).unwrap_or_else(|| ex.path());
+    let guest = is_guest_path(&path);
+    for value in ex.request.headers.get_all("authorization") {
+        out.push(authorization(value, guest));
+    }
+    for h in ex.request.headers.iter() {
+        if let Some((name, is_key)) = KEY_HEADERS.iter().find(|(n, _)| h.name.eq_ignore_ascii_case(n)) {
+            let carrier = format!("header: {name}");
+            if *is_key {
+                let why = h.value.trim().is_empty().then(|| "empty API key".to_string());
+                out.push(Credential::new(CredentialKind::ApiKey, carrier, h.value.trim()).malformed(why));
+            } else {
+                out.push(token_credential(&h.value, carrier, guest));
+            }
+        }
+    }
+    if let Some(u) = &url {
+        for (k, v) in u.query_pairs() {
+            if let Some((name, is_key)) = KEY_PARAMS.iter().find(|(n, _)| k.eq_ignore_ascii_case(n)) {
+                let carrier = format!("query: {name}");
+                if *is_key {
+                    let why = v.trim().is_empty().then(|| "empty API key".to_string());
+                    out.push(Credential::new(CredentialKind::ApiKey, carrier, v.trim()).malformed(why));
+                } else {
+                    out.push(token_credential(&v, carrier, guest));
+                }
+            }
+        }
+    }
+    for value in ex.request.headers.get_all("sec-websocket-protocol") {
+        let members: Vec<&str> = value.split(',').map(str::trim).filter(|m| !m.is_empty()).collect();
+        for (i, m) in members.iter().enumerate() {
+            let after_marker = i > 0
+                && members.get(i - 1).is_some_and(|p| {
+                    matches!(
+                        p.to_ascii_lowercase().as_str(),
+                        "access_token" | "bearer" | "authorization" | "token" | "jwt"
+                    )
+                });
+            if let Some(t) = m.strip_prefix("base64url.bearer.authorization.k8s.io.") {
+                out.push(token_credential(t, "sec-websocket-protocol: bearer".into(), guest));
+            } else if after_marker || jwt::decode(m).is_jose() {
+                out.push(token_credential(m, "sec-websocket-protocol".into(), guest));
+            }
+        }
+    }
+    let mut cookies = 0;
+    for value in ex.request.headers.get_all("cookie") {
+        for pair in value.split(';') {
+            let Some((name, v)) = pair.trim().split_once('=') else { continue };
+            let lname = name.trim().to_ascii_lowercase();
+            let v = v.trim();
+            if v.is_empty()
+                || COOKIE_NOISE.iter().any(|n| lname.starts_with(n))
+                || lname.contains("csrf")
+                || lname.contains("xsrf")
+                || !COOKIE_SESSIONLIKE.iter().any(|n| lname.contains(n))
+            {
+                continue;
+            }
+            if cookies >= MAX_COOKIES {
+                break;
+            }
+            cookies += 1;
+            out.push(Credential::new(CredentialKind::Cookie, format!("cookie: {}", name.trim()), v));
+        }
+    }
+    out
+}
+
+/// The credential the server most likely judged the request by.
+pub fn primary_credential(ex: &Exchange) -> Option<Credential> {
+    request_credentials(ex).into_iter().next()
+}
+
+/// Whether a token was usable at a given instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validity {
+    /// Known to be within its lifetime (its expiry is known and not reached; not revoked).
+    Valid,
+    Expired,
+    NotYetValid,
+    Revoked,
+    /// Nothing known about its lifetime.
+    Unknown,
+}
+
+/// What harken could read inside a JOSE token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JwtInfo {
+    /// One sentence: `JWT (JWS RS256) with claims`, `JWE, encrypted …`, `JWS HS256, payload is
+    /// not JSON claims …`.
+    pub form: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    pub encrypted: bool,
+    /// The claims, when the payload is a JSON object (innermost, for nested JWTs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<jwt::Claims>,
+    /// Signature check: `unchecked` unless `--jwks` was given.
+    pub signature: jwt::Signature,
+    /// The key (`kid`) that verified it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_with: Option<String>,
+}
+
+/// One credential as seen across the whole capture: one row of `harken tokens`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Token {
+    pub fingerprint: String,
+    pub kind: CredentialKind,
+    pub grant: Grant,
+    /// Issuing host (token endpoint, redirect, websocket) or `iss` claim.
+    pub issuer: Option<String>,
+    /// Genesys Cloud region key of the issuer, e.g. `eu_west_1` (or, when the issuer is not
+    /// known, of the API host that accepted it in `GET /api/v2/tokens/me`).
+    pub region: Option<String>,
+    /// Scopes, when known (`None`: unknown; `Some([])`: known to be none).
+    pub scopes: Option<Vec<String>>,
+    /// Where the scopes were read: `token_reply`, `implicit_fragment`, `tokens_me`,
+    /// `introspection`, `jwt_claims`.
+    pub scopes_from: Option<String>,
+    pub issued: Option<DateTime<Utc>>,
+    pub expires: Option<DateTime<Utc>>,
+    /// `nbf`, when the token says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<DateTime<Utc>>,
+    pub revoked: Option<DateTime<Utc>>,
+    /// How it was revoked (`DELETE /api/v2/tokens/me`, RFC 7009 revocation, introspection
+    /// said inactive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_reason: Option<String>,
+    pub first_use: Option<DateTime<Utc>>,
+    pub last_use: Option<DateTime<Utc>>,
+    pub uses: usize,
+    /// Uses answered 401 or 403.
+    pub refused: usize,
+    /// Where the token was issued (token-endpoint reply, websocket frame, redirect fragment).
+    pub issued_at: Option<Origin>,
+    /// The exchange that told the scopes (token reply, /api/v2/tokens/me, introspection).
+    pub scopes_source: Option<Origin>,
+    /// The exchange that revoked it (`DELETE /api/v2/tokens/me`, token revoke).
+    pub revoked_by: Option<Origin>,
+    /// Whether the token acts for a user: `Some(false)` for client credentials, `Some(true)`
+    /// for code/implicit/password/SAML grants or a JWT with a user subject, `None` unknown.
+    pub has_user: Option<bool>,
+    /// OAuth client id, when known (Basic auth of the token request, body, claims, tokens/me).
+    pub client_id: Option<String>,
+    /// Organization from `GET /api/v2/tokens/me` (`name (id)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// `sub` claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Lineage: the fingerprint of the token this one replaced through a refresh.
+    pub supersedes: Option<String>,
+    /// Lineage: the fingerprint of the token that replaced this one, and when.
+    pub superseded_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_at: Option<DateTime<Utc>>,
+    /// Fingerprint of the refresh token issued with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Where it travelled in requests (`authorization: bearer`, `cookie: sid`, …).
+    pub carriers: Vec<String>,
+    /// Genesys regions of the hosts it was sent to. A region other than `region` means the
+    /// token crossed regions (see [`TokenUse::cross_region`] for each request).
+    pub used_regions: Vec<String>,
+    /// Why the value is not a usable token, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malformed: Option<String>,
+    /// What was read inside, for JOSE tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<JwtInfo>,
+    /// The secret itself: present only with `--show-secrets`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip)]
+    pub secret: String,
+    /// `expires` is on the server's clock (from `exp` or a JwtResponse), not the capture's.
+    #[serde(skip)]
+    pub expires_server_clock: bool,
+    /// `issued` is on the server's clock (from `iat`).
+    #[serde(skip)]
+    pub issued_server_clock: bool,
+}
+
+impl Token {
+    /// A token known only by its value; every field unknown.
+    pub fn new(kind: CredentialKind, secret: &str) -> Token {
+        Token {
+            fingerprint: fingerprint(secret),
+            kind,
+            grant: Grant::Unknown,
+            issuer: None,
+            region: None,
+            scopes: None,
+            scopes_from: None,
+            issued: None,
+            expires: None,
+            not_before: None,
+            revoked: None,
+            revoked_reason: None,
+            first_use: None,
+            last_use: None,
+            uses: 0,
+            refused: 0,
+            issued_at: None,
+            scopes_source: None,
+            revoked_by: None,
+            has_user: None,
+            client_id: None,
+            organization: None,
+            subject: None,
+            supersedes: None,
+            superseded_by: None,
+            superseded_at: None,
+            refresh_token: None,
+            carriers: Vec::new(),
+            used_regions: Vec::new(),
+            malformed: None,
+            jwt: None,
+            value: None,
+            secret: secret.to_string(),
+            expires_server_clock: false,
+            issued_server_clock: false,
+        }
+    }
+
+    /// `kind:fingerprint`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.kind.name(), self.fingerprint)
+    }
+
+    /// Set the issuing host and its region.
+    pub fn set_issuer_host(&mut self, host: &str) {
+        if host.is_empty() {
+            return;
+        }
+        self.issuer = Some(host.to_string());
+        if let Some((r, _)) = region_of_host(host) {
+            self.region = Some(r.key.to_string());
+        }
+    }
+}
+
+/// The estimated offset between the servers' clocks and the capture's clock.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClockSkew {
+    /// Server clock minus capture clock, in seconds (positive: servers are ahead). The median
+    /// of one estimate per response with a `Date` header.
+    pub seconds: f64,
+    /// Number of `Date` headers used.
+    pub samples: usize,
+    /// Smallest and largest single estimate (a `Date` has one-second resolution).
+    pub min_seconds: f64,
+    pub max_seconds: f64,
+    /// The same, in one sentence.
+    pub statement: String,
+}
+
+impl ClockSkew {
+    /// Estimate from every response `Date` header (cached and `304` replies excluded: their
+    /// `Date` can be old). The server stamped `Date` somewhere between the request's start
+    /// and the response's end, truncated to the second; each estimate takes the middle.
+    pub fn estimate(capture: &Capture) -> Option<ClockSkew> {
+        let mut est: Vec<f64> = capture
+            .exchanges
+            .par_iter()
+            .filter_map(|ex| {
+                let r = ex.response.as_ref()?;
+                if r.status == 304 || r.status == 0 || r.headers.contains("age") {
+                    return None;
+                }
+                let date = DateTime::parse_from_rfc2822(r.headers.get("date")?.trim()).ok()?.with_timezone(&Utc);
+                let dur = ex.duration_ms.filter(|d| d.is_finite() && *d >= 0.0 && *d < 600_000.0).unwrap_or(0.0);
+                let client_mid = ex.started.timestamp_micros() as f64 / 1e6 + dur / 2000.0;
+                let server_mid = date.timestamp() as f64 + 0.5;
+                let e = server_mid - client_mid;
+                (e.abs() < 86_400.0 * 366.0).then_some(e)
+            })
+            .collect();
+        if est.is_empty() {
+            return None;
+        }
+        est.sort_by(|a, b| a.total_cmp(b));
+        let n = est.len();
+        let median = if n % 2 == 1 { est[n / 2] } else { (est[n / 2 - 1] + est[n / 2]) / 2.0 };
+        let seconds = (median * 10.0).round() / 10.0;
+        let (min, max) = (est[0], est[n - 1]);
+        let statement = if seconds.abs() < 1.0 {
+            format!(
+                "server and capture clocks agree within a second (median of {n} Date header{})",
+                if n == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "server clocks are {:.1} s {} the capture clock (median of {n} Date header{}, range {:.1}..{:.1} s); token times written by servers are compared allowing for it",
+                seconds.abs(),
+                if seconds > 0.0 { "ahead of" } else { "behind" },
+                if n == 1 { "" } else { "s" },
+                min,
+                max
+            )
+        };
+        Some(ClockSkew {
+            seconds,
+            samples: n,
+            min_seconds: (min * 10.0).round() / 10.0,
+            max_seconds: (max * 10.0).round() / 10.0,
+            statement,
+        })
+    }
+
+    fn duration(&self) -> Duration {
+        Duration::milliseconds((self.seconds * 1000.0) as i64)
+    }
+}
+
+/// What harken knows about the credential a request carried, judged at the request's time.
+#[derive(Debug, Clone)]
+pub struct TokenUse<'a> {
+    pub credential: Credential,
+    /// The token as learned across the capture, when it was seen (issued or used) before.
+    pub token: Option<&'a Token>,
+    pub validity: Validity,
+    /// Region of the API host the request was sent to, when a Genesys host.
+    pub used_region: Option<String>,
+    /// Set when the token was issued in one region and used against another: (issued, used).
+    pub cross_region: Option<(String, String)>,
+}
+
+/// Options for building the index.
+#[derive(Debug, Default)]
+pub struct TokenOptions {
+    /// Keys to verify JWS signatures with (`--jwks`). Without them nothing is verified.
+    pub jwks: Option<jwt::Keys>,
+}
+
+impl TokenOptions {
+    /// Options with the key set read from a JWK Set file.
+    pub fn with_jwks_file(path: &std::path::Path) -> anyhow::Result<TokenOptions> {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("--jwks {}: {e}", path.display()))?;
+        let keys = jwt::Keys::parse(&text).map_err(|e| anyhow::anyhow!("--jwks {}: {e}", path.display()))?;
+        Ok(TokenOptions { jwks: Some(keys) })
+    }
+}
+
+/// What `--jwks` did, for the output.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JwksSummary {
+    pub keys: usize,
+    /// Keys that could not be used, and why.
+    pub skipped: Vec<String>,
+    /// Fingerprints of the tokens whose signature a key verified.
+    pub verified: Vec<String>,
+    /// Fingerprints of the tokens whose signature did not verify with the matching key.
+    pub invalid: Vec<String>,
+}
+
+/// Every credential of a capture, learned across all inputs.
+#[derive(Debug, Default)]
+pub struct TokenIndex {
+    pub tokens: Vec<Token>,
+    /// Server clock minus capture clock, when responses carried `Date` headers.
+    pub clock_skew: Option<ClockSkew>,
+    /// Set when `--jwks` was given.
+    pub jwks: Option<JwksSummary>,
+    by_fp: HashMap<String, usize>,
+}
+
+impl TokenIndex {
+    /// Learn every credential of the capture, without verifying signatures.
+    pub fn build(capture: &Capture) -> TokenIndex {
+        TokenIndex::build_with(capture, &TokenOptions::default())
+    }
+
+    /// Learn every credential of the capture: issues (token replies, redirects, websocket
+    /// frames), scopes (`/api/v2/tokens/me`, introspection, claims), revocations, then every
+    /// use. Signatures are verified when `opts.jwks` has keys.
+    pub fn build_with(capture: &Capture, opts: &TokenOptions) -> TokenIndex {
+        let mut idx = TokenIndex { clock_skew: ClockSkew::estimate(capture), ..Default::default() };
+        learn::learn(&mut idx, capture);
+        let creds: Vec<Option<Credential>> = capture.exchanges.par_iter().map(primary_credential).collect();
+        for (ex, c) in capture.exchanges.iter().zip(creds) {
+            if let Some(c) = c {
+                idx.record_use(ex, &c);
+            }
+        }
+        idx.finish(opts);
+        idx
+    }
+
+    pub fn get(&self, fingerprint: &str) -> Option<&Token> {
+        self.by_fp.get(fingerprint).and_then(|&i| self.tokens.get(i))
+    }
+
+    /// Index of the token with this secret, created (with `kind`) when new.
+    pub(crate) fn entry(&mut self, secret: &str, kind: CredentialKind) -> &mut Token {
+        let fp = fingerprint(secret);
+        let i = match self.by_fp.get(&fp) {
+            Some(&i) => i,
+            None => {
+                self.tokens.push(Token::new(kind, secret));
+                self.by_fp.insert(fp, self.tokens.len() - 1);
+                self.tokens.len() - 1
+            }
+        };
+        let t = &mut self.tokens[i];
+        if kind == CredentialKind::GuestJwt && t.kind == CredentialKind::Jwt {
+            t.kind = kind;
+        }
+        t
+    }
+
+    pub(crate) fn position(&self, fingerprint: &str) -> Option<usize> {
+        self.by_fp.get(fingerprint).copied()
+    }
+
+    fn record_use(&mut self, ex: &Exchange, c: &Credential) {
+        let refused = matches!(ex.status(), Some(401 | 403));
+        let t = self.entry(&c.secret, c.kind);
+        t.uses += 1;
+        t.refused += refused as usize;
+        if t.first_use.is_none_or(|f| ex.started < f) {
+            t.first_use = Some(ex.started);
+        }
+        if t.last_use.is_none_or(|l| ex.started > l) {
+            t.last_use = Some(ex.started);
+        }
+        if !t.carriers.contains(&c.carrier) {
+            t.carriers.push(c.carrier.clone());
+        }
+        if t.malformed.is_none() {
+            t.malformed = c.malformed.clone();
+        }
+        if let Some((r, _)) = region_of_host(&ex.host()) {
+            if !t.used_regions.iter().any(|u| u == r.key) {
+                t.used_regions.push(r.key.to_string());
+            }
+        }
+        if t.client_id.is_none() && c.kind == CredentialKind::Basic {
+            t.client_id = c.principal.clone();
+        }
+    }
+
+    /// Read what each JOSE token says about itself, and verify signatures when keys are given.
+    fn finish(&mut self, opts: &TokenOptions) {
+        let keys = opts.jwks.as_ref();
+        let mut summary = keys.map(|k| JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() });
+        for t in &mut self.tokens {
+            if !matches!(t.kind, CredentialKind::Jwt | CredentialKind::GuestJwt) {
+                continue;
+            }
+            let shape = jwt::decode(&t.secret);
+            let (alg, kid, encrypted) = match &shape {
+                jwt::Shape::Jws(j) => (j.header.alg.clone(), j.header.kid.clone(), false),
+                jwt::Shape::Jwe { header } => (header.alg.clone(), header.kid.clone(), true),
+                _ => (None, None, false),
+            };
+            if let jwt::Shape::Malformed { reason } = &shape {
+                if t.malformed.is_none() {
+                    t.malformed = Some(reason.clone());
+                }
+            }
+            let claims = shape.claims().cloned();
+            let (signature, verified_with) = match keys {
+                Some(k) if matches!(shape, jwt::Shape::Jws(_)) => k.verify(&t.secret),
+                Some(_) => (jwt::Signature::Unsupported, None),
+                None => (jwt::Signature::Unchecked, None),
+            };
+            if let Some(s) = summary.as_mut() {
+                match signature {
+                    jwt::Signature::Verified => s.verified.push(t.fingerprint.clone()),
+                    jwt::Signature::Invalid => s.invalid.push(t.fingerprint.clone()),
+                    _ => {}
+                }
+            }
+            if let Some(c) = &claims {
+                apply_claims(t, c);
+            }
+            t.jwt =
+                Some(JwtInfo { form: jwt::describe(&shape), alg, kid, encrypted, claims, signature, verified_with });
+        }
+        self.jwks = summary;
+    }
+
+    /// Fill `value` on every token (`--show-secrets`).
+    pub fn reveal_secrets(&mut self) {
+        for t in &mut self.tokens {
+            t.value = Some(t.secret.clone());
+        }
+    }
+
+    /// Whether a token was usable at a capture-clock instant. Times the token states itself
+    /// (`exp`, `iat`, `nbf`) are compared with the instant moved onto the server's clock.
+    pub fn validity_at(&self, t: &Token, at: DateTime<Utc>) -> Validity {
+        let skew = self.clock_skew.as_ref().map(ClockSkew::duration).unwrap_or_default();
+        let server_at = at + skew;
+        // NumericDate has one-second resolution.
+        let slack = Duration::seconds(1);
+        if t.malformed.is_some() {
+            return Validity::Unknown;
+        }
+        if t.revoked.is_some_and(|r| r <= at) {
+            return Validity::Revoked;
+        }
+        if let Some(e) = t.expires {
+            let now = if t.expires_server_clock { server_at } else { at };
+            if e <= now {
+                return Validity::Expired;
+            }
+        }
+        if t.not_before.is_some_and(|n| n > server_at + slack) {
+            return Validity::NotYetValid;
+        }
+        if let Some(i) = t.issued {
+            let late = if t.issued_server_clock { i > server_at + slack } else { i > at };
+            if late {
+                return Validity::NotYetValid;
+            }
+        }
+        if t.expires.is_some() {
+            Validity::Valid
+        } else {
+            Validity::Unknown
+        }
+    }
+
+    /// The credential a request carried and its state at the request's own time.
+    pub fn judge(&self, ex: &Exchange) -> Option<TokenUse<'_>> {
+        let mut credential = primary_credential(ex)?;
+        let token = self.get(&credential.fingerprint);
+        if let Some(t) = token {
+            if t.kind == CredentialKind::GuestJwt && credential.kind == CredentialKind::Jwt {
+                credential.kind = CredentialKind::GuestJwt;
+            }
+        }
+        let validity = match token {
+            Some(t) if credential.malformed.is_none() => self.validity_at(t, ex.started),
+            _ => Validity::Unknown,
+        };
+        let used_region = region_of_host(&ex.host()).map(|(r, _)| r.key.to_string());
+        let cross_region = match (token.and_then(|t| t.region.as_ref()), &used_region) {
+            (Some(a), Some(b)) if a != b => Some((a.clone(), b.clone())),
+            _ => None,
+        };
+        Some(TokenUse { credential, token, validity, used_region, cross_region })
+    }
+}
+
+/// Seconds since the epoch as a time (None when out of range).
+pub(crate) fn epoch(secs: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(secs, 0)
+}
+
+/// Fill what a JWT says about itself into the fields the traffic did not tell.
+fn apply_claims(t: &mut Token, c: &jwt::Claims) {
+    if t.issuer.is_none() {
+        if let Some(iss) = &c.iss {
+            t.issuer = Some(iss.clone());
+            let host =
+                url::Url::parse(iss).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| iss.clone());
+            if t.region.is_none() {
+                t.region = region_of_host(&host).map(|(r, _)| r.key.to_string());
+            }
+        }
+    }
+    if t.expires.is_none() {
+        if let Some(e) = c.exp.and_then(epoch) {
+            t.expires = Some(e);
+            t.expires_server_clock = true;
+        }
+    }
+    if t.issued.is_none() {
+        if let Some(i) = c.iat.and_then(epoch) {
+            t.issued = Some(i);
+            t.issued_server_clock = true;
+        }
+    }
+    if t.not_before.is_none() {
+        t.not_before = c.nbf.and_then(epoch);
+    }
+    if t.scopes.is_none() {
+        if let Some(s) = &c.scopes {
+            t.scopes = Some(s.clone());
+            t.scopes_from = Some("jwt_claims".into());
+        }
+    }
+    if t.client_id.is_none() {
+        t.client_id = c.client_id.clone().or_else(|| c.azp.clone());
+    }
+    if t.subject.is_none() {
+        t.subject = c.sub.clone();
+    }
+    if t.has_user.is_none() && t.kind != CredentialKind::GuestJwt {
+        if let (Some(sub), Some(cid)) = (&c.sub, &t.client_id) {
+            t.has_user = Some(sub != cid);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
