@@ -591,7 +591,7 @@ pub(crate) mod testing {
                 _ => Some(true),
             },
             client_id: None,
-            secret: String::new(),
+            ..Token::default()
         }
     }
 

@@ -29,12 +29,13 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// What kind of credential was sent. Names are part of the JSON contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     /// A JOSE token: a JWT (JWS with claims), a JWS with another payload, or an encrypted JWE.
     Jwt,
     /// A token harken cannot look inside (Genesys platform access tokens are of this kind).
+    #[default]
     Opaque,
     /// HTTP Basic (`user:password`, for OAuth the client id and secret).
     Basic,
@@ -60,7 +61,7 @@ impl CredentialKind {
 }
 
 /// How a token was obtained. Names are part of the JSON contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Grant {
     ClientCredentials,
@@ -71,6 +72,7 @@ pub enum Grant {
     Saml2Bearer,
     /// Web messaging guest (no OAuth: bound to a deployment).
     Guest,
+    #[default]
     Unknown,
 }
 
@@ -436,7 +438,7 @@ pub struct JwtInfo {
 }
 
 /// One credential as seen across the whole capture: one row of `harken tokens`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Token {
     pub fingerprint: String,
     pub kind: CredentialKind,

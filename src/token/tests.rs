@@ -129,7 +129,7 @@ fn skew_and_validity_use_the_server_clock_for_claims() {
         &[("Date", "Tue, 14 May 2024 09:00:30 GMT")],
         "",
     );
-    let cap = Capture { exchanges: vec![ex], ..Default::default() };
+    let cap = Capture::new(Vec::new(), vec![ex], Vec::new());
     let idx = TokenIndex::build(&cap);
     let skew = idx.clock_skew.clone().expect("skew");
     assert!((skew.seconds - 30.5).abs() < 0.6, "{skew:?}");
