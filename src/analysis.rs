@@ -3,7 +3,7 @@
 use crate::catalog::Catalog;
 use crate::diagnose::{self, Finding};
 use crate::model::Capture;
-use crate::timeline::Timeline;
+use crate::timeline::{Profile, Timeline};
 use crate::token::TokenIndex;
 
 /// Everything the diagnosis reads. Built once per run.
@@ -24,12 +24,14 @@ pub struct Analysis {
 
 pub struct Options {
     pub catalog: Catalog,
+    /// Where conversation ids are and what proves a state (`Profile::genesys()` by default).
+    pub profile: Profile,
     pub show_secrets: bool,
 }
 
 pub fn run(capture: &Capture, opts: &Options) -> Analysis {
     let tokens = TokenIndex::build(capture);
-    let timeline = Timeline::build(capture);
+    let timeline = Timeline::build_with(capture, &opts.profile);
     let cx = Context {
         capture,
         tokens: &tokens,

@@ -23,7 +23,7 @@ pub mod profile;
 pub use profile::Profile;
 
 use crate::body;
-use crate::model::{Capture, Direction, Exchange, Origin, WsOpcode};
+use crate::model::{BodyState, Capture, Direction, Exchange, Origin, WsOpcode};
 use chrono::{DateTime, Utc};
 use profile::{aggregate, Effect, KeySource, Pointer};
 use rayon::prelude::*;
@@ -353,10 +353,17 @@ impl<'a> LazyJson<'a> {
     fn new(ex: &'a Exchange, response: bool) -> Self {
         LazyJson { ex, response, value: None }
     }
-    fn raw(&self) -> Option<&'a [u8]> {
-        let b =
-            if self.response { self.ex.response.as_ref()?.body.as_ref()? } else { self.ex.request.body.as_ref()? };
-        (!b.omitted).then_some(b.raw.as_slice())
+    /// The stored bytes, and whether they are plain (no content or transfer coding left).
+    fn raw(&self) -> Option<(&'a [u8], bool)> {
+        let (b, headers) = if self.response {
+            let r = self.ex.response.as_ref()?;
+            (r.body.as_ref()?, &r.headers)
+        } else {
+            (self.ex.request.body.as_ref()?, &self.ex.request.headers)
+        };
+        let plain =
+            (b.state == BodyState::Decoded || !headers.contains("content-encoding")) && b.state != BodyState::Chunked;
+        (!b.omitted).then_some((b.raw.as_slice(), plain))
     }
     fn get(&mut self) -> Option<&Value> {
         if self.value.is_none() {
@@ -372,9 +379,7 @@ impl<'a> LazyJson<'a> {
     /// Values at a pointer; skips parsing when the stored bytes cannot hold the field name
     /// (plain-text storage only; encoded bodies are always parsed).
     fn strings(&mut self, p: &Pointer) -> Vec<String> {
-        if let (Some(raw), Some(name)) = (self.raw(), p.last_name()) {
-            let plain = !self.ex.request.headers.contains("content-encoding")
-                && self.ex.response.as_ref().is_none_or(|r| !r.headers.contains("content-encoding"));
+        if let (Some((raw, plain)), Some(name)) = (self.raw(), p.last_name()) {
             if plain && memchr::memmem::find(raw, name.as_bytes()).is_none() {
                 return Vec::new();
             }
