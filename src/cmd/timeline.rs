@@ -6,7 +6,14 @@ use crate::ingest::IngestOptions;
 use crate::redact::escape;
 use crate::report::{self, table};
 use crate::timeline::{Conversation, Event, Profile, Proof, Timeline};
+use serde::Serialize;
 use std::io::Write;
+
+/// The JSON document of `harken timeline --format json`, serialized without an intermediate tree.
+#[derive(Serialize)]
+struct Doc<'a> {
+    conversations: &'a [&'a Conversation],
+}
 
 pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let profile = match &a.profile {
@@ -21,7 +28,7 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         .filter(|c| a.conversation.as_deref().is_none_or(|id| c.id.eq_ignore_ascii_case(id.trim())))
         .collect();
     match a.format {
-        OutputFormat::Json => report::write_json(out, &serde_json::json!({ "conversations": convs }))?,
+        OutputFormat::Json => report::write_json(out, &Doc { conversations: &convs })?,
         OutputFormat::Ndjson => {
             for c in &convs {
                 report::write_json_line(out, c)?;
