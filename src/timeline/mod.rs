@@ -231,6 +231,14 @@ impl Timeline {
         }
         let mut conversations: Vec<Conversation> = pending.into_iter().filter_map(|(id, evs)| fold(id, evs)).collect();
         conversations.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then_with(|| a.id.cmp(&b.id)));
+        let mut tl = Timeline::from_conversations(conversations);
+        tl.profile = profile.name.clone();
+        tl
+    }
+
+    /// A timeline from conversations already built (tests, other producers): indexes the
+    /// exchanges' events so that [`Timeline::conversation_of`] and [`Timeline::state_met`] work.
+    pub fn from_conversations(conversations: Vec<Conversation>) -> Timeline {
         let mut by_origin = HashMap::new();
         for (ci, c) in conversations.iter().enumerate() {
             for (ei, e) in c.events.iter().enumerate() {
@@ -239,7 +247,7 @@ impl Timeline {
                 }
             }
         }
-        Timeline { conversations, profile: profile.name.clone(), by_origin }
+        Timeline { conversations, profile: String::new(), by_origin }
     }
 
     /// The conversation an exchange belongs to.
