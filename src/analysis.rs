@@ -3,7 +3,7 @@
 use crate::catalog::Catalog;
 use crate::diagnose::{self, Finding};
 use crate::model::Capture;
-use crate::timeline::Timeline;
+use crate::timeline::{Profile, Timeline};
 use crate::token::{TokenIndex, TokenOptions};
 
 /// Everything the diagnosis reads. Built once per run.
@@ -24,6 +24,8 @@ pub struct Analysis {
 
 pub struct Options {
     pub catalog: Catalog,
+    /// Where conversation ids are and what proves a state (`Profile::genesys()` by default).
+    pub profile: Profile,
     pub show_secrets: bool,
     /// Token options (`--jwks`).
     pub tokens: TokenOptions,
@@ -34,7 +36,7 @@ pub fn run(capture: &Capture, opts: &Options) -> Analysis {
     if opts.show_secrets {
         tokens.reveal_secrets();
     }
-    let timeline = Timeline::build(capture);
+    let timeline = Timeline::build_with(capture, &opts.profile);
     let cx = Context {
         capture,
         tokens: &tokens,

@@ -54,6 +54,13 @@ pub enum Command {
     /// token's issue (see docs/tokens.md). Values are masked unless --show-secrets.
     Tokens(TokensArgs),
     /// Group exchanges by conversation and show each one's state at every step.
+    ///
+    /// Every exchange and notification that names a conversation (in its path, body or
+    /// websocket topic) joins that conversation's timeline, across all inputs. The state
+    /// (active, disconnected, terminated) changes only on evidence: a conversation GET reply,
+    /// an accepted disconnect, a notification, a message accepted; before any evidence it is
+    /// `unknown`. Each row shows the state the request met and the state after it; a request
+    /// made after the conversation ended is marked. See docs/conversations.md.
     Timeline(TimelineArgs),
 }
 
@@ -100,7 +107,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
 
-    /// A conversation profile (TOML) for APIs other than Genesys Cloud; see docs/guide.md.
+    /// A conversation profile (TOML) for APIs other than Genesys Cloud: where conversation ids
+    /// are and what proves a state; see docs/conversations.md. `generic` and `genesys` name the
+    /// built-in profiles (default: genesys).
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
@@ -169,11 +178,14 @@ pub struct TimelineArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 
-    /// Show only this conversation.
+    /// Show only this conversation (its id as shown, case-insensitive).
     #[arg(long, value_name = "ID")]
     pub conversation: Option<String>,
 
-    /// A conversation profile (TOML) for APIs other than Genesys Cloud.
+    /// A conversation profile (TOML) for APIs other than Genesys Cloud: where conversation ids
+    /// are (path templates, body fields, websocket topics) and what proves a state; see
+    /// docs/conversations.md. `generic` and `genesys` name the built-in profiles (default:
+    /// genesys).
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 }

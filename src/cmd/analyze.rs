@@ -9,7 +9,7 @@ use crate::ingest::IngestOptions;
 use crate::model::{Capture, Input, Level, Note};
 use crate::redact::escape;
 use crate::report::{self, table};
-use crate::timeline::Conversation;
+use crate::timeline::{Conversation, Profile};
 use crate::token::{ClockSkew, Token, TokenOptions};
 use anyhow::bail;
 use serde::Serialize;
@@ -83,8 +83,12 @@ pub fn run(a: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         Some(p) => TokenOptions::with_jwks_file(p)?,
         None => TokenOptions::default(),
     };
+    let profile = match &a.profile {
+        Some(p) => Profile::load(p)?,
+        None => Profile::genesys(),
+    };
     let (capture, failed) = load(&a.input, IngestOptions::default());
-    let analysis = analysis::run(&capture, &Options { catalog, show_secrets: a.input.show_secrets, tokens });
+    let analysis = analysis::run(&capture, &Options { catalog, profile, show_secrets: a.input.show_secrets, tokens });
     match a.format {
         OutputFormat::Json => report::write_json(out, &report(&capture, &analysis))?,
         OutputFormat::Ndjson => {

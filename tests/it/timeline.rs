@@ -1,1 +1,236 @@
-//! timeline tests (filled in by its issue).
+//! Conversations: keys, states with their proofs, and `unknown` where nothing proves a state.
+//! Samples are made by samples/gen/timeline.py (see samples/README.md).
+
+use crate::common::{harken, json, sample, stdout};
+use harken::ingest::{self, IngestOptions};
+use harken::model::Origin;
+use harken::timeline::{ConvState, Profile, Timeline};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn s(name: &str) -> String {
+    sample(name).to_string_lossy().into_owned()
+}
+
+fn timeline_json(args: &[&str]) -> Vec<Value> {
+    let mut a = vec!["timeline", "--format", "json"];
+    a.extend_from_slice(args);
+    let doc = json(&a);
+    doc["conversations"].as_array().cloned().unwrap_or_else(|| panic!("no conversations array: {doc}"))
+}
+
+/// (input file name, index, state_before, state, proof "file#index" of `state`).
+fn rows(conv: &Value) -> Vec<(String, u64, String, String, Option<String>)> {
+    let name = |v: &Value| v.as_str().unwrap_or("").rsplit('/').next().unwrap_or("").to_string();
+    conv["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                name(&e["input"]),
+                e["index"].as_u64().unwrap(),
+                e["state_before"].as_str().unwrap().to_string(),
+                e["state"].as_str().unwrap().to_string(),
+                e["proof"].as_object().map(|p| format!("{}#{}", name(&p["input"]), p["index"])),
+            )
+        })
+        .collect()
+}
+
+fn r(f: &str, i: u64, before: &str, after: &str, proof: Option<&str>) -> (String, u64, String, String, Option<String>) {
+    (f.into(), i, before.into(), after.into(), proof.map(str::to_string))
+}
+
+#[test]
+fn followup_after_disconnect_meets_disconnected_proved_by_the_patch() {
+    let f = "conv_followup_after_disconnect.har";
+    let convs = timeline_json(&[&s(f)]);
+    assert_eq!(convs.len(), 1, "one conversation; GET /users/me belongs to none");
+    let c = &convs[0];
+    assert_eq!(c["state"], "disconnected");
+    assert_eq!(
+        rows(c),
+        vec![
+            r(f, 1, "unknown", "unknown", None), // wrap-up codes prove nothing
+            r(f, 2, "unknown", "active", Some(&format!("{f}#2"))),
+            r(f, 3, "active", "active", Some(&format!("{f}#2"))), // a confirmation keeps the proof
+            r(f, 4, "active", "disconnected", Some(&format!("{f}#4"))),
+            r(f, 5, "disconnected", "disconnected", Some(&format!("{f}#4"))),
+        ]
+    );
+    let last = &c["events"][4];
+    assert_eq!(last["method"], "POST");
+    assert_eq!(last["status"], 403);
+    assert_eq!(last["after_end"], true);
+    assert_eq!(last["proof_before"]["rule"], "PATCH {\"state\":\"disconnected\"} accepted");
+    let cred = last["credential"].as_str().unwrap();
+    assert!(cred.starts_with("opaque:") && cred.len() < 30, "kind:fingerprint, never the token: {cred}");
+    assert!(c["events"].as_array().unwrap()[..4].iter().all(|e| e["after_end"] == false));
+    // 20 minutes between the PATCH and the follow-up
+    assert_eq!(c["first_seen"], c["events"][0]["time"]);
+    assert_eq!(c["last_seen"], last["time"]);
+}
+
+#[test]
+fn library_state_met_points_at_the_proof() {
+    let cap = ingest::load(&[sample("conv_followup_after_disconnect.har")], IngestOptions::default());
+    let tl = Timeline::build(&cap);
+    let met = tl.state_met(&Origin::entry(0, 5)).expect("the 403 is in a conversation");
+    assert_eq!(met.state, ConvState::Disconnected);
+    assert_eq!(met.proof, Some(Origin::entry(0, 4)));
+    assert_eq!(met.since, Some(cap.find(0, 4).unwrap().started));
+    let unknown = tl.state_met(&Origin::entry(0, 1)).unwrap();
+    assert_eq!((unknown.state, unknown.proof, unknown.since), (ConvState::Unknown, None, None));
+    assert!(tl.state_met(&Origin::entry(0, 0)).is_none(), "GET /users/me is in no conversation");
+    assert!(tl.conversation_of(&Origin::entry(0, 0)).is_none());
+    assert_eq!(tl.conversation_of(&Origin::entry(0, 5)).unwrap().id, tl.conversations[0].id);
+}
+
+#[test]
+fn one_conversation_across_two_inputs() {
+    let (a, b) = ("conv_split_a.har", "conv_split_b.har");
+    let convs = timeline_json(&[&s(a), &s(b)]);
+    assert_eq!(convs.len(), 1);
+    assert_eq!(
+        rows(&convs[0]),
+        vec![
+            r(a, 0, "unknown", "active", Some(&format!("{a}#0"))),
+            r(a, 1, "active", "active", Some(&format!("{a}#0"))),
+            r(b, 0, "active", "disconnected", Some(&format!("{b}#0"))), // POST …/disconnect 202
+            r(a, 2, "disconnected", "disconnected", Some(&format!("{b}#0"))), // the agent's 403
+            r(b, 1, "disconnected", "disconnected", Some(&format!("{b}#0"))), // GET: endTime set
+        ]
+    );
+    // Different actors: the agent's and the supervisor's tokens.
+    let ev = convs[0]["events"].as_array().unwrap();
+    assert_ne!(ev[0]["credential"], ev[2]["credential"]);
+    assert_eq!(ev[3]["after_end"], true);
+    // Each file alone: the agent's 403 meets `active`, because the disconnect is not in it.
+    let alone = timeline_json(&[&s(a)]);
+    assert_eq!(rows(&alone[0]).last().unwrap(), &r(a, 2, "active", "active", Some(&format!("{a}#0"))));
+    let alone = timeline_json(&[&s(b)]);
+    assert_eq!(rows(&alone[0]).first().unwrap(), &r(b, 0, "unknown", "disconnected", Some(&format!("{b}#0"))));
+}
+
+#[test]
+fn invented_paths_land_in_their_conversation() {
+    let f = "conv_invented_path.har";
+    let convs = timeline_json(&[&s(f)]);
+    assert_eq!(convs.len(), 1, "the integration UUID in /messaging/integrations/open/{{id}} is no conversation");
+    let c = &convs[0];
+    let ev = c["events"].as_array().unwrap();
+    let paths: Vec<(&str, &str, Option<u64>)> =
+        ev.iter().map(|e| (e["method"].as_str().unwrap(), e["path"].as_str().unwrap(), e["status"].as_u64())).collect();
+    let cid = c["id"].as_str().unwrap();
+    assert_eq!(
+        paths,
+        vec![
+            ("WS", format!("v2.conversations.{cid}").as_str(), None),
+            ("POST", format!("/api/v2/conversations/messaging/{cid}/messages").as_str(), Some(404)),
+            ("POST", ev[2]["path"].as_str().unwrap(), Some(200)),
+            ("DELETE", format!("/api/v2/conversations/webmessaging/{cid}").as_str(), Some(404)),
+            ("POST", ev[4]["path"].as_str().unwrap(), Some(404)),
+            ("WS", format!("v2.conversations.{cid}").as_str(), None),
+            ("POST", format!("/api/v2/conversations/webchat/{cid}/messages").as_str(), Some(403)),
+        ]
+    );
+    assert!(ev[4]["path"].as_str().unwrap().starts_with(&format!("/api/v2/communications/conversations/{cid}/")));
+    assert_eq!(
+        rows(c),
+        vec![
+            r(f, 1, "unknown", "active", Some(&format!("{f}#1"))), // notification: connected
+            r(f, 3, "active", "active", Some(&format!("{f}#1"))),
+            r(f, 4, "active", "active", Some(&format!("{f}#1"))),
+            r(f, 5, "active", "active", Some(&format!("{f}#1"))),
+            r(f, 6, "active", "active", Some(&format!("{f}#1"))),
+            r(f, 1, "active", "disconnected", Some(&format!("{f}#1"))), // notification: endTime
+            r(f, 7, "disconnected", "disconnected", Some(&format!("{f}#1"))),
+        ]
+    );
+    assert_eq!(ev[0]["websocket"]["message"], 1);
+    assert_eq!(ev[5]["websocket"]["message"], 3);
+    assert_eq!(ev[6]["proof_before"]["message"], 3, "the proof names the websocket message");
+    assert_eq!(ev[6]["after_end"], true);
+    assert_eq!(ev[1]["after_end"], false);
+}
+
+#[test]
+fn generic_api_with_a_user_profile() {
+    let profile = s("profiles/orders.toml");
+    let f = "generic_orders.har";
+    let convs = timeline_json(&["--profile", &profile, &s(f)]);
+    assert_eq!(convs.len(), 2);
+    let order = &convs[0];
+    assert_eq!(order["id"], "ord_955A3624EE51A2FF");
+    assert_eq!(
+        rows(order),
+        vec![
+            r(f, 0, "unknown", "active", Some(&format!("{f}#0"))), // POST /v1/orders 201, id from the reply
+            r(f, 2, "active", "active", Some(&format!("{f}#0"))),
+            r(f, 1, "active", "active", Some(&format!("{f}#0"))), // event: paid
+            r(f, 4, "active", "active", Some(&format!("{f}#0"))), // GET: paid
+            r(f, 1, "active", "disconnected", Some(&format!("{f}#1"))), // event: cancelled
+            r(f, 5, "disconnected", "disconnected", Some(&format!("{f}#1"))), // payment 409, id from the request body
+            r(f, 6, "disconnected", "disconnected", Some(&format!("{f}#1"))),
+        ]
+    );
+    let ev = order["events"].as_array().unwrap();
+    assert_eq!(ev[0]["key"], "response /order/id");
+    assert_eq!(ev[5]["key"], "request /order_id");
+    assert_eq!(ev[5]["after_end"], true);
+    // The other order is never shown with a state: unknown throughout, no proof.
+    let other = &convs[1];
+    assert_eq!(other["state"], "unknown");
+    assert_eq!(rows(other), vec![r(f, 3, "unknown", "unknown", None)]);
+    // Without the profile, the Genesys profile finds nothing in this API.
+    assert!(timeline_json(&[&s(f)]).is_empty());
+}
+
+#[test]
+fn conversation_filter_table_and_analyze_json() {
+    let f = s("conv_followup_after_disconnect.har");
+    let convs = timeline_json(&[&f]);
+    let id = convs[0]["id"].as_str().unwrap().to_uppercase();
+    assert_eq!(timeline_json(&["--conversation", &id, &f]).len(), 1, "ids match case-insensitively");
+    assert!(timeline_json(&["--conversation", "00000000-0000-0000-0000-000000000000", &f]).is_empty());
+
+    let o = harken(&["timeline", &f]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("active → disconnected"), "{out}");
+    assert!(out.contains("after end (disconnected since conv_followup_after_disconnect.har#4)"), "{out}");
+    assert!(!out.contains(&token_of(&f)), "the table never prints the bearer token");
+
+    let doc = json(&["analyze", "--format", "json", &f]);
+    let convs = doc["conversations"].as_array().unwrap();
+    assert_eq!(convs.len(), 1);
+    for k in ["id", "first_seen", "last_seen", "state", "events"] {
+        assert!(convs[0].get(k).is_some(), "conversations[0].{k}");
+    }
+    for k in ["time", "input", "index", "method", "path", "status", "credential", "state"] {
+        assert!(convs[0]["events"][0].get(k).is_some(), "events[0].{k}");
+    }
+    assert!(!serde_json::to_string(&doc).unwrap().contains(&token_of(&f)));
+    let doc = json(&["analyze", "--format", "json", "--profile", &s("profiles/orders.toml"), &s("generic_orders.har")]);
+    assert_eq!(doc["conversations"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn bad_profiles_are_errors_that_explain() {
+    let (_d, p) = crate::common::temp_file("bad.toml", b"[[key]]\npath = \"/v1/orders/{id}\"\n");
+    let o = harken(&["timeline", "--profile", p.to_str().unwrap(), &s("generic_orders.har")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = crate::common::stderr(&o);
+    assert!(err.contains("bad.toml") && err.contains("{conversation}"), "{err}");
+    // Built-in names work as --profile values.
+    assert!(harken(&["timeline", "--profile", "generic", &s("conv_split_a.har")]).status.success());
+    assert!(Profile::load(&PathBuf::from("genesys")).is_ok());
+}
+
+/// The bearer token sent in a sample (to prove it never appears in output).
+fn token_of(path: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let i = text.find("\"bearer ").unwrap() + 8;
+    text[i..].split('"').next().unwrap().to_string()
+}
