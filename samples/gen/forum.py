@@ -293,21 +293,28 @@ def cause(name, start_hour):
     return Har(f"cause_{name}.har", datetime(2024, 5, 15, start_hour, 0, 0, tzinfo=timezone.utc))
 
 
-def causes():
-    cid, pid, mid = uid("c-conv"), uid("c-agent"), uid("c-comm")
-    send = f"/api/v2/conversations/messages/{cid}/communications/{mid}/messages"
+def conv_ids(name):
+    """Each scenario has its own conversation, so that `harken analyze samples/*.har` (one
+    merged capture) tells the same story as each file alone."""
+    cid, pid, mid = uid(f"c-conv-{name}"), uid(f"c-agent-{name}"), uid(f"c-comm-{name}")
+    return cid, pid, mid, f"/api/v2/conversations/messages/{cid}/communications/{mid}/messages"
 
+
+def causes():
     h = cause("credentials_missing", 8)
+    cid, pid, mid, send = conv_ids("credentials_missing")
     token_call(h, US, "client_credentials", opaque("c-missing"))
     h.add("GET", api(US, f"/api/v2/conversations/messages/{cid}"), 401, reply=error(
         401, "authentication.required", "No authentication bearer token specified in authorization header."))
     h.write()
 
     h = cause("token_malformed", 8)
+    cid, pid, mid, send = conv_ids("token_malformed")
     h.add("GET", api(US, "/api/v2/users/me"), 401, token="undefined", reply=BAD_CREDS)
     h.write()
 
     h = cause("token_expired", 8)
+    cid, pid, mid, send = conv_ids("token_expired")
     tok = opaque("c-expired")
     token_call(h, US, "client_credentials", tok, expires_in=300)
     h.add("GET", api(US, f"/api/v2/conversations/messages/{cid}"), 200, token=tok,
@@ -317,6 +324,7 @@ def causes():
     h.write()
 
     h = cause("token_not_yet_valid", 8)
+    cid, pid, mid, send = conv_ids("token_not_yet_valid")
     t0 = datetime(2024, 5, 15, 8, 0, 0, tzinfo=timezone.utc)
     jwt = guest_jwt("c-nyv", t0 + timedelta(minutes=10), t0 + timedelta(hours=1), nbf=t0 + timedelta(minutes=10))
     ws_jwt(h, US, jwt, t0 + timedelta(hours=1), uid("c-nyv-session"))
@@ -324,6 +332,7 @@ def causes():
     h.write()
 
     h = cause("token_revoked", 8)
+    cid, pid, mid, send = conv_ids("token_revoked")
     tok = opaque("c-revoked")
     token_call(h, US, "authorization_code", tok)
     h.add("GET", api(US, "/api/v2/users/me"), 200, token=tok, reply={"id": uid("user"), "name": "Dana Agent"})
@@ -332,6 +341,7 @@ def causes():
     h.write()
 
     h = cause("token_wrong_region", 8)
+    cid, pid, mid, send = conv_ids("token_wrong_region")
     tok = opaque("c-region")
     token_call(h, "mypurecloud.de", "client_credentials", tok)
     h.add("POST", api("mypurecloud.com.au", "/api/v2/conversations/messages/agentless"), 401, token=tok,
@@ -340,12 +350,14 @@ def causes():
     h.write()
 
     h = cause("token_wrong_kind", 8)
+    cid, pid, mid, send = conv_ids("token_wrong_kind")
     tok = opaque("c-kind")
     token_call(h, US, "client_credentials", tok)
     h.add("GET", api(US, "/api/v2/webmessaging/messages?pageSize=25&pageNumber=1"), 401, token=tok, reply=BAD_CREDS)
     h.write()
 
     h = cause("scope_missing", 8)
+    cid, pid, mid, send = conv_ids("scope_missing")
     tok = opaque("c-scope")
     token_call(h, US, "authorization_code", tok)
     tokens_me(h, US, tok, ["conversations:readonly", "user-basic-info"], "CODE")
@@ -353,6 +365,7 @@ def causes():
     h.write()
 
     h = cause("permission_missing", 8)
+    cid, pid, mid, send = conv_ids("permission_missing")
     tok = opaque("c-perm")
     token_call(h, US, "client_credentials", tok)
     h.add("POST", api(US, "/api/v2/conversations/messages/agentless"), 403, token=tok,
@@ -367,12 +380,14 @@ def causes():
     h.write()
 
     h = cause("user_context_required", 8)
+    cid, pid, mid, send = conv_ids("user_context_required")
     tok = opaque("c-user")
     token_call(h, US, "client_credentials", tok)
     h.add("GET", api(US, "/api/v2/users/me"), 403, token=tok, reply=NOT_AUTH)
     h.write()
 
     h = cause("conversation_ended", 8)
+    cid, pid, mid, send = conv_ids("conversation_ended")
     tok = opaque("c-ended")
     token_call(h, US, "client_credentials", tok)
     h.add("GET", api(US, f"/api/v2/conversations/messages/{cid}"), 200, token=tok,
@@ -381,6 +396,7 @@ def causes():
     h.write()
 
     h = cause("endpoint_unknown", 8)
+    cid, pid, mid, send = conv_ids("endpoint_unknown")
     tok = opaque("c-unknown")
     token_call(h, US, "client_credentials", tok)
     h.add("POST", api(US, f"/api/v2/communications/conversations/{cid}/participants/{pid}/messages"), 403, token=tok,
@@ -389,6 +405,7 @@ def causes():
     h.write()
 
     h = cause("unexplained", 8)
+    cid, pid, mid, send = conv_ids("unexplained")
     h.add("GET", api(US, f"/api/v2/conversations/messages/{cid}"), 200, sanitized=True,
           reply=conversation(cid, pid, mid, "connected"))
     h.add("POST", api(US, send), 403, sanitized=True, body={"textBody": "Hello"}, reply=NOT_AUTH)

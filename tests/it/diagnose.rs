@@ -327,3 +327,41 @@ fn a_bad_catalog_is_an_error_naming_the_file() {
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("bad.yaml"), "{}", stderr(&o));
 }
+
+/// The README runs `harken analyze samples/*.har`: one merged capture. Each scenario must tell
+/// the same story there as alone, except the split conversation, whose two halves are meant to
+/// be read together (alone, a's 403 meets an active conversation).
+#[test]
+fn samples_read_together_tell_the_same_stories_as_alone() {
+    let dir = root().join("samples");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("har"))
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    let causes = |v: &Value| -> std::collections::BTreeMap<(String, u64), Value> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| ((f["input"].as_str().unwrap().to_string(), f["index"].as_u64().unwrap()), f["causes"].clone()))
+            .collect()
+    };
+    let mut args = vec!["analyze", "--format", "json"];
+    args.extend(files.iter().map(String::as_str));
+    let merged = causes(&json(&args));
+    let mut alone = std::collections::BTreeMap::new();
+    for f in &files {
+        alone.extend(causes(&json(&["analyze", "--format", "json", f])));
+    }
+    assert_eq!(merged.len(), alone.len());
+    for (k, v) in &alone {
+        if k.0.ends_with("conv_split_a.har") {
+            assert_eq!(merged[k][0], "conversation_ended", "read with its other half");
+            continue;
+        }
+        assert_eq!(&merged[k], v, "{k:?} changes when read with the other samples");
+    }
+}
