@@ -261,7 +261,7 @@ pub fn parse_entry(slice: &[u8], input: usize, index: usize, opts: IngestOptions
             notes.push(Note::info("har.no_response", format!("no response was received{why}")));
         } else {
             let headers = resp.headers.map(|h| h.0).unwrap_or_default();
-            let body = resp.content.map(|c| content_body(c, resp.body_size.0.as_deref(), &headers, opts, &mut notes));
+            let body = resp.content.map(|c| content_body(c, &headers, opts, &mut notes));
             ex.response = Some(Response {
                 status,
                 reason: resp.status_text.map(Cow::into_owned).unwrap_or_default(),
@@ -336,13 +336,7 @@ fn post_body(p: PostData<'_>, headers: &Headers, opts: IngestOptions, notes: &mu
     })
 }
 
-fn content_body(
-    c: Content<'_>,
-    body_size: Option<&str>,
-    headers: &Headers,
-    opts: IngestOptions,
-    notes: &mut Vec<Note>,
-) -> Body {
+fn content_body(c: Content<'_>, headers: &Headers, opts: IngestOptions, notes: &mut Vec<Note>) -> Body {
     let mime = c
         .mime_type
         .map(Cow::into_owned)
@@ -352,7 +346,6 @@ fn content_body(
     let base64 = c.encoding.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("base64"));
     let stored_as = c.encoding.as_ref().map(|e| e.to_string());
     let Some(text) = c.text else {
-        let _ = body_size;
         return Body {
             raw: Vec::new(),
             state: BodyState::Decoded,
@@ -501,8 +494,6 @@ struct Resp<'a> {
     headers: Option<HeaderList>,
     #[serde(borrow)]
     content: Option<Content<'a>>,
-    #[serde(rename = "bodySize", default)]
-    body_size: Loose,
 }
 
 #[derive(Deserialize)]
