@@ -523,3 +523,6 @@ pub fn time(ts: i64) -> chrono::DateTime<chrono::Utc> {
 pub fn ms(from: i64, to: i64) -> f64 {
     (to.saturating_sub(from)) as f64 / 1e6
 }
+
+#[cfg(test)]
+mod tests;

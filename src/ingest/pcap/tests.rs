@@ -1,0 +1,247 @@
+//! Packet sequences built in code: reassembly and HTTP/1 framing cases.
+
+use super::ip::{ACK, FIN, RST, SYN};
+use super::link::ETHERNET;
+use super::{Engine, Meta};
+use crate::ingest::{BodyPolicy, IngestOptions};
+use crate::model::Exchange;
+
+const CLIENT: ([u8; 4], u16) = ([10, 0, 0, 1], 40000);
+const SERVER: ([u8; 4], u16) = ([10, 0, 0, 2], 80);
+
+fn frame(src: ([u8; 4], u16), dst: ([u8; 4], u16), seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00]);
+    let total = (20 + 20 + payload.len()) as u16;
+    let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0];
+    ip[2..4].copy_from_slice(&total.to_be_bytes());
+    ip.extend_from_slice(&src.0);
+    ip.extend_from_slice(&dst.0);
+    f.extend_from_slice(&ip);
+    let mut t = vec![0u8; 20];
+    t[0..2].copy_from_slice(&src.1.to_be_bytes());
+    t[2..4].copy_from_slice(&dst.1.to_be_bytes());
+    t[4..8].copy_from_slice(&seq.to_be_bytes());
+    t[12] = 5 << 4;
+    t[13] = flags;
+    f.extend_from_slice(&t);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// A connection being written: client ISN 1000, server ISN 5000 (data offsets from 0).
+struct Sim {
+    frames: Vec<Vec<u8>>,
+    cisn: u32,
+    sisn: u32,
+    port: u16,
+}
+
+impl Sim {
+    fn new() -> Self {
+        Sim::with(1000, 5000, CLIENT.1)
+    }
+    fn with(cisn: u32, sisn: u32, port: u16) -> Self {
+        let mut s = Sim { frames: Vec::new(), cisn, sisn, port };
+        s.handshake();
+        s
+    }
+    fn handshake(&mut self) {
+        let c = (CLIENT.0, self.port);
+        self.frames.push(frame(c, SERVER, self.cisn, SYN, b""));
+        self.frames.push(frame(SERVER, c, self.sisn, SYN | ACK, b""));
+        self.frames.push(frame(c, SERVER, self.cisn + 1, ACK, b""));
+    }
+    /// Client bytes at stream offset `off`.
+    fn c(&mut self, off: usize, data: &[u8]) -> &mut Self {
+        self.frames.push(frame((CLIENT.0, self.port), SERVER, self.cisn + 1 + off as u32, ACK, data));
+        self
+    }
+    fn s(&mut self, off: usize, data: &[u8]) -> &mut Self {
+        self.frames.push(frame(SERVER, (CLIENT.0, self.port), self.sisn + 1 + off as u32, ACK, data));
+        self
+    }
+    fn flags(&mut self, client: bool, off: usize, flags: u8) -> &mut Self {
+        let c = (CLIENT.0, self.port);
+        let f = if client {
+            frame(c, SERVER, self.cisn + 1 + off as u32, flags, b"")
+        } else {
+            frame(SERVER, c, self.sisn + 1 + off as u32, flags, b"")
+        };
+        self.frames.push(f);
+        self
+    }
+}
+
+fn run(frames: &[Vec<u8>]) -> (Vec<Exchange>, super::Stats) {
+    let mut eng = Engine::new(IngestOptions { bodies: BodyPolicy::All });
+    for (i, f) in frames.iter().enumerate() {
+        let meta = Meta { frame: i as u64 + 1, ts: 1_700_000_000_000_000_000 + i as i64 * 1_000_000 };
+        eng.frame(meta, ETHERNET, f, f.len() as u32);
+    }
+    eng.tcp.flush_all(&mut eng.out);
+    let ex = std::mem::take(&mut eng.out.exchanges);
+    (ex, std::mem::take(&mut eng.out.stats))
+}
+
+fn body(b: &Option<crate::model::Body>) -> String {
+    String::from_utf8_lossy(&b.as_ref().map(|b| b.raw.clone()).unwrap_or_default()).into_owned()
+}
+
+const OK2: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+#[test]
+fn out_of_order_segments_are_put_back_in_order() {
+    let req = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789";
+    let (a, rest) = req.split_at(20);
+    let (b, c) = rest.split_at(15);
+    let mut s = Sim::new();
+    s.c(0, a).c(35, c).c(20, b).s(0, OK2);
+    let (ex, stats) = run(&s.frames);
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].request.url, "http://h/a");
+    assert_eq!(body(&ex[0].request.body), "0123456789");
+    assert_eq!(ex[0].status(), Some(200));
+    assert_eq!(ex[0].origin.request_frame, Some(4));
+    assert_eq!(ex[0].origin.response_frame, Some(7));
+    assert_eq!(ex[0].client.as_deref(), Some("10.0.0.1:40000"));
+    assert_eq!(ex[0].server.as_deref(), Some("10.0.0.2:80"));
+    assert_eq!(stats.gaps, 0);
+}
+
+#[test]
+fn retransmitted_and_overlapping_segments_are_not_doubled() {
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nabcdefghijklmnopqrstuvwxyz";
+    let mut s = Sim::new();
+    s.c(0, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    s.s(0, &resp[..30]).s(0, &resp[..30]); // retransmission
+    s.s(20, &resp[20..50]); // overlaps the first
+    s.s(45, &resp[45..]); // overlaps the second
+    s.s(45, &resp[45..]);
+    let (ex, stats) = run(&s.frames);
+    assert_eq!(ex.len(), 1);
+    assert_eq!(body(&ex[0].response.as_ref().unwrap().body), "abcdefghijklmnopqrstuvwxyz");
+    assert_eq!(stats.gaps, 0);
+}
+
+#[test]
+fn a_gap_keeps_the_exchange_and_the_next_one() {
+    let resp1 = b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n012345678901234567890123456789";
+    let head = resp1.len() - 30;
+    let mut s = Sim::new();
+    let req1 = b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+    let req2 = b"GET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+    s.c(0, req1).s(0, &resp1[..head + 10]);
+    // Bytes head+10..head+20 are never captured.
+    s.s(head + 20, &resp1[head + 20..]);
+    s.c(req1.len(), req2).s(resp1.len(), OK2);
+    let (ex, stats) = run(&s.frames);
+    assert_eq!(ex.len(), 2, "{ex:#?}");
+    assert_eq!(ex[0].path(), "/1");
+    assert_eq!(ex[0].status(), Some(200));
+    assert!(ex[0].notes.iter().any(|n| n.code == "pcap.tcp_gap"));
+    let b = ex[0].response.as_ref().unwrap().body.as_ref().unwrap();
+    assert!(b.omitted);
+    assert_eq!(b.size(), 30);
+    assert_eq!(ex[1].path(), "/2");
+    assert_eq!(body(&ex[1].response.as_ref().unwrap().body), "ok");
+    assert_eq!((stats.gaps, stats.gap_bytes), (1, 10));
+}
+
+#[test]
+fn pipelined_requests_pair_in_order_and_head_has_no_body() {
+    let mut s = Sim::new();
+    s.c(0, b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\n\r\n");
+    s.s(
+        0,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    );
+    let (ex, _) = run(&s.frames);
+    let got: Vec<(String, Option<u16>)> = ex.iter().map(|e| (e.path(), e.status())).collect();
+    assert_eq!(got, vec![("/1".into(), Some(200)), ("/2".into(), Some(200)), ("/3".into(), Some(404))]);
+    assert_eq!(body(&ex[0].response.as_ref().unwrap().body), "A");
+    assert!(ex[1].response.as_ref().unwrap().body.is_none());
+    let idx: Vec<_> = ex.iter().map(|e| e.connection.clone()).collect();
+    assert!(idx.iter().all(|c| c == &idx[0]));
+}
+
+#[test]
+fn chunked_body_with_trailers_across_segments() {
+    let resp: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n";
+    let mut s = Sim::new();
+    s.c(0, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    // Cut in awkward places: inside a size line, inside the data, before the final LF.
+    let cuts = [50, 53, 62, resp.len() - 1];
+    let mut prev = 0;
+    for &c in cuts.iter().chain(std::iter::once(&resp.len())) {
+        s.s(prev, &resp[prev..c]);
+        prev = c;
+    }
+    s.c(26, b"GET /2 HTTP/1.1\r\nHost: h\r\n\r\n").s(resp.len(), OK2);
+    let (ex, _) = run(&s.frames);
+    assert_eq!(ex.len(), 2);
+    let r = ex[0].response.as_ref().unwrap();
+    assert_eq!(body(&r.body), "hello world");
+    assert_eq!(r.headers.get("x-trailer"), Some("yes"));
+    assert_eq!(ex[1].status(), Some(200));
+}
+
+#[test]
+fn continue_then_final_answer_and_read_until_close() {
+    let mut s = Sim::new();
+    let head: &[u8] = b"POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+    s.c(0, head);
+    s.s(0, b"HTTP/1.1 100 Continue\r\n\r\n");
+    s.c(head.len(), b"abc");
+    let resp = b"HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n\r\nno entry";
+    s.s(25, resp);
+    s.flags(false, 25 + resp.len(), FIN | ACK);
+    s.flags(true, head.len() + 3, FIN | ACK);
+    let (ex, _) = run(&s.frames);
+    assert_eq!(ex.len(), 1, "{ex:#?}");
+    assert_eq!(ex[0].status(), Some(401));
+    assert_eq!(body(&ex[0].request.body), "abc");
+    assert_eq!(body(&ex[0].response.as_ref().unwrap().body), "no entry");
+    assert!(ex[0].notes.iter().any(|n| n.code == "http.interim"));
+}
+
+#[test]
+fn capture_starting_mid_connection_resynchronises() {
+    let mut frames = Vec::new();
+    // No handshake: the first bytes are the end of an earlier body.
+    frames.push(frame(CLIENT, SERVER, 7000, ACK, b"tail of a body\r\nmore\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n"));
+    frames.push(frame(SERVER, CLIENT, 9000, ACK, b"ody bytes\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    let (ex, stats) = run(&frames);
+    assert_eq!(ex.len(), 1, "{ex:#?}");
+    assert_eq!(ex[0].path(), "/next");
+    assert_eq!(ex[0].status(), Some(200));
+    assert_eq!(stats.midstream, 1);
+}
+
+#[test]
+fn port_reuse_starts_a_new_connection_and_rst_ends_one() {
+    let mut s = Sim::with(1000, 5000, 40001);
+    s.c(0, b"GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
+    s.flags(false, 0, RST);
+    let mut t = Sim::with(77_000, 88_000, 40001);
+    t.c(0, b"GET /second HTTP/1.1\r\nHost: h\r\n\r\n").s(0, OK2);
+    let mut frames = s.frames.clone();
+    frames.extend(t.frames);
+    let (ex, _) = run(&frames);
+    assert_eq!(ex.len(), 2);
+    assert_eq!(ex[0].path(), "/first");
+    assert!(ex[0].response.is_none());
+    assert!(ex[0].notes.iter().any(|n| n.code == "pcap.no_response"));
+    assert_eq!(ex[1].path(), "/second");
+    assert_ne!(ex[0].connection, ex[1].connection);
+}
+
+#[test]
+fn sequence_numbers_wrap() {
+    let mut s = Sim::with(u32::MAX - 10, 5000, 40002);
+    s.c(0, b"GET /wrap HTTP/1.1\r\nHost: h\r\n\r\n").s(0, OK2);
+    let (ex, _) = run(&s.frames);
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].path(), "/wrap");
+}
