@@ -208,10 +208,11 @@ fn continue_then_final_answer_and_read_until_close() {
 
 #[test]
 fn capture_starting_mid_connection_resynchronises() {
-    let mut frames = Vec::new();
     // No handshake: the first bytes are the end of an earlier body.
-    frames.push(frame(CLIENT, SERVER, 7000, ACK, b"tail of a body\r\nmore\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n"));
-    frames.push(frame(SERVER, CLIENT, 9000, ACK, b"ody bytes\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    let frames = vec![
+        frame(CLIENT, SERVER, 7000, ACK, b"tail of a body\r\nmore\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n"),
+        frame(SERVER, CLIENT, 9000, ACK, b"ody bytes\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ];
     let (ex, stats) = run(&frames);
     assert_eq!(ex.len(), 1, "{ex:#?}");
     assert_eq!(ex[0].path(), "/next");
