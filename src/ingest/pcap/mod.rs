@@ -261,7 +261,7 @@ pub fn read(src: &Source, format: Format, cx: &mut ReadCx<'_>) -> Result<(), Rea
     result
 }
 
-const RELEASE_EVERY: usize = 64 << 20;
+const RELEASE_EVERY: usize = 16 << 20;
 
 fn u32_at(b: &[u8], at: usize, be: bool) -> Option<u32> {
     let s: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
