@@ -246,3 +246,191 @@ fn sequence_numbers_wrap() {
     assert_eq!(ex.len(), 1);
     assert_eq!(ex[0].path(), "/wrap");
 }
+
+// ---- containers built in code ----
+
+use crate::ingest::{ReadCx, Source};
+use crate::model::{Format, Note};
+
+fn read_all(bytes: Vec<u8>, format: Format) -> (Result<(), String>, Vec<Exchange>, Vec<Note>) {
+    let mut v = Vec::new();
+    let mut sink = |e: Exchange| v.push(e);
+    let mut cx = ReadCx::new(0, IngestOptions { bodies: BodyPolicy::All }, &mut sink);
+    let r = super::read(&Source::Owned(bytes), format, &mut cx).map_err(|e| e.message);
+    let notes = std::mem::take(&mut cx.notes);
+    drop(cx);
+    (r, v, notes)
+}
+
+fn u32b(be: bool, v: u32) -> [u8; 4] {
+    if be {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
+fn u16b(be: bool, v: u16) -> [u8; 2] {
+    if be {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
+/// A two-packet HTTP exchange (request, response), each as an IPv4 packet.
+fn http_pair() -> (Vec<u8>, Vec<u8>) {
+    let s = {
+        let mut s = Sim::new();
+        s.c(0, b"GET /c HTTP/1.1\r\nHost: h\r\n\r\n").s(0, OK2);
+        s
+    };
+    let n = s.frames.len();
+    (s.frames[n - 2][14..].to_vec(), s.frames[n - 1][14..].to_vec())
+}
+
+#[test]
+fn big_endian_nanosecond_pcap_with_sll2() {
+    let be = true;
+    let mut f = Vec::new();
+    f.extend_from_slice(&u32b(be, 0xa1b2_3c4d));
+    f.extend_from_slice(&u16b(be, 2));
+    f.extend_from_slice(&u16b(be, 4));
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&u32b(be, 65535));
+    f.extend_from_slice(&u32b(be, super::link::SLL2));
+    let (req, resp) = http_pair();
+    for (i, ip) in [req, resp].iter().enumerate() {
+        let mut fr = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 4, 6, 0, 0, 0, 0, 0, 0, 0];
+        fr.extend_from_slice(ip);
+        f.extend_from_slice(&u32b(be, 1_700_000_000 + i as u32));
+        f.extend_from_slice(&u32b(be, 123_456_789));
+        f.extend_from_slice(&u32b(be, fr.len() as u32));
+        f.extend_from_slice(&u32b(be, fr.len() as u32));
+        f.extend_from_slice(&fr);
+    }
+    let (r, ex, _) = read_all(f, Format::Pcap);
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].started.timestamp_subsec_nanos(), 123_456_789);
+    assert_eq!(ex[0].duration_ms, Some(1000.0));
+    assert_eq!(ex[0].origin.request_frame, Some(1));
+    assert_eq!(ex[0].origin.response_frame, Some(2));
+}
+
+fn block(be: bool, typ: u32, body: &[u8]) -> Vec<u8> {
+    let pad = (4 - body.len() % 4) % 4;
+    let len = (12 + body.len() + pad) as u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(&u32b(be, typ));
+    b.extend_from_slice(&u32b(be, len));
+    b.extend_from_slice(body);
+    b.extend(std::iter::repeat_n(0u8, pad));
+    b.extend_from_slice(&u32b(be, len));
+    b
+}
+
+fn shb(be: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u32b(be, 0x1A2B_3C4D));
+    body.extend_from_slice(&u16b(be, 1));
+    body.extend_from_slice(&u16b(be, 0));
+    body.extend_from_slice(&[0xff; 8]);
+    block(be, 0x0A0D_0D0A, &body)
+}
+
+fn idb(be: bool, linktype: u16, tsresol: Option<u8>) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u16b(be, linktype));
+    body.extend_from_slice(&u16b(be, 0));
+    body.extend_from_slice(&u32b(be, 0));
+    if let Some(r) = tsresol {
+        body.extend_from_slice(&u16b(be, 9));
+        body.extend_from_slice(&u16b(be, 1));
+        body.extend_from_slice(&[r, 0, 0, 0]);
+        body.extend_from_slice(&[0, 0, 0, 0]);
+    }
+    block(be, 1, &body)
+}
+
+fn epb(be: bool, ifid: u32, ts: u64, data: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u32b(be, ifid));
+    body.extend_from_slice(&u32b(be, (ts >> 32) as u32));
+    body.extend_from_slice(&u32b(be, ts as u32));
+    body.extend_from_slice(&u32b(be, data.len() as u32));
+    body.extend_from_slice(&u32b(be, data.len() as u32));
+    body.extend_from_slice(data);
+    body.extend(std::iter::repeat_n(0u8, (4 - data.len() % 4) % 4));
+    block(be, 6, &body)
+}
+
+#[test]
+fn pcapng_sections_with_both_byte_orders_interfaces_spb_and_unknown_blocks() {
+    let (req, resp) = http_pair();
+    let mut null_req = 2u32.to_le_bytes().to_vec();
+    null_req.extend_from_slice(&req);
+    let mut eth_resp = vec![0u8; 12];
+    eth_resp.extend_from_slice(&[0x08, 0x00]);
+    eth_resp.extend_from_slice(&resp);
+    let mut f = shb(false);
+    f.extend(idb(false, 0, Some(9))); // NULL, nanoseconds
+    f.extend(block(false, 0x0BAD_0BAD, b"who knows"));
+    f.extend(epb(false, 0, 1_700_000_000_000_000_000, &null_req));
+    // A second section, big-endian: Ethernet in microseconds, then a simple packet.
+    f.extend(shb(true));
+    f.extend(idb(true, 1, None));
+    f.extend(epb(true, 0, 1_700_000_000_250_000, &eth_resp));
+    let mut spb = u32b(true, eth_resp.len() as u32).to_vec();
+    spb.extend_from_slice(&eth_resp);
+    f.extend(block(true, 3, &spb)); // the response again (a retransmission)
+    let (r, ex, notes) = read_all(f, Format::Pcapng);
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(ex.len(), 1, "{notes:?}");
+    assert_eq!(ex[0].status(), Some(200));
+    assert_eq!(ex[0].duration_ms, Some(250.0));
+    assert_eq!(ex[0].origin.response_frame, Some(2));
+    assert!(notes.iter().any(|n| n.code == "pcapng.sections"));
+}
+
+#[test]
+fn unknown_link_type_is_named_and_a_cut_block_is_a_note() {
+    let mut f = shb(false);
+    f.extend(idb(false, 147, None));
+    f.extend(epb(false, 0, 0, b"\x01\x02\x03\x04"));
+    let cut = epb(false, 0, 0, b"0123456789");
+    f.extend_from_slice(&cut[..cut.len() - 6]);
+    let (r, ex, notes) = read_all(f, Format::Pcapng);
+    assert!(r.is_ok());
+    assert!(ex.is_empty());
+    let lt = notes.iter().find(|n| n.code == "pcap.link_type").expect("link type note");
+    assert!(lt.message.contains("147"), "{}", lt.message);
+    assert!(notes.iter().any(|n| n.code == "pcap.truncated"));
+}
+
+#[test]
+fn websocket_frames_are_unmasked_and_inflated() {
+    use flate2::{Compress, Compression, FlushCompress};
+    let mut s = Sim::new();
+    let req = b"GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    let resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+    // Client: a masked text frame, split in two segments.
+    let key = [1u8, 2, 3, 4];
+    let mut cf = vec![0x81, 0x80 | 5];
+    cf.extend_from_slice(&key);
+    cf.extend(b"hello".iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    // Server: a compressed text frame (RSV1), deflate tail removed.
+    let mut c = Compress::new(Compression::default(), false);
+    let mut z = Vec::with_capacity(256);
+    c.compress_vec(b"{\"ok\":true}", &mut z, FlushCompress::Sync).unwrap();
+    z.truncate(z.len() - 4);
+    let mut sf = vec![0xC1, z.len() as u8];
+    sf.extend_from_slice(&z);
+    s.c(0, req).s(0, resp);
+    s.c(req.len(), &cf[..4]).c(req.len() + 4, &cf[4..]).s(resp.len(), &sf);
+    let (ex, _) = run(&s.frames);
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].status(), Some(101));
+    let texts: Vec<_> = ex[0].websocket.iter().map(|m| m.text().unwrap_or("?").to_string()).collect();
+    assert_eq!(texts, vec!["hello", "{\"ok\":true}"]);
+}
