@@ -225,7 +225,9 @@ fn cut_and_garbled_captures_never_panic() {
         }
         // Garbled bytes (deterministic), in headers and payloads.
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..300 {
+        // HARKEN_FUZZ_ITERS=20000 for a longer run.
+        let iters: usize = std::env::var("HARKEN_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+        for _ in 0..iters {
             let mut b = full.clone();
             for _ in 0..8 {
                 seed ^= seed << 13;

@@ -434,3 +434,40 @@ fn websocket_frames_are_unmasked_and_inflated() {
     let texts: Vec<_> = ex[0].websocket.iter().map(|m| m.text().unwrap_or("?").to_string()).collect();
     assert_eq!(texts, vec!["hello", "{\"ok\":true}"]);
 }
+
+#[test]
+fn garbled_streams_never_panic() {
+    let seeds: [&[u8]; 5] = [
+        b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x05\x01\x05\x00\x00\x00\x01\x82\x86\x84\x41\x8a",
+        b"GET /x HTTP/1.1\r\nUpgrade: h2c\r\n\r\n\x00\x00\x03\x09\x04\x00\x00\x00\x01\x88\x00\x00",
+        b"\x16\x03\x01\x00\x30\x01\x00\x00\x2c\x03\x03",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..400 {
+        let mut s = Sim::with(1000 + round, 5000, 30000 + round as u16);
+        for _ in 0..8 {
+            let base = seeds[(rnd() % seeds.len() as u64) as usize];
+            let mut b = base.to_vec();
+            for _ in 0..(rnd() % 4) {
+                let at = (rnd() as usize) % b.len();
+                b[at] = rnd() as u8;
+            }
+            let cut = (rnd() as usize) % (b.len() + 1);
+            let off = (rnd() % 200) as usize;
+            if rnd() % 2 == 0 {
+                s.c(off, &b[..cut]);
+            } else {
+                s.s(off, &b[..cut]);
+            }
+        }
+        let _ = run(&s.frames);
+    }
+}
