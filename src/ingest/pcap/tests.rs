@@ -471,3 +471,73 @@ fn garbled_streams_never_panic() {
         let _ = run(&s.frames);
     }
 }
+
+#[test]
+fn tls_connections_are_counted_with_their_server_names() {
+    // A minimal ClientHello with SNI api.example.com.
+    let name = b"api.example.com";
+    let mut ext = vec![0, 0];
+    ext.extend_from_slice(&((5 + name.len()) as u16).to_be_bytes());
+    ext.extend_from_slice(&((3 + name.len()) as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    ext.extend_from_slice(name);
+    let mut hello = vec![3, 3];
+    hello.extend_from_slice(&[0; 32]);
+    hello.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    hello.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    hello.extend_from_slice(&ext);
+    let mut rec = vec![0x16, 3, 1];
+    rec.extend_from_slice(&((hello.len() + 4) as u16).to_be_bytes());
+    rec.extend_from_slice(&[1, 0]);
+    rec.extend_from_slice(&(hello.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hello);
+    let mut s = Sim::with(1, 2, 50000);
+    s.c(0, &rec).s(0, b"\x16\x03\x03\x00\x02\x02\x00 lots of encrypted bytes");
+    let (ex, stats) = run(&s.frames);
+    assert!(ex.is_empty());
+    assert_eq!(stats.tls_connections, 1);
+    assert!(stats.tls_names.contains("api.example.com"));
+    let notes = super::notes(&stats);
+    let n = notes.iter().find(|n| n.code == "pcap.tls").expect("tls note");
+    assert!(n.message.contains("api.example.com") && n.message.contains("SSLKEYLOGFILE"), "{}", n.message);
+}
+
+#[test]
+fn ipv6_over_raw_link() {
+    fn v6(src: u8, dst: u8, sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+        p.extend_from_slice(&[6, 64]);
+        let mut a = [0u8; 16];
+        a[15] = src;
+        p.extend_from_slice(&a);
+        a[15] = dst;
+        p.extend_from_slice(&a);
+        let mut t = vec![0u8; 20];
+        t[0..2].copy_from_slice(&sport.to_be_bytes());
+        t[2..4].copy_from_slice(&dport.to_be_bytes());
+        t[4..8].copy_from_slice(&seq.to_be_bytes());
+        t[12] = 5 << 4;
+        t[13] = flags;
+        p.extend_from_slice(&t);
+        p.extend_from_slice(payload);
+        p
+    }
+    let frames = [
+        v6(1, 2, 41000, 8080, 10, SYN, b""),
+        v6(2, 1, 8080, 41000, 20, SYN | ACK, b""),
+        v6(1, 2, 41000, 8080, 11, ACK, b"GET /six HTTP/1.1\r\nHost: [::2]:8080\r\n\r\n"),
+        v6(2, 1, 8080, 41000, 21, ACK, OK2),
+    ];
+    let mut eng = Engine::new(IngestOptions::default());
+    for (i, f) in frames.iter().enumerate() {
+        eng.frame(Meta { frame: i as u64 + 1, ts: 0 }, super::link::RAW, f, f.len() as u32);
+    }
+    eng.tcp.flush_all(&mut eng.out);
+    let ex = &eng.out.exchanges;
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].request.url, "http://[::2]:8080/six");
+    assert_eq!(ex[0].server.as_deref(), Some("[::2]:8080"));
+    assert_eq!(ex[0].status(), Some(200));
+}
