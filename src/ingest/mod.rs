@@ -119,6 +119,9 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
             [b'P', b'K', 0x03, 0x04] | [b'P', b'K', 0x05, 0x06] => return Ok(Format::Saz),
             _ => {}
         }
+        if let Some(e) = pcapng_block_without_shb(b) {
+            return Err(e);
+        }
     }
     let text = trim_ws(b);
     if text.starts_with(b"{") {
@@ -157,6 +160,45 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
         return Err("empty file".into());
     }
     Err(format!("unknown format (starts {})", show_head(b)))
+}
+
+/// A file that starts with a pcapng block other than the Section Header Block (for instance a
+/// fragment cut out of a pcapng): name what it looks like instead of "unknown format".
+fn pcapng_block_without_shb(b: &[u8]) -> Option<String> {
+    let name = |t: u32| match t {
+        1 => Some("Interface Description"),
+        2 => Some("(obsolete) Packet"),
+        3 => Some("Simple Packet"),
+        4 => Some("Name Resolution"),
+        5 => Some("Interface Statistics"),
+        6 => Some("Enhanced Packet"),
+        _ => None,
+    };
+    let head: [u8; 8] = b.get(..8)?.try_into().ok()?;
+    for be in [false, true] {
+        let rd = |i: usize| {
+            let w = [head[i], head[i + 1], head[i + 2], head[i + 3]];
+            if be {
+                u32::from_be_bytes(w)
+            } else {
+                u32::from_le_bytes(w)
+            }
+        };
+        let (t, len) = (rd(0), rd(4));
+        if let Some(n) = name(t) {
+            if len >= 12 && len.is_multiple_of(4) && len <= 1 << 24 {
+                let cut = if (len as usize) > b.len() {
+                    format!(", cut off: it declares {len} bytes and the file has {}", b.len())
+                } else {
+                    String::new()
+                };
+                return Some(format!(
+                    "byte 0: starts with a pcapng {n} Block but no Section Header Block, which every pcapng file must begin with{cut}; not a readable pcapng (a fragment of a capture?)"
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn trim_ws(b: &[u8]) -> &[u8] {
