@@ -22,13 +22,16 @@ pub enum BodyPolicy {
     All,
     /// Keep none (listing exchanges needs sizes only).
     None,
-    /// Keep what the analysis reads: textual bodies (JSON, forms, text, XML, or unknown type)
-    /// up to [`ANALYSIS_BODY_CAP`] bytes. Images, media, fonts, scripts are dropped.
+    /// Keep what the analysis reads: bodies that can carry JSON, forms or tokens (JSON, form,
+    /// plain text, JWT, or no declared type) up to [`ANALYSIS_BODY_CAP`] bytes. HTML, XML,
+    /// scripts, styles, images, media and fonts are dropped (their size is kept): nothing in
+    /// the analysis reads them.
     Analysis,
 }
 
-/// Largest body kept under [`BodyPolicy::Analysis`].
-pub const ANALYSIS_BODY_CAP: usize = 4 << 20;
+/// Largest body kept under [`BodyPolicy::Analysis`]: token replies, conversation resources
+/// and error bodies are a few KiB; a larger JSON body is a listing the analysis does not split.
+pub const ANALYSIS_BODY_CAP: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy)]
 pub struct IngestOptions {
@@ -52,19 +55,18 @@ impl IngestOptions {
     }
 }
 
-/// Whether a media type is one the analysis may read (unknown counts as textual).
+/// Whether a body of this media type may hold what the analysis reads (JSON, a form, a token);
+/// an undeclared type counts, since APIs mislabel JSON.
 pub fn is_textual(mime: Option<&str>) -> bool {
     let Some(m) = mime else { return true };
     let m = m.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if m.is_empty() {
-        return true;
-    }
-    m.starts_with("text/") && m != "text/css" && m != "text/javascript"
+    m.is_empty()
         || m.contains("json")
-        || m.contains("xml")
         || m.contains("x-www-form-urlencoded")
-        || m == "application/octet-stream"
+        || m == "text/plain"
         || m == "application/jwt"
+        || m == "application/octet-stream"
+        || m == "x-unknown"
 }
 
 /// The state of one input being read: where its exchanges and notes go.
@@ -341,4 +343,40 @@ where
     }
     all.par_sort_by_key(|t| key(t));
     (inputs, all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_content() {
+        assert_eq!(detect(b"\xef\xbb\xbf{\"log\": {}}"), Ok(Format::Har));
+        assert_eq!(detect(b"  {\n \"log\": {\"entries\": []}}"), Ok(Format::Har));
+        assert_eq!(detect(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]), Ok(Format::Pcap));
+        assert_eq!(detect(&[0xa1, 0xb2, 0x3c, 0x4d, 0, 2]), Ok(Format::Pcap));
+        assert_eq!(detect(&[0x0a, 0x0d, 0x0d, 0x0a, 0, 0]), Ok(Format::Pcapng));
+        assert_eq!(detect(b"PK\x03\x04rest"), Ok(Format::Saz));
+        assert_eq!(detect(b"<?xml version=\"1.0\"?>\n<items burpVersion=\"2023\">"), Ok(Format::Burp));
+        assert_eq!(detect(b"1234:{\"a\":1}"), Ok(Format::Mitm));
+        assert_eq!(detect(b"{\"ts\":1,\"status\":401}\n{\"ts\":2}\n"), Ok(Format::Jsonl));
+        assert_eq!(detect(b"[{\"status\":\"COMPLETE\"}]"), Ok(Format::Chlsj));
+        assert!(detect(b"").unwrap_err().contains("empty"));
+        let e = detect(b"I'm not a saz file!").unwrap_err();
+        assert!(e.contains("49 27 6d") && e.contains("I'm not a saz"), "{e}");
+        assert!(detect(b"{\"hello\": 1}").unwrap_err().contains("HAR"));
+    }
+
+    #[test]
+    fn analysis_keeps_only_bodies_it_can_read() {
+        let o = IngestOptions { bodies: BodyPolicy::Analysis };
+        assert!(o.keep_body(Some("application/json; charset=utf-8"), 100));
+        assert!(o.keep_body(Some("application/vnd.api+json"), 100));
+        assert!(o.keep_body(Some("application/x-www-form-urlencoded"), 100));
+        assert!(o.keep_body(None, 100));
+        assert!(!o.keep_body(Some("text/html"), 100));
+        assert!(!o.keep_body(Some("image/png"), 100));
+        assert!(!o.keep_body(Some("application/json"), ANALYSIS_BODY_CAP + 1));
+        assert!(!IngestOptions { bodies: BodyPolicy::None }.keep_body(None, 1));
+    }
 }
