@@ -10,8 +10,8 @@ mkdir -p "$out"
 har="$out/bench-${size}mb.har"
 [ -f "$har" ] || python3 ../shared/bench/gen_har.py "$har" --size-mb "$size" --seed 1
 cargo build --release --quiet
-cargo bench --bench har_readers --no-run --quiet 2>/dev/null
-bench_bin=$(ls -t target/release/deps/har_readers-* | grep -v '\.d$' | head -1)
+cargo bench --bench readers --no-run --quiet 2>/dev/null
+bench_bin=$(ls -t target/release/deps/readers-* | grep -v '\.d$' | head -1)
 bytes=$(stat -c %s "$har")
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; file: $har ($((bytes / 1000000)) MB)"
 

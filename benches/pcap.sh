@@ -6,9 +6,9 @@
 #
 # Generates bench-out/bench-<SIZE>mb.pcap with ../shared/bench/gen_pcap.py (kept between runs),
 # builds release, and times:
-#   1. harken exchanges --format ndjson FILE > /dev/null   (the whole CLI: it keeps every
-#      exchange in memory to sort and print them)
-#   2. examples/ingest_count FILE                          (ingest alone: exchanges are counted
+#   1. harken exchanges --format ndjson FILE > /dev/null   (the whole CLI: it keeps one row
+#      per exchange to sort and print them)
+#   2. benches/readers.rs (harken mode)                    (ingest alone: exchanges are counted
 #      and dropped, showing the reader's own memory)
 #   3. tshark -r FILE -Y http -T fields -e http.response.code
 # and prints MB/s and peak RSS for each, plus exchange counts to set against the generator's.
@@ -37,7 +37,8 @@ fi
 cat "$OUT/gen-${SIZE_MB}.log" 2>/dev/null || true
 
 cargo build --release --quiet
-cargo build --release --quiet --example ingest_count
+cargo bench --bench readers --no-run --quiet 2>/dev/null
+readers=$(ls -t target/release/deps/readers-* | grep -v '\.d$' | head -1)
 
 bytes=$(stat -c %s "$F")
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
@@ -57,7 +58,7 @@ measure() {
 echo "file: $F ($mb MiB)"
 measure harken target/release/harken exchanges --format ndjson "$F"
 echo "  harken exchanges: $(wc -l < "$OUT/out-harken.txt")"
-measure ingest-only target/release/examples/ingest_count "$F"
+measure ingest-only "$readers" harken "$F"
 echo "  $(head -1 "$OUT/out-ingest-only.txt" | cut -c1-220)"
 if command -v tshark > /dev/null; then
   measure tshark tshark -r "$F" -Y http -T fields -e http.response.code

@@ -1,7 +1,10 @@
-//! Compare HAR readers on one file, one reader per process so peak RSS is the reader's own.
+//! Ingest alone: read one file with a sink that counts and drops exchanges, one reader per
+//! process so peak RSS is the reader's own (`harken exchanges` also keeps rows to sort them).
 //!
-//! `cargo bench --bench har_readers -- <har|harken|harken-nobodies> FILE`
-//! benches/har.sh runs each under /usr/bin/time and prints MB/s and peak memory.
+//! `cargo bench --bench readers -- <harken|harken-nobodies|har> FILE`
+//! `harken*` reads any format harken reads; `har` is the `har` crate (HAR only), kept as the
+//! baseline for the HAR reader decision. benches/har.sh and benches/pcap.sh run it under
+//! /usr/bin/time and print MB/s and peak memory.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,7 +12,7 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let (Some(which), Some(path)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: har_readers <har|harken|harken-nobodies> FILE");
+        eprintln!("usage: readers <harken|harken-nobodies|har> FILE");
         std::process::exit(2);
     };
     let path = PathBuf::from(path);
