@@ -91,3 +91,53 @@ fn bom_file_parses_and_mitmproxy_bearer_is_opaque() {
     ]));
     assert!(!out.contains("ya29."), "a token value leaked");
 }
+
+/// Never panic on input: every HAR we have, cut at many places and with bytes flipped, reads
+/// to an error or notes, never a crash (and analysis runs over whatever was read).
+#[test]
+fn garbled_and_truncated_hars_never_panic() {
+    use harken::ingest::{read_input, BodyPolicy, IngestOptions};
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(fixture("har"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "har"))
+        .collect();
+    if let Some(c) = corpus() {
+        files.push(c.join("har/chrome_with_bom.har"));
+        files.push(c.join("har/mitmproxy_h2_bearer_br.har"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let opts = IngestOptions { bodies: BodyPolicy::All };
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let n = bytes.len();
+        for k in 0..60 {
+            let mut v = bytes[..(n * k / 60).max(1)].to_vec();
+            if k % 2 == 1 {
+                for _ in 0..8 {
+                    let i = (next() as usize) % v.len();
+                    v[i] = (next() & 0xff) as u8;
+                }
+            }
+            let p = dir.path().join("g.har");
+            std::fs::write(&p, &v).unwrap();
+            let mut exchanges = Vec::new();
+            let info = read_input(&p, 0, opts, &mut |ex| exchanges.push(ex));
+            let capture = harken::model::Capture::new(vec![info], exchanges, Vec::new());
+            let options = harken::analysis::Options {
+                catalog: harken::catalog::Catalog::genesys(),
+                profile: harken::timeline::Profile::genesys(),
+                show_secrets: false,
+                tokens: Default::default(),
+            };
+            harken::analysis::run(&capture, &options);
+        }
+    }
+}
