@@ -28,8 +28,21 @@ pub fn corpus() -> Option<PathBuf> {
     if required {
         panic!("HARKEN_CORPUS is set but {} has no MANIFEST.tsv", dir.display());
     }
-    eprintln!("skipped: the shared corpus is not at {} (set HARKEN_CORPUS to require it)", dir.display());
+    say_once(&format!(
+        "note: corpus tests skipped: the shared corpus is not at {} (set HARKEN_CORPUS to require it)",
+        dir.display()
+    ));
     None
+}
+
+/// Print a line once per test run, past libtest's output capture (which would hide it in a
+/// passing test), so that a skipped check is visible.
+fn say_once(msg: &str) {
+    use std::io::Write;
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(std::io::stderr().lock(), "{msg}");
+    });
 }
 
 /// The shared specs folder (Genesys catalog data), with the same gate as [`corpus`].
@@ -42,7 +55,7 @@ pub fn specs() -> Option<PathBuf> {
         if std::env::var_os("HARKEN_CORPUS").is_some() {
             panic!("HARKEN_CORPUS is set but {} is missing", s.display());
         }
-        eprintln!("skipped: {} is missing", s.display());
+        say_once(&format!("note: catalog tests skipped: {} is missing", s.display()));
         None
     }
 }
