@@ -6,5 +6,6 @@ mod diagnose;
 mod exchanges;
 mod har;
 mod pcap;
+mod secrets;
 mod timeline;
 mod tokens;
