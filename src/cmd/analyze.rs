@@ -96,9 +96,7 @@ pub fn run(a: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
                 report::write_json_line(out, f)?;
             }
         }
-        OutputFormat::Csv => {
-            bail!("analyze writes table, json or ndjson (findings); use `exchanges --format csv` for rows")
-        }
+        OutputFormat::Csv => write_findings_csv(out, &analysis.findings)?,
         OutputFormat::Table => write_table(out, &capture, &analysis)?,
     }
     if failed {
@@ -110,6 +108,48 @@ pub fn run(a: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         Some(Some(codes)) => analysis.findings.iter().any(|f| codes.contains(&f.status)),
     };
     Ok(if hit { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// One row per finding, for spreadsheets and batch audits. `causes` are joined with `;` and
+/// evidence is given as `input#index: fact` lines joined with ` | `.
+fn write_findings_csv(out: &mut dyn Write, findings: &[Finding]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "input",
+        "index",
+        "time",
+        "method",
+        "url",
+        "status",
+        "cause",
+        "causes",
+        "summary",
+        "evidence",
+        "fix",
+        "credential",
+        "conversation",
+    ])?;
+    for f in findings {
+        let causes: Vec<&str> = f.causes.iter().map(|c| c.name()).collect();
+        let evidence: Vec<String> = f.evidence.iter().map(|e| format!("{}#{}: {}", e.input, e.index, e.fact)).collect();
+        w.write_record([
+            f.input.as_str(),
+            &f.index.to_string(),
+            &report::time(&f.time),
+            &f.method,
+            &f.url,
+            &f.status.to_string(),
+            f.cause.name(),
+            &causes.join(";"),
+            &f.summary,
+            &evidence.join(" | "),
+            &f.fix,
+            f.credential.as_deref().unwrap_or(""),
+            f.conversation.as_deref().unwrap_or(""),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 fn write_table(out: &mut dyn Write, capture: &Capture, analysis: &Analysis) -> anyhow::Result<()> {

@@ -102,3 +102,25 @@ fn help_teaches() {
     let out = stdout(&harken(&["exchanges", "--help"]));
     assert!(out.contains("4xx"));
 }
+
+#[test]
+fn analyze_csv_has_one_row_per_finding() {
+    let s = sample("forum_wrong_region.har");
+    let out = stdout(&harken(&["analyze", "--format", "csv", s.to_str().unwrap()]));
+    let mut r = csv_rows(&out);
+    let header = r.remove(0);
+    assert_eq!(header[..8], ["input", "index", "time", "method", "url", "status", "cause", "causes"]);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0][1], "1");
+    assert_eq!(r[0][6], "token_wrong_region");
+    assert!(r[0][9].contains("forum_wrong_region.har#0"), "evidence names the token's issue: {}", r[0][9]);
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
