@@ -173,7 +173,7 @@ pub fn scope_list(v: &Value) -> Vec<String> {
 }
 
 /// A NumericDate (seconds since the epoch; fractions allowed; numeric strings tolerated).
-fn num_date(v: &Value) -> Option<i64> {
+pub(crate) fn num_date(v: &Value) -> Option<i64> {
     let f = match v {
         Value::Number(n) => n.as_f64()?,
         Value::String(s) => s.trim().parse::<f64>().ok()?,

@@ -714,10 +714,17 @@ impl TokenIndex {
     pub fn build_with(capture: &Capture, opts: &TokenOptions) -> TokenIndex {
         let mut idx = TokenIndex { clock_skew: ClockSkew::estimate(capture), ..Default::default() };
         learn::learn(&mut idx, capture);
-        let creds: Vec<Option<Credential>> = capture.exchanges.par_iter().map(primary_credential).collect();
-        for (ex, c) in capture.exchanges.iter().zip(creds) {
-            if let Some(c) = c {
-                idx.record_use(ex, &c);
+        // Every credential of every request is a use (not only the primary one: a query
+        // `access_token` next to an `Authorization` header is a credential too). Found in
+        // parallel, chunk by chunk, so the values of the whole capture are never held at once.
+        for chunk in capture.exchanges.chunks(8192) {
+            let creds: Vec<Vec<Credential>> = chunk.par_iter().map(request_credentials).collect();
+            for (ex, cs) in chunk.iter().zip(creds) {
+                for (i, c) in cs.iter().enumerate() {
+                    // The same value in two places of one request is one use, with both carriers.
+                    let again = cs.get(..i).is_some_and(|prev| prev.iter().any(|p| p.fingerprint == c.fingerprint));
+                    idx.record_use(ex, c, !again);
+                }
             }
         }
         idx.finish(opts);
@@ -750,9 +757,17 @@ impl TokenIndex {
         self.by_fp.get(fingerprint).copied()
     }
 
-    fn record_use(&mut self, ex: &Exchange, c: &Credential) {
-        let refused = matches!(ex.status(), Some(401 | 403));
+    /// Count a request's credential as a use of its token (`count`: false when the same value
+    /// was already counted for this request under another carrier).
+    fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool) {
         let t = self.entry(&c.secret, c.kind);
+        if !t.carriers.contains(&c.carrier) {
+            t.carriers.push(c.carrier.clone());
+        }
+        if !count {
+            return;
+        }
+        let refused = matches!(ex.status(), Some(401 | 403));
         t.uses += 1;
         t.refused += refused as usize;
         if t.first_use.is_none_or(|f| ex.started < f) {
@@ -760,9 +775,6 @@ impl TokenIndex {
         }
         if t.last_use.is_none_or(|l| ex.started > l) {
             t.last_use = Some(ex.started);
-        }
-        if !t.carriers.contains(&c.carrier) {
-            t.carriers.push(c.carrier.clone());
         }
         if t.malformed.is_none() {
             t.malformed = c.malformed.clone();
