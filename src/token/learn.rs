@@ -111,10 +111,7 @@ struct Issue<'a> {
 
 fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     // Lineage: the token whose refresh token was spent.
-    let parent = i
-        .refreshed_with
-        .as_deref()
-        .and_then(|rfp| idx.tokens.iter().position(|t| t.refresh_token.as_deref() == Some(rfp)));
+    let parent = i.refreshed_with.as_deref().and_then(|rfp| idx.refreshed_from(rfp));
     let (parent_fp, parent_user, parent_client, parent_scopes) = match parent.and_then(|p| idx.tokens.get(p)) {
         Some(p) => (Some(p.fingerprint.clone()), p.has_user, p.client_id.clone(), p.scopes.clone()),
         None => (None, None, None, None),
@@ -153,10 +150,10 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     if let Some(c) = i.client_id.or(parent_client) {
         t.client_id = Some(c);
     }
-    if let Some(r) = &i.refresh_token {
-        t.refresh_token = Some(fingerprint(r.trim()));
-    }
     t.supersedes = parent_fp.clone();
+    if let (Some(r), Some(me)) = (&i.refresh_token, idx.position(&fp)) {
+        idx.set_refresh_token(me, fingerprint(r.trim()));
+    }
     if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
         if p.fingerprint != fp {
             p.superseded_by = Some(fp);
@@ -358,9 +355,7 @@ fn revocation(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
         let params = request_params(ex);
         if let Some(secret) = param(&params, "token").map(str::trim).filter(|s| !s.is_empty()) {
             let fp = fingerprint(secret);
-            if param(&params, "token_type_hint") == Some("refresh_token")
-                || idx.tokens.iter().any(|t| t.refresh_token.as_deref() == Some(fp.as_str()))
-            {
+            if param(&params, "token_type_hint") == Some("refresh_token") || idx.refreshed_from(&fp).is_some() {
                 return; // a refresh token, not an access token
             }
             if idx.position(&fp).is_some() || param(&params, "token_type_hint") == Some("access_token") {
@@ -396,9 +391,7 @@ fn guest_issue(
     refreshed_with: Option<String>,
 ) {
     let host = ex.host();
-    let parent = refreshed_with
-        .as_deref()
-        .and_then(|rfp| idx.tokens.iter().position(|t| t.refresh_token.as_deref() == Some(rfp)));
+    let parent = refreshed_with.as_deref().and_then(|rfp| idx.refreshed_from(rfp));
     let fp = fingerprint(jwt_text);
     let parent_fp = parent.and_then(|p| idx.tokens.get(p)).map(|p| p.fingerprint.clone());
     let t = idx.entry(jwt_text, CredentialKind::GuestJwt);
@@ -416,10 +409,10 @@ fn guest_issue(
         t.expires = Some(e);
         t.expires_server_clock = true;
     }
-    if let Some(r) = refresh {
-        t.refresh_token = Some(fingerprint(r.trim()));
-    }
     t.supersedes = parent_fp;
+    if let (Some(r), Some(me)) = (refresh, idx.position(&fp)) {
+        idx.set_refresh_token(me, fingerprint(r.trim()));
+    }
     if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
         if p.fingerprint != fp {
             p.superseded_by = Some(fp);

@@ -700,6 +700,9 @@ pub struct TokenIndex {
     /// Set when `--jwks` was given.
     pub jwks: Option<JwksSummary>,
     by_fp: HashMap<String, usize>,
+    /// Fingerprint of a refresh token → the token it was issued with (lineage look-ups
+    /// without scanning every token).
+    by_refresh: HashMap<String, usize>,
 }
 
 impl TokenIndex {
@@ -737,12 +740,19 @@ impl TokenIndex {
 
     /// Index of the token with this secret, created (with `kind`) when new.
     pub(crate) fn entry(&mut self, secret: &str, kind: CredentialKind) -> &mut Token {
-        let fp = fingerprint(secret);
-        let i = match self.by_fp.get(&fp) {
+        self.entry_fp(&fingerprint(secret), secret, kind)
+    }
+
+    /// [`Self::entry`] when the fingerprint is already known (saves hashing the value again).
+    fn entry_fp(&mut self, fp: &str, secret: &str, kind: CredentialKind) -> &mut Token {
+        let i = match self.by_fp.get(fp) {
             Some(&i) => i,
             None => {
-                self.tokens.push(Token::new(kind, secret));
-                self.by_fp.insert(fp, self.tokens.len() - 1);
+                let mut t = Token::new(kind, "");
+                t.fingerprint = fp.to_string();
+                t.secret = secret.to_string();
+                self.tokens.push(t);
+                self.by_fp.insert(fp.to_string(), self.tokens.len() - 1);
                 self.tokens.len() - 1
             }
         };
@@ -757,10 +767,23 @@ impl TokenIndex {
         self.by_fp.get(fingerprint).copied()
     }
 
+    /// The token that was handed the refresh token with this fingerprint (the first one).
+    pub(crate) fn refreshed_from(&self, refresh_fp: &str) -> Option<usize> {
+        self.by_refresh.get(refresh_fp).copied()
+    }
+
+    /// Record that the token at `i` was handed the refresh token `refresh_fp`.
+    pub(crate) fn set_refresh_token(&mut self, i: usize, refresh_fp: String) {
+        if let Some(t) = self.tokens.get_mut(i) {
+            t.refresh_token = Some(refresh_fp.clone());
+            self.by_refresh.entry(refresh_fp).or_insert(i);
+        }
+    }
+
     /// Count a request's credential as a use of its token (`count`: false when the same value
     /// was already counted for this request under another carrier).
     fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool) {
-        let t = self.entry(&c.secret, c.kind);
+        let t = self.entry_fp(&c.fingerprint, &c.secret, c.kind);
         if !t.carriers.contains(&c.carrier) {
             t.carriers.push(c.carrier.clone());
         }
@@ -790,12 +813,12 @@ impl TokenIndex {
     }
 
     /// Read what each JOSE token says about itself, and verify signatures when keys are given.
+    /// Each token is decoded once, in parallel (signature checks can be costly).
     fn finish(&mut self, opts: &TokenOptions) {
         let keys = opts.jwks.as_ref();
-        let mut summary = keys.map(|k| JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() });
-        for t in &mut self.tokens {
+        self.tokens.par_iter_mut().for_each(|t| {
             if !matches!(t.kind, CredentialKind::Jwt | CredentialKind::GuestJwt) {
-                continue;
+                return;
             }
             let shape = jwt::decode(&t.secret);
             let (alg, kid, encrypted) = match &shape {
@@ -808,26 +831,29 @@ impl TokenIndex {
                     t.malformed = Some(reason.clone());
                 }
             }
-            let claims = shape.claims().cloned();
-            let (signature, verified_with) = match keys {
-                Some(k) if matches!(shape, jwt::Shape::Jws(_)) => k.verify(&t.secret),
-                Some(_) => (jwt::Signature::Unsupported, None),
-                None => (jwt::Signature::Unchecked, None),
+            let (signature, verified_with) = match (keys, &shape) {
+                (Some(k), jwt::Shape::Jws(j)) => k.verify_jws(&t.secret, j),
+                (Some(_), _) => (jwt::Signature::Unsupported, None),
+                (None, _) => (jwt::Signature::Unchecked, None),
             };
-            if let Some(s) = summary.as_mut() {
-                match signature {
-                    jwt::Signature::Verified => s.verified.push(t.fingerprint.clone()),
-                    jwt::Signature::Invalid => s.invalid.push(t.fingerprint.clone()),
-                    _ => {}
-                }
-            }
+            let form = jwt::describe(&shape);
+            let claims = shape.into_claims();
             if let Some(c) = &claims {
                 apply_claims(t, c);
             }
-            t.jwt =
-                Some(JwtInfo { form: jwt::describe(&shape), alg, kid, encrypted, claims, signature, verified_with });
-        }
-        self.jwks = summary;
+            t.jwt = Some(JwtInfo { form, alg, kid, encrypted, claims, signature, verified_with });
+        });
+        self.jwks = keys.map(|k| {
+            let mut s = JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() };
+            for t in &self.tokens {
+                match t.jwt.as_ref().map(|j| j.signature) {
+                    Some(jwt::Signature::Verified) => s.verified.push(t.fingerprint.clone()),
+                    Some(jwt::Signature::Invalid) => s.invalid.push(t.fingerprint.clone()),
+                    _ => {}
+                }
+            }
+            s
+        });
     }
 
     /// Fill `value` on every token (`--show-secrets`).

@@ -163,6 +163,7 @@ fn hs256(claims: &str) -> String {
 }
 
 /// An exchange at `time` with a request body and a response.
+#[allow(clippy::too_many_arguments)]
 fn ex_at(
     time: &str,
     method: &str,
@@ -566,4 +567,63 @@ fn skew_without_dates_or_with_absurd_dates() {
     // Validity with no skew known compares on the capture clock.
     let idx = TokenIndex::build(&capture(vec![plain(None)]));
     assert!(idx.clock_skew.is_none());
+}
+
+#[test]
+fn refresh_chain_lineage_and_refresh_token_revocation() {
+    // a → b → c by refresh grants (looked up by refresh-token fingerprint, not by a scan), then
+    // RFC 7009 revocations: of c's refresh token (not an access token: c stays valid) and of c.
+    let reply = |acc: &str, rt: &str| format!(r#"{{"access_token":"{acc}","refresh_token":"{rt}","expires_in":600}}"#);
+    let tok = |t: &str, body: &str, acc: &str, rt: &str| {
+        ex_at(t, "POST", LOGIN, &[FORM], Some(body), 200, &[JSON], &reply(acc, rt))
+    };
+    let revoke = |t: &str, token: &str| {
+        ex_at(
+            t,
+            "POST",
+            "https://login.mypurecloud.ie/oauth/revoke",
+            &[FORM],
+            Some(&format!("token={token}")),
+            200,
+            &[],
+            "",
+        )
+    };
+    let cap = capture(vec![
+        tok(
+            "2024-05-14T09:00:00Z",
+            "grant_type=authorization_code&code=x",
+            "access-a-0123456789",
+            "refresh-a-0123456789",
+        ),
+        tok(
+            "2024-05-14T09:05:00Z",
+            "grant_type=refresh_token&refresh_token=refresh-a-0123456789",
+            "access-b-0123456789",
+            "refresh-b-0123456789",
+        ),
+        tok(
+            "2024-05-14T09:10:00Z",
+            "grant_type=refresh_token&refresh_token=refresh-b-0123456789%0A",
+            "access-c-0123456789",
+            "refresh-c-0123456789",
+        ),
+        revoke("2024-05-14T09:11:00Z", "refresh-c-0123456789"),
+        revoke("2024-05-14T09:12:00Z", "access-c-0123456789"),
+    ]);
+    let idx = TokenIndex::build(&cap);
+    let [a, b, c] = ["access-a-0123456789", "access-b-0123456789", "access-c-0123456789"]
+        .map(|s| idx.get(&fingerprint(s)).expect(s).clone());
+    assert_eq!(
+        (a.superseded_by.as_deref(), b.supersedes.as_deref()),
+        (Some(b.fingerprint.as_str()), Some(a.fingerprint.as_str()))
+    );
+    assert_eq!(
+        (b.superseded_by.as_deref(), c.supersedes.as_deref()),
+        (Some(c.fingerprint.as_str()), Some(b.fingerprint.as_str()))
+    );
+    assert_eq!((c.grant, c.has_user), (Grant::RefreshToken, Some(true)));
+    assert!(idx.get(&fingerprint("refresh-c-0123456789")).is_none(), "a refresh token is not listed as a token");
+    assert_eq!(c.revoked, Some(at("2024-05-14T09:12:00.100Z")), "revoked by the second revocation only");
+    assert_eq!(idx.tokens.len(), 3);
 }
