@@ -45,13 +45,16 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List exchanges, one row per request/response, with filters.
     Exchanges(ExchangesArgs),
-    /// List every credential: kind, grant, issuer, region, scopes, validity, uses.
+    /// List every credential: kind, grant, issuer, region, scopes, issue, expiry, uses.
     ///
     /// One row per credential found in requests (Authorization, API-key headers and query
-    /// parameters, Sec-WebSocket-Protocol, session cookies), with what the traffic taught about
-    /// it: token-endpoint replies, implicit-grant redirects, GET /api/v2/tokens/me, introspection,
-    /// revocations, web messaging JwtResponse frames. Capture from before the login to include the
-    /// token's issue (see docs/tokens.md). Values are masked unless --show-secrets.
+    /// parameters, Sec-WebSocket-Protocol, session cookies) or issued in the traffic, with what
+    /// the traffic taught about it: token-endpoint replies, implicit-grant redirects,
+    /// GET /api/v2/tokens/me, introspection, revocations, web messaging JwtResponse frames.
+    /// Every credential a request carried counts as a use; "401/403" counts the uses refused.
+    /// Token times (exp, iat) are compared allowing for the server/capture clock skew, stated on
+    /// the first line. Capture from before the login to include the token's issue (see
+    /// docs/tokens.md). Values are shown as kind:fingerprint unless --show-secrets.
     Tokens(TokensArgs),
     /// Group exchanges by conversation and show each one's state at every step.
     ///

@@ -7,7 +7,6 @@ use crate::ingest::IngestOptions;
 use crate::redact::escape;
 use crate::report::{self, table};
 use crate::token::{ClockSkew, JwksSummary, Token, TokenIndex, TokenOptions};
-use anyhow::bail;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -43,10 +42,75 @@ pub fn run(a: &TokensArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
                 report::write_json_line(out, t)?;
             }
         }
-        OutputFormat::Csv => bail!("tokens writes table, json or ndjson"),
+        OutputFormat::Csv => write_csv(out, &idx, a.input.show_secrets)?,
         OutputFormat::Table => write_table(out, &idx, a.input.show_secrets)?,
     }
     Ok(code(failed))
+}
+
+/// One row per credential with the JSON field names as columns (lists joined by spaces,
+/// carriers by `; `; `value`
+/// only with `--show-secrets`). Captured text is escaped like the table's.
+fn write_csv(out: &mut dyn Write, idx: &TokenIndex, show_secrets: bool) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = vec![
+        "fingerprint",
+        "kind",
+        "grant",
+        "issuer",
+        "region",
+        "scopes",
+        "issued",
+        "expires",
+        "revoked",
+        "first_use",
+        "last_use",
+        "uses",
+        "refused",
+        "has_user",
+        "client_id",
+        "supersedes",
+        "superseded_by",
+        "carriers",
+        "used_regions",
+        "malformed",
+    ];
+    if show_secrets {
+        header.push("value");
+    }
+    w.write_record(&header)?;
+    let time = |t: &Option<DateTime<Utc>>| t.as_ref().map(report::time).unwrap_or_default();
+    let text = |s: &Option<String>| s.as_deref().map(escape).unwrap_or_default();
+    for t in &idx.tokens {
+        let mut row = vec![
+            t.fingerprint.clone(),
+            t.kind.name().to_string(),
+            t.grant.name().to_string(),
+            text(&t.issuer),
+            text(&t.region),
+            t.scopes.as_ref().map(|s| escape(&s.join(" "))).unwrap_or_default(),
+            time(&t.issued),
+            time(&t.expires),
+            time(&t.revoked),
+            time(&t.first_use),
+            time(&t.last_use),
+            t.uses.to_string(),
+            t.refused.to_string(),
+            t.has_user.map(|u| u.to_string()).unwrap_or_default(),
+            text(&t.client_id),
+            t.supersedes.clone().unwrap_or_default(),
+            t.superseded_by.clone().unwrap_or_default(),
+            escape(&t.carriers.join("; ")),
+            t.used_regions.join(" "),
+            text(&t.malformed),
+        ];
+        if show_secrets {
+            row.push(escape(&t.secret));
+        }
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 fn when(t: &Option<DateTime<Utc>>) -> String {
@@ -56,7 +120,10 @@ fn when(t: &Option<DateTime<Utc>>) -> String {
 fn write_table(out: &mut dyn Write, idx: &TokenIndex, show_secrets: bool) -> anyhow::Result<()> {
     match &idx.clock_skew {
         Some(s) => writeln!(out, "Clock: {}.", s.statement)?,
-        None => writeln!(out, "Clock: no response Date header, so the server/capture clock skew is unknown.")?,
+        None => writeln!(
+            out,
+            "Clock: no usable response Date header (none, unparseable, or more than a year off), so the server/capture clock skew is unknown."
+        )?,
     }
     if let Some(j) = &idx.jwks {
         writeln!(

@@ -41,6 +41,20 @@ impl Shape {
             _ => None,
         }
     }
+    /// The claims, taken out of the shape (no copy).
+    pub fn into_claims(self) -> Option<Claims> {
+        let Shape::Jws(mut j) = self else { return None };
+        loop {
+            match j.payload {
+                Payload::Claims(c) => return Some(*c),
+                Payload::Nested(inner) => match *inner {
+                    Shape::Jws(next) => j = next,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+    }
 }
 
 /// The protected header fields harken reports.
@@ -173,7 +187,7 @@ pub fn scope_list(v: &Value) -> Vec<String> {
 }
 
 /// A NumericDate (seconds since the epoch; fractions allowed; numeric strings tolerated).
-fn num_date(v: &Value) -> Option<i64> {
+pub(crate) fn num_date(v: &Value) -> Option<i64> {
     let f = match v {
         Value::Number(n) => n.as_f64()?,
         Value::String(s) => s.trim().parse::<f64>().ok()?,
@@ -420,6 +434,12 @@ impl Keys {
     pub fn verify(&self, token: &str) -> (Signature, Option<String>) {
         let token = token.trim();
         let Shape::Jws(j) = decode(token) else { return (Signature::Unsupported, None) };
+        self.verify_jws(token, &j)
+    }
+
+    /// [`Self::verify`] for a token already decoded (`j` is `decode(token)`'s JWS).
+    pub fn verify_jws(&self, token: &str, j: &Jws) -> (Signature, Option<String>) {
+        let token = token.trim();
         let Some(alg_name) = j.header.alg.as_deref() else { return (Signature::Unsupported, None) };
         let Ok(alg) = alg_name.parse::<jsonwebtoken::Algorithm>() else { return (Signature::Unsupported, None) };
         let Some((message, signature)) = token.rsplit_once('.') else { return (Signature::Unsupported, None) };

@@ -111,10 +111,7 @@ struct Issue<'a> {
 
 fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     // Lineage: the token whose refresh token was spent.
-    let parent = i
-        .refreshed_with
-        .as_deref()
-        .and_then(|rfp| idx.tokens.iter().position(|t| t.refresh_token.as_deref() == Some(rfp)));
+    let parent = i.refreshed_with.as_deref().and_then(|rfp| idx.refreshed_from(rfp));
     let (parent_fp, parent_user, parent_client, parent_scopes) = match parent.and_then(|p| idx.tokens.get(p)) {
         Some(p) => (Some(p.fingerprint.clone()), p.has_user, p.client_id.clone(), p.scopes.clone()),
         None => (None, None, None, None),
@@ -153,10 +150,10 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     if let Some(c) = i.client_id.or(parent_client) {
         t.client_id = Some(c);
     }
-    if let Some(r) = &i.refresh_token {
-        t.refresh_token = Some(fingerprint(r));
-    }
     t.supersedes = parent_fp.clone();
+    if let (Some(r), Some(me)) = (&i.refresh_token, idx.position(&fp)) {
+        idx.set_refresh_token(me, fingerprint(r.trim()));
+    }
     if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
         if p.fingerprint != fp {
             p.superseded_by = Some(fp);
@@ -178,8 +175,9 @@ fn token_endpoint(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str)
     let grant = param(&params, "grant_type").map(Grant::from_grant_type).unwrap_or(Grant::Unknown);
     let basic_user = primary_credential(ex).filter(|c| c.kind == CredentialKind::Basic).and_then(|c| c.principal);
     let client_id = basic_user.or_else(|| param(&params, "client_id").map(str::to_string));
-    let refreshed_with =
-        (grant == Grant::RefreshToken).then(|| param(&params, "refresh_token").map(fingerprint)).flatten();
+    let refreshed_with = (grant == Grant::RefreshToken)
+        .then(|| param(&params, "refresh_token").map(|r| fingerprint(r.trim())))
+        .flatten();
     let scopes = scopes_of(reply.get("scope")).map(|s| (s, "token_reply"));
     issue(
         idx,
@@ -216,8 +214,9 @@ fn implicit(idx: &mut TokenIndex, ex: &Exchange) {
         .map(|p| (p, reply_time(ex), Some(ex.host())));
     let from_url = || fragment_token(&ex.request.url).map(|p| (p, ex.started, None));
     let Some((pairs, at, issuer)) = from_location.or_else(from_url) else { return };
-    let Some(secret) = param(&pairs, "access_token") else { return };
-    let expires_in = param(&pairs, "expires_in").and_then(|s| s.trim().parse::<i64>().ok()).filter(|s| *s >= 0);
+    let Some(secret) = param(&pairs, "access_token").map(str::trim).filter(|s| !s.is_empty()) else { return };
+    // Same bounds as a token reply's `expires_in` (a huge value must not overflow the time).
+    let expires_in = seconds(param(&pairs, "expires_in").map(|s| Value::String(s.to_string())).as_ref());
     let scopes =
         param(&pairs, "scope").map(|s| (s.split_whitespace().map(str::to_string).collect(), "implicit_fragment"));
     issue(
@@ -292,7 +291,7 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
     let Some(reply) = reply_json(ex) else { return };
     let Some(active) = reply.get("active").and_then(Value::as_bool) else { return };
     let params = request_params(ex);
-    let Some(secret) = param(&params, "token") else { return };
+    let Some(secret) = param(&params, "token").map(str::trim).filter(|s| !s.is_empty()) else { return };
     let at = reply_time(ex);
     let t = idx.entry(secret, token_kind(secret));
     if active {
@@ -301,12 +300,13 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
             t.scopes_from = Some("introspection".into());
             t.scopes_source = Some(ex.origin);
         }
-        if let Some(e) = reply.get("exp").and_then(Value::as_i64).and_then(epoch) {
+        // NumericDates (RFC 7662 §2.2): fractions and numeric strings are tolerated, as in JWTs.
+        if let Some(e) = reply.get("exp").and_then(jwt::num_date).and_then(epoch) {
             t.expires = Some(e);
             t.expires_server_clock = true;
         }
         if t.issued.is_none() {
-            if let Some(i) = reply.get("iat").and_then(Value::as_i64).and_then(epoch) {
+            if let Some(i) = reply.get("iat").and_then(jwt::num_date).and_then(epoch) {
                 t.issued = Some(i);
                 t.issued_server_clock = true;
             }
@@ -353,11 +353,9 @@ fn revocation(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
         }
     } else if method == "POST" && p.to_ascii_lowercase().ends_with("/revoke") {
         let params = request_params(ex);
-        if let Some(secret) = param(&params, "token") {
+        if let Some(secret) = param(&params, "token").map(str::trim).filter(|s| !s.is_empty()) {
             let fp = fingerprint(secret);
-            if param(&params, "token_type_hint") == Some("refresh_token")
-                || idx.tokens.iter().any(|t| t.refresh_token.as_deref() == Some(fp.as_str()))
-            {
+            if param(&params, "token_type_hint") == Some("refresh_token") || idx.refreshed_from(&fp).is_some() {
                 return; // a refresh token, not an access token
             }
             if idx.position(&fp).is_some() || param(&params, "token_type_hint") == Some("access_token") {
@@ -393,9 +391,7 @@ fn guest_issue(
     refreshed_with: Option<String>,
 ) {
     let host = ex.host();
-    let parent = refreshed_with
-        .as_deref()
-        .and_then(|rfp| idx.tokens.iter().position(|t| t.refresh_token.as_deref() == Some(rfp)));
+    let parent = refreshed_with.as_deref().and_then(|rfp| idx.refreshed_from(rfp));
     let fp = fingerprint(jwt_text);
     let parent_fp = parent.and_then(|p| idx.tokens.get(p)).map(|p| p.fingerprint.clone());
     let t = idx.entry(jwt_text, CredentialKind::GuestJwt);
@@ -413,10 +409,10 @@ fn guest_issue(
         t.expires = Some(e);
         t.expires_server_clock = true;
     }
-    if let Some(r) = refresh {
-        t.refresh_token = Some(fingerprint(r));
-    }
     t.supersedes = parent_fp;
+    if let (Some(r), Some(me)) = (refresh, idx.position(&fp)) {
+        idx.set_refresh_token(me, fingerprint(r.trim()));
+    }
     if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
         if p.fingerprint != fp {
             p.superseded_by = Some(fp);
@@ -452,7 +448,7 @@ fn guest(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
         let Some(reply) = reply_json(ex) else { return };
         let Some(j) = reply.get("jwt").and_then(Value::as_str).filter(|s| !s.trim().is_empty()) else { return };
         let refreshed_with = if p.ends_with("/refresh") {
-            request_params(ex).iter().find(|(k, _)| k == "refreshToken").map(|(_, v)| fingerprint(v))
+            request_params(ex).iter().find(|(k, _)| k == "refreshToken").map(|(_, v)| fingerprint(v.trim()))
         } else {
             None
         };

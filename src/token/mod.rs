@@ -700,6 +700,9 @@ pub struct TokenIndex {
     /// Set when `--jwks` was given.
     pub jwks: Option<JwksSummary>,
     by_fp: HashMap<String, usize>,
+    /// Fingerprint of a refresh token → the token it was issued with (lineage look-ups
+    /// without scanning every token).
+    by_refresh: HashMap<String, usize>,
 }
 
 impl TokenIndex {
@@ -714,10 +717,17 @@ impl TokenIndex {
     pub fn build_with(capture: &Capture, opts: &TokenOptions) -> TokenIndex {
         let mut idx = TokenIndex { clock_skew: ClockSkew::estimate(capture), ..Default::default() };
         learn::learn(&mut idx, capture);
-        let creds: Vec<Option<Credential>> = capture.exchanges.par_iter().map(primary_credential).collect();
-        for (ex, c) in capture.exchanges.iter().zip(creds) {
-            if let Some(c) = c {
-                idx.record_use(ex, &c);
+        // Every credential of every request is a use (not only the primary one: a query
+        // `access_token` next to an `Authorization` header is a credential too). Found in
+        // parallel, chunk by chunk, so the values of the whole capture are never held at once.
+        for chunk in capture.exchanges.chunks(8192) {
+            let creds: Vec<Vec<Credential>> = chunk.par_iter().map(request_credentials).collect();
+            for (ex, cs) in chunk.iter().zip(creds) {
+                for (i, c) in cs.iter().enumerate() {
+                    // The same value in two places of one request is one use, with both carriers.
+                    let again = cs.get(..i).is_some_and(|prev| prev.iter().any(|p| p.fingerprint == c.fingerprint));
+                    idx.record_use(ex, c, !again);
+                }
             }
         }
         idx.finish(opts);
@@ -730,12 +740,19 @@ impl TokenIndex {
 
     /// Index of the token with this secret, created (with `kind`) when new.
     pub(crate) fn entry(&mut self, secret: &str, kind: CredentialKind) -> &mut Token {
-        let fp = fingerprint(secret);
-        let i = match self.by_fp.get(&fp) {
+        self.entry_fp(&fingerprint(secret), secret, kind)
+    }
+
+    /// [`Self::entry`] when the fingerprint is already known (saves hashing the value again).
+    fn entry_fp(&mut self, fp: &str, secret: &str, kind: CredentialKind) -> &mut Token {
+        let i = match self.by_fp.get(fp) {
             Some(&i) => i,
             None => {
-                self.tokens.push(Token::new(kind, secret));
-                self.by_fp.insert(fp, self.tokens.len() - 1);
+                let mut t = Token::new(kind, "");
+                t.fingerprint = fp.to_string();
+                t.secret = secret.to_string();
+                self.tokens.push(t);
+                self.by_fp.insert(fp.to_string(), self.tokens.len() - 1);
                 self.tokens.len() - 1
             }
         };
@@ -750,9 +767,30 @@ impl TokenIndex {
         self.by_fp.get(fingerprint).copied()
     }
 
-    fn record_use(&mut self, ex: &Exchange, c: &Credential) {
+    /// The token that was handed the refresh token with this fingerprint (the first one).
+    pub(crate) fn refreshed_from(&self, refresh_fp: &str) -> Option<usize> {
+        self.by_refresh.get(refresh_fp).copied()
+    }
+
+    /// Record that the token at `i` was handed the refresh token `refresh_fp`.
+    pub(crate) fn set_refresh_token(&mut self, i: usize, refresh_fp: String) {
+        if let Some(t) = self.tokens.get_mut(i) {
+            t.refresh_token = Some(refresh_fp.clone());
+            self.by_refresh.entry(refresh_fp).or_insert(i);
+        }
+    }
+
+    /// Count a request's credential as a use of its token (`count`: false when the same value
+    /// was already counted for this request under another carrier).
+    fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool) {
+        let t = self.entry_fp(&c.fingerprint, &c.secret, c.kind);
+        if !t.carriers.contains(&c.carrier) {
+            t.carriers.push(c.carrier.clone());
+        }
+        if !count {
+            return;
+        }
         let refused = matches!(ex.status(), Some(401 | 403));
-        let t = self.entry(&c.secret, c.kind);
         t.uses += 1;
         t.refused += refused as usize;
         if t.first_use.is_none_or(|f| ex.started < f) {
@@ -760,9 +798,6 @@ impl TokenIndex {
         }
         if t.last_use.is_none_or(|l| ex.started > l) {
             t.last_use = Some(ex.started);
-        }
-        if !t.carriers.contains(&c.carrier) {
-            t.carriers.push(c.carrier.clone());
         }
         if t.malformed.is_none() {
             t.malformed = c.malformed.clone();
@@ -778,12 +813,12 @@ impl TokenIndex {
     }
 
     /// Read what each JOSE token says about itself, and verify signatures when keys are given.
+    /// Each token is decoded once, in parallel (signature checks can be costly).
     fn finish(&mut self, opts: &TokenOptions) {
         let keys = opts.jwks.as_ref();
-        let mut summary = keys.map(|k| JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() });
-        for t in &mut self.tokens {
+        self.tokens.par_iter_mut().for_each(|t| {
             if !matches!(t.kind, CredentialKind::Jwt | CredentialKind::GuestJwt) {
-                continue;
+                return;
             }
             let shape = jwt::decode(&t.secret);
             let (alg, kid, encrypted) = match &shape {
@@ -796,26 +831,29 @@ impl TokenIndex {
                     t.malformed = Some(reason.clone());
                 }
             }
-            let claims = shape.claims().cloned();
-            let (signature, verified_with) = match keys {
-                Some(k) if matches!(shape, jwt::Shape::Jws(_)) => k.verify(&t.secret),
-                Some(_) => (jwt::Signature::Unsupported, None),
-                None => (jwt::Signature::Unchecked, None),
+            let (signature, verified_with) = match (keys, &shape) {
+                (Some(k), jwt::Shape::Jws(j)) => k.verify_jws(&t.secret, j),
+                (Some(_), _) => (jwt::Signature::Unsupported, None),
+                (None, _) => (jwt::Signature::Unchecked, None),
             };
-            if let Some(s) = summary.as_mut() {
-                match signature {
-                    jwt::Signature::Verified => s.verified.push(t.fingerprint.clone()),
-                    jwt::Signature::Invalid => s.invalid.push(t.fingerprint.clone()),
-                    _ => {}
-                }
-            }
+            let form = jwt::describe(&shape);
+            let claims = shape.into_claims();
             if let Some(c) = &claims {
                 apply_claims(t, c);
             }
-            t.jwt =
-                Some(JwtInfo { form: jwt::describe(&shape), alg, kid, encrypted, claims, signature, verified_with });
-        }
-        self.jwks = summary;
+            t.jwt = Some(JwtInfo { form, alg, kid, encrypted, claims, signature, verified_with });
+        });
+        self.jwks = keys.map(|k| {
+            let mut s = JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() };
+            for t in &self.tokens {
+                match t.jwt.as_ref().map(|j| j.signature) {
+                    Some(jwt::Signature::Verified) => s.verified.push(t.fingerprint.clone()),
+                    Some(jwt::Signature::Invalid) => s.invalid.push(t.fingerprint.clone()),
+                    _ => {}
+                }
+            }
+            s
+        });
     }
 
     /// Fill `value` on every token (`--show-secrets`).

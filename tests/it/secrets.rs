@@ -45,7 +45,8 @@ fn collect_json(v: &Value, out: &mut BTreeSet<String>) {
 fn collect_pairs(s: &str, out: &mut BTreeSet<String>) {
     for pair in s.split(['&', '#', '?']) {
         if let Some((k, v)) = pair.split_once('=') {
-            if SECRET_KEYS.contains(&k) || k == "api_key" {
+            // `token`: the value introspected or revoked (RFC 7662, RFC 7009).
+            if SECRET_KEYS.contains(&k) || k == "api_key" || k == "token" {
                 out.insert(v.to_string());
             }
         }
@@ -63,8 +64,29 @@ fn secrets_of(har: &Value) -> BTreeSet<String> {
                 let value = h["value"].as_str().unwrap_or("");
                 match name.as_str() {
                     "authorization" | "proxy-authorization" => {
-                        let v = value.split_once(' ').map(|(_, v)| v).unwrap_or(value).trim();
+                        let (scheme, v) = value.trim().split_once(' ').unwrap_or(("", value));
+                        let v = v.trim();
                         out.insert(v.to_string());
+                        // Basic: the password itself must not show either (the user may).
+                        if scheme.eq_ignore_ascii_case("basic") {
+                            use base64::Engine;
+                            let decoded = base64::engine::general_purpose::STANDARD.decode(v).ok();
+                            if let Some((_, pw)) = decoded
+                                .as_deref()
+                                .and_then(|d| std::str::from_utf8(d).ok())
+                                .and_then(|d| d.split_once(':'))
+                            {
+                                out.insert(pw.to_string());
+                            }
+                        }
+                    }
+                    "sec-websocket-protocol" => {
+                        // Every member but the markers (`access_token, <token>`).
+                        let markers = ["access_token", "bearer", "authorization", "token", "jwt"];
+                        let members = value.split(',').map(str::trim);
+                        out.extend(
+                            members.filter(|m| !markers.contains(&m.to_ascii_lowercase().as_str())).map(str::to_string),
+                        );
                     }
                     "cookie" | "set-cookie" => {
                         for c in value.split(';').take(if side == "response" { 1 } else { usize::MAX }) {
@@ -73,7 +95,7 @@ fn secrets_of(har: &Value) -> BTreeSet<String> {
                             }
                         }
                     }
-                    "x-api-key" | "api-key" => {
+                    "x-api-key" | "api-key" | "x-auth-token" | "x-access-token" => {
                         out.insert(value.to_string());
                     }
                     "location" => collect_pairs(value, &mut out),
@@ -102,7 +124,7 @@ fn secrets_of(har: &Value) -> BTreeSet<String> {
 #[test]
 fn no_secret_in_any_output_without_show_secrets() {
     let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for dir in [root().join("samples"), fixture("har")] {
+    for dir in [root().join("samples"), fixture("har"), fixture("tokens")] {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "har") {
@@ -132,6 +154,8 @@ fn no_secret_in_any_output_without_show_secrets() {
             vec!["exchanges", "--format", "csv", p],
             vec!["tokens", p],
             vec!["tokens", "--format", "json", p],
+            vec!["tokens", "--format", "ndjson", p],
+            vec!["tokens", "--format", "csv", p],
             vec!["timeline", p],
             vec!["timeline", "--format", "json", p],
         ];

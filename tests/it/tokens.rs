@@ -382,3 +382,60 @@ fn analyze_json_carries_the_tokens_array() {
     let doc = json(&["analyze", "--format", "json", "--show-secrets", sample("tokens_refresh.har").to_str().unwrap()]);
     assert!(doc["tokens"][0]["value"].is_string());
 }
+
+/// tests/fixtures/tokens/adversarial.har (made by gen.py there): awkward cases through the CLI.
+#[test]
+fn adversarial_har_through_the_cli() {
+    let p = fixture("tokens/adversarial.har");
+    let p = p.to_str().unwrap();
+    let doc = json(&["tokens", "--format", "json", p]);
+    assert_eq!(doc["clock_skew"], Value::Null, "absurd or unparseable Date headers are no evidence");
+    let ts = doc["tokens"].as_array().unwrap();
+    let fp = |s: &str| harken::redact::fingerprint(s);
+    let get = |s: &str| ts.iter().find(|t| t["fingerprint"] == fp(s)).unwrap_or_else(|| panic!("{s} not listed"));
+    let absent = |s: &str| assert!(ts.iter().all(|t| t["fingerprint"] != fp(s)), "{s} listed");
+    // Refused (401) and non-JSON token replies issue nothing.
+    absent("AdvNeverIssued-0123456789abcdef");
+    absent("AdvHtmlToken-0123456789abcdef");
+    // Issued with a trailing newline; used as `bearer    …  ` (lower case, extra spaces): one token.
+    let t = get("AdvAccessToken-0123456789abcdef");
+    assert_eq!(
+        (t["grant"].as_str(), t["uses"].as_u64(), t["refused"].as_u64()),
+        (Some("authorization_code"), Some(2), Some(1))
+    );
+    assert_eq!(t["expires"], Value::Null, "a negative expires_in is no lifetime");
+    assert_eq!(t["scopes"], Value::Null, "a refused /api/v2/tokens/me teaches no scopes");
+    assert_eq!(t["superseded_by"], Value::Null, "a failed refresh supersedes nothing");
+    assert_eq!(t["client_id"], "adv-client");
+    // The query token next to the header is listed too.
+    assert_eq!(get("AdvQueryToken-0123456789abcdef")["carriers"], json!(["query: access_token"]));
+    // Introspection `active: false` revokes; the use after it is refused.
+    let t = get("AdvIntrospected-0123456789abcdef");
+    assert!(t["revoked"].is_string());
+    assert_eq!(t["refused"], 1);
+    // Websocket: the protocol token, and the guest JWT despite a cut frame before it; its
+    // unreadable frame `exp` gives way to the JWT's own claim.
+    assert_eq!(get("AdvWsToken-0123456789abcdef")["carriers"], json!(["sec-websocket-protocol"]));
+    let g = one(ts, "guest_jwt");
+    assert_eq!((g["grant"].as_str(), g["uses"].as_u64()), (Some("guest"), Some(1)));
+    assert_eq!(g["expires"], "2024-05-14T10:00:00Z");
+    assert_eq!(get("AdvXAuthToken-0123456789abcdef")["carriers"], json!(["header: x-auth-token"]));
+    // An absurd implicit expires_in: issued, no expiry, no panic.
+    let t = get("AdvImplicit-0123456789abcdef");
+    assert_eq!((t["grant"].as_str(), &t["expires"], t["uses"].as_u64()), (Some("implicit"), &Value::Null, Some(0)));
+    // Placeholders and an empty Bearer are malformed, and say so.
+    assert!(get("undefined")["malformed"].as_str().unwrap().contains("placeholder"));
+    assert!(get("")["malformed"].as_str().unwrap().contains("no token"));
+    let jwe = ts.iter().find(|t| t["kind"] == "jwt").unwrap();
+    assert_eq!(jwe["jwt"]["encrypted"], true);
+    assert_eq!(by_kind(ts, "basic").len(), 2);
+    // Every format runs; csv has the JSON's rows.
+    let csv = stdout(&harken(&["tokens", "--format", "csv", p]));
+    assert_eq!(csv.lines().count(), ts.len() + 1);
+    assert!(csv.starts_with("fingerprint,kind,grant,issuer,region,scopes,issued,expires,revoked,"));
+    assert_eq!(ndjson(&["tokens", "--format", "ndjson", p]).len(), ts.len());
+    let table = stdout(&harken(&["tokens", p]));
+    assert!(table.contains("no usable response Date header"), "{table}");
+    let analyze = json(&["analyze", "--format", "json", p]);
+    assert_eq!(analyze["tokens"].as_array().map(Vec::len), Some(ts.len()));
+}
