@@ -248,6 +248,20 @@ impl<'a> Facts<'a> {
         self.error.as_ref().and_then(|e| e.code.as_deref())
     }
 
+    /// Whether the request went to a Genesys Cloud host (`api.`, `login.`, `webmessaging.` of a
+    /// region domain). Advice that names Genesys endpoints, hosts or admin screens is only
+    /// given for these; other hosts get generic wording.
+    pub fn genesys_host(&self) -> bool {
+        crate::region::region_of_host(&self.host).is_some()
+    }
+
+    /// A request to the OAuth token endpoint itself (`POST login.{region domain}/oauth/token`,
+    /// or any host's `/oauth/token`).
+    pub fn is_token_endpoint(&self) -> bool {
+        let p = self.path.trim_end_matches('/').to_ascii_lowercase();
+        p.ends_with("/oauth/token") || p.ends_with("/oauth2/token") || p.ends_with("/connect/token")
+    }
+
     pub fn has_note(&self, code: &str) -> bool {
         self.notes.iter().any(|n| n == code)
     }
@@ -451,14 +465,30 @@ pub fn error_body(v: &serde_json::Value) -> Option<ErrorBody> {
 }
 
 /// Parse an RFC 6750 challenge: `Bearer realm="x", error="insufficient_scope", scope="a b"`.
+/// Quoted values may hold commas and escaped quotes. A header with several challenges
+/// (`Basic realm="a", Bearer error="invalid_token"`) yields the Bearer one's parameters.
 pub fn challenge(h: &str) -> Challenge {
     let h = h.trim();
-    let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+    let (scheme, rest) = h.split_once(char::is_whitespace).unwrap_or((h, ""));
     let mut c = Challenge { scheme: scheme.to_string(), ..Default::default() };
+    let mut bearer_seen = scheme.eq_ignore_ascii_case("bearer");
     let mut rest = rest.trim();
     while !rest.is_empty() {
         let Some((name, after)) = rest.split_once('=') else { break };
-        let name = name.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let mut name = name.trim().trim_start_matches(',').trim();
+        // `Bearer error` : a new challenge starts; its scheme is the first word.
+        if let Some((next_scheme, n)) = name.rsplit_once(char::is_whitespace) {
+            let next_scheme = next_scheme.trim().trim_start_matches(',').trim();
+            if next_scheme.eq_ignore_ascii_case("bearer") && !bearer_seen {
+                bearer_seen = true;
+                c = Challenge { scheme: next_scheme.to_string(), ..Default::default() };
+            } else if bearer_seen && c.scheme.eq_ignore_ascii_case("bearer") {
+                // Parameters after the Bearer challenge belong to another scheme: stop.
+                break;
+            }
+            name = n.trim();
+        }
+        let name = name.to_ascii_lowercase();
         let after = after.trim_start();
         let (value, tail) = if let Some(q) = after.strip_prefix('"') {
             let mut end = q.len();
