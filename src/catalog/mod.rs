@@ -207,6 +207,22 @@ impl Catalog {
     /// percent-decoded and compared case-insensitively; empty segments, as from a trailing
     /// or doubled slash, are dropped).
     pub fn lookup(&self, method: &str, path: &str) -> Lookup<'_> {
+        self.resolve(method, path, true)
+    }
+
+    /// The real operation a call is, if any: [`Catalog::lookup`] without the search for a
+    /// suggestion (a scan of every operation), for callers that only group calls by operation.
+    pub fn known_at(&self, host: &str, method: &str, path: &str) -> Option<&Operation> {
+        if !self.describes_host(host) {
+            return None;
+        }
+        match self.resolve(method, path, false) {
+            Lookup::Known(op) => Some(op),
+            _ => None,
+        }
+    }
+
+    fn resolve(&self, method: &str, path: &str, suggest: bool) -> Lookup<'_> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
         let segs: Vec<String> = segments(path).iter().map(|s| decode(s).to_ascii_lowercase()).collect();
         let ix = self.index();
@@ -236,6 +252,7 @@ impl Catalog {
             return Lookup::Known(op);
         }
         match family {
+            Some((fi, _)) if !suggest => Lookup::Unknown { suggestion: None, hint: None, family: self.families[fi].clone() },
             Some((fi, _)) => {
                 let seg_refs: Vec<&str> = segs.iter().map(String::as_str).collect();
                 let (suggestion, hint) = self.suggest(method, &seg_refs);

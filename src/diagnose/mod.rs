@@ -551,7 +551,11 @@ impl Successes {
                 continue;
             };
             let path = ex.path();
-            let lookup = cx.catalog.lookup_at(&ex.host(), &ex.request.method, &path);
+            // Only the operation matters here, not a suggestion for a non-existent one.
+            let lookup = match cx.catalog.known_at(&ex.host(), &ex.request.method, &path) {
+                Some(op) => Lookup::Known(op),
+                None => Lookup::NotCovered,
+            };
             let e = s
                 .by_key
                 .entry(key(&lookup, &ex.request.method, &path))
