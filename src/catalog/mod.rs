@@ -252,7 +252,9 @@ impl Catalog {
             return Lookup::Known(op);
         }
         match family {
-            Some((fi, _)) if !suggest => Lookup::Unknown { suggestion: None, hint: None, family: self.families[fi].clone() },
+            Some((fi, _)) if !suggest => {
+                Lookup::Unknown { suggestion: None, hint: None, family: self.families[fi].clone() }
+            }
             Some((fi, _)) => {
                 let seg_refs: Vec<&str> = segs.iter().map(String::as_str).collect();
                 let (suggestion, hint) = self.suggest(method, &seg_refs);

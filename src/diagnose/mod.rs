@@ -186,6 +186,9 @@ pub struct Facts<'a> {
     pub notes: Vec<String>,
     /// Whether the refused response had a body harken could read.
     pub has_body: bool,
+    /// A response body the capture declared but whose bytes are not at hand (omitted by the
+    /// producer, or an HTML/binary body harken does not keep): its media type, if known.
+    pub body_not_kept: Option<String>,
     pub inferred: Option<Inferred>,
 }
 
@@ -208,6 +211,7 @@ impl<'a> Facts<'a> {
             challenge: None,
             notes: Vec::new(),
             has_body: false,
+            body_not_kept: None,
             inferred: None,
         }
     }
@@ -383,6 +387,9 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     f.lookup = cx.catalog.lookup_at(&host, &ex.request.method, &path);
     if let Some(resp) = &ex.response {
         f.has_body = resp.body.as_ref().is_some_and(|b| !b.omitted && !b.raw.is_empty());
+        f.body_not_kept = resp.body.as_ref().filter(|b| b.omitted && b.size() > 0).map(|b| {
+            b.mime.clone().or_else(|| resp.headers.get("content-type").map(str::to_string)).unwrap_or_default()
+        });
         f.error = crate::body::json(&resp.headers, resp.body.as_ref()).as_ref().and_then(error_body);
         f.challenge = resp.headers.get("www-authenticate").map(challenge);
     }

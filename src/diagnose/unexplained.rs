@@ -61,6 +61,10 @@ pub fn check(f: &Facts<'_>) -> Verdict {
     match &f.error {
         Some(e) => checked.push(format!("error body (code {})", e.code.as_deref().unwrap_or("none"))),
         None if f.has_body => checked.push("response body (not a Genesys error body)".into()),
+        None if f.body_not_kept.is_some() => checked.push(format!(
+            "response body ({} not kept; not a Genesys error body)",
+            f.body_not_kept.as_deref().filter(|m| !m.is_empty()).unwrap_or("declared but")
+        )),
         None => lacks.push("the response body".into()),
     }
     let mut fact = format!("{} refused with {}; checked: {}", f.call(), f.status, checked.join(", "));
@@ -144,7 +148,10 @@ mod tests {
         assert!(v.fix.contains("region") && !v.evidence[0].1.contains("--catalog"), "{v:?}");
         let mut f = facts("GET", "/v1/orders/1", 403, None, Validity::Unknown);
         f.host = "api.example.com".into();
+        f.body_not_kept = Some("text/html".into());
         let v = check(&f);
+        assert!(v.evidence[0].1.contains("response body (text/html not kept"), "{}", v.evidence[0].1);
+        assert!(!v.evidence[0].1.contains("lacks: the response body"), "{}", v.evidence[0].1);
         assert!(!v.fix.contains("login.") && !v.fix.contains("/api/v2"), "{}", v.fix);
     }
 }

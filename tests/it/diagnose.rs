@@ -460,6 +460,9 @@ fn adversarial_refusals_are_explained_without_panics_or_borrowed_genesys_facts()
         }
     }
     assert_eq!(by[&0]["cause"], "credentials_missing");
+    assert_eq!(by[&1]["cause"], "unexplained");
+    let fact = by[&1]["evidence"][0]["fact"].as_str().unwrap();
+    assert!(fact.contains("text/html not kept") && !fact.contains("lacks: the response body"), "{fact}");
     assert_eq!(by[&2]["cause"], "scope_missing");
     assert!(by[&2]["summary"].as_str().unwrap().contains("orders:write or orders:admin"), "{}", by[&2]);
     assert_eq!(by[&3]["cause"], "permission_missing");
