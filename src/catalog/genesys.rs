@@ -65,12 +65,12 @@ pub(super) fn profile() -> Catalog {
             summary: None,
         })
         .collect();
-    Catalog {
-        source: "built-in Genesys Cloud profile".into(),
+    Catalog::new(
+        "built-in Genesys Cloud profile",
         operations,
-        families: FAMILIES.iter().map(|s| s.to_string()).collect(),
-        hosts: Hosts::GenesysApi,
-    }
+        FAMILIES.iter().map(|s| s.to_string()).collect(),
+        Hosts::GenesysApi,
+    )
 }
 
 /// The endpoints forum answers invent, and what is real instead (facts §1). Returns the

@@ -27,12 +27,22 @@ const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "p
 /// Read a catalog file.
 pub fn load(path: &Path) -> anyhow::Result<Catalog> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the catalog", path.display()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let doc: Value = if text.trim_start().starts_with('{') {
-        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?
+        serde_json::from_str(text).with_context(|| format!("{}: not valid JSON", path.display()))?
     } else {
-        serde_norway::from_str(&text).with_context(|| format!("{}: not valid YAML", path.display()))?
+        yaml(text).with_context(|| format!("{}: not valid YAML", path.display()))?
     };
     from_document(&doc, &path.display().to_string())
+}
+
+/// Parse YAML into JSON values: anchors and aliases resolve, `<<` merge keys are applied
+/// (shared security blocks are often written that way), and non-string keys (`200:` response
+/// codes) become strings.
+fn yaml(text: &str) -> anyhow::Result<Value> {
+    let mut v: serde_norway::Value = serde_norway::from_str(text)?;
+    v.apply_merge()?;
+    Ok(serde_json::to_value(v)?)
 }
 
 /// Build a catalog from a parsed Swagger/OpenAPI document.
@@ -63,7 +73,7 @@ pub fn from_document(doc: &Value, source: &str) -> anyhow::Result<Catalog> {
         Some(list) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         None => common_prefix(&operations).into_iter().collect(),
     };
-    Ok(Catalog { source: source.to_string(), operations, families, hosts })
+    Ok(Catalog::new(source, operations, families, hosts))
 }
 
 fn operation(method: &str, path: &str, op: &Value, top_security: Option<&Value>, schemes: Option<&Value>) -> Operation {
@@ -93,6 +103,10 @@ fn operation(method: &str, path: &str, op: &Value, top_security: Option<&Value>,
                         }
                     }
                 }
+            }
+            // `{}` among the alternatives makes authentication optional: no scope is required.
+            if reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())) {
+                scopes.clear();
             }
             (Some(scopes), auth)
         }
@@ -161,26 +175,33 @@ fn swagger_base(doc: &Value) -> (String, Hosts) {
 
 fn openapi_base(doc: &Value) -> (String, Hosts) {
     let mut hosts = Vec::new();
-    let mut base = String::new();
+    let mut any_host = false;
+    let mut base: Option<String> = None;
     for s in doc.get("servers").and_then(Value::as_array).into_iter().flatten() {
         let Some(u) = s.get("url").and_then(Value::as_str) else { continue };
-        match url::Url::parse(u) {
-            Ok(url) => {
-                if let Some(h) = url.host_str() {
-                    hosts.push(h.to_ascii_lowercase());
-                }
-                if base.is_empty() {
-                    base = url.path().trim_end_matches('/').to_string();
+        // `https://{region}.example.com/v1` (server variables) does not parse as a URL: split
+        // it by hand. A host with a variable could be any host.
+        let (host, path) = match u.split_once("://") {
+            Some((_, rest)) => match rest.find('/') {
+                Some(i) => (Some(&rest[..i]), &rest[i..]),
+                None => (Some(rest), ""),
+            },
+            None => (None, u),
+        };
+        match host.map(|h| h.rsplit('@').next().unwrap_or(h)) {
+            Some(h) if !h.contains('{') && !h.is_empty() => {
+                let h = h.split(':').next().unwrap_or(h).to_ascii_lowercase();
+                if !hosts.contains(&h) {
+                    hosts.push(h);
                 }
             }
-            Err(_) => {
-                if base.is_empty() && u.starts_with('/') {
-                    base = u.trim_end_matches('/').to_string();
-                }
-            }
+            _ => any_host = true,
+        }
+        if base.is_none() {
+            base = Some(path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/').to_string());
         }
     }
-    (base, host_rule(hosts))
+    (base.unwrap_or_default(), if any_host { Hosts::Any } else { host_rule(hosts) })
 }
 
 fn join(base: &str, template: &str) -> String {
@@ -254,6 +275,78 @@ mod tests {
         assert_eq!(op.scopes, Some(vec!["read".to_string()]));
         let Lookup::Known(op) = c.lookup("DELETE", "/v1/items/7") else { panic!() };
         assert_eq!(op.scopes, Some(vec!["write".to_string()]));
+    }
+
+    #[test]
+    fn odd_documents() {
+        // OpenAPI 3.1, server variables in the host with a base path, path-level parameters,
+        // `security: []` (no auth), an optional-auth alternative, an unknown permission type.
+        let doc = json!({
+            "openapi": "3.1.0",
+            "servers": [{"url": "https://{region}.example.com/base/", "variables": {"region": {"default": "eu"}}}],
+            "components": {"securitySchemes": {"oauth": {"type": "oauth2"}}},
+            "security": [{"oauth": ["read"]}],
+            "paths": {
+                "/things/{id}": {
+                    "parameters": [{"name": "id", "in": "path"}],
+                    "summary": "a path item summary, not an operation",
+                    "get": {},
+                    "delete": {"security": []},
+                    "patch": {"security": [{}, {"oauth": ["write"]}]},
+                    "put": {"x-inin-requires-permissions": {"type": "SOME", "permissions": ["a:b:c"]}}
+                },
+                "/things/special": {"get": {"operationId": "special"}},
+                "/broken": "not an object"
+            }
+        });
+        let c = from_document(&doc, "odd.json").unwrap();
+        assert_eq!(c.hosts, Hosts::Any, "a templated host could be any host");
+        assert_eq!(c.operations.len(), 5, "{:?}", c.operations.iter().map(Operation::label).collect::<Vec<_>>());
+        let Lookup::Known(op) = c.lookup("GET", "/base/things/7") else { panic!() };
+        assert_eq!(op.scopes, Some(vec!["read".to_string()]));
+        let Lookup::Known(op) = c.lookup("GET", "/base/things/special") else { panic!() };
+        assert_eq!(op.operation_id.as_deref(), Some("special"));
+        let Lookup::Known(op) = c.lookup("DELETE", "/base/things/7") else { panic!() };
+        assert_eq!((op.auth, op.scopes.clone()), (AuthKind::None, Some(vec![])));
+        let Lookup::Known(op) = c.lookup("PATCH", "/base/things/7") else { panic!() };
+        assert_eq!(op.scopes, Some(vec![]), "auth is optional: no scope is required");
+        let Lookup::Known(op) = c.lookup("PUT", "/base/things/7") else { panic!() };
+        assert_eq!(op.permissions_text().as_deref(), Some("ALL of a:b:c"));
+        assert!(matches!(c.lookup("GET", "/base/things/7/extra"), Lookup::Unknown { .. }));
+        // A relative server URL keeps its base path; swagger basePath is prefixed.
+        let c =
+            from_document(&json!({"openapi": "3.0.0", "servers": [{"url": "/v9"}], "paths": {"/a": {"get": {}}}}), "r")
+                .unwrap();
+        assert!(matches!(c.lookup("GET", "/v9/a"), Lookup::Known(_)));
+        let c = from_document(
+            &json!({"swagger": "2.0", "host": "h.example.com:8443", "basePath": "/api/", "paths": {"/a": {"get": {}}}}),
+            "s",
+        )
+        .unwrap();
+        assert_eq!(c.hosts, Hosts::Named(vec!["h.example.com".into()]));
+        assert!(matches!(c.lookup("GET", "/api/a"), Lookup::Known(_)));
+        // No paths: an error that says so; an empty paths object: an empty catalog.
+        let e = from_document(&json!({"openapi": "3.1.0", "webhooks": {}}), "w.yaml").unwrap_err();
+        assert!(e.to_string().contains("w.yaml") && e.to_string().contains("paths"), "{e}");
+        let c = from_document(&json!({"openapi": "3.1.0", "paths": {}}), "e").unwrap();
+        assert!(matches!(c.lookup("GET", "/x"), Lookup::NotCovered));
+    }
+
+    #[test]
+    fn yaml_anchors_merge_keys_integer_keys_and_bom() {
+        let yaml = "\u{feff}openapi: 3.0.3\nx-common: &common\n  security:\n    - oauth: [orders]\n  x-inin-requires-permissions:\n    type: ANY\n    permissions: [orders:order:edit]\ncomponents:\n  securitySchemes:\n    oauth: {type: oauth2}\npaths:\n  /orders/{id}:\n    put:\n      <<: *common\n      operationId: putOrder\n      responses:\n        200: {description: ok}\n    patch: *common\n";
+        let (_d, p) = {
+            let d = tempfile::tempdir().unwrap();
+            let p = d.path().join("anchors.yaml");
+            std::fs::write(&p, yaml).unwrap();
+            (d, p)
+        };
+        let c = load(&p).unwrap();
+        for m in ["PUT", "PATCH"] {
+            let Lookup::Known(op) = c.lookup(m, "/orders/1") else { panic!("{m}") };
+            assert_eq!(op.scopes, Some(vec!["orders".to_string()]), "{m}");
+            assert_eq!(op.permissions_text().as_deref(), Some("ANY of orders:order:edit"), "{m}");
+        }
     }
 
     #[test]

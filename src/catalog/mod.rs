@@ -83,28 +83,6 @@ impl Operation {
         let mode = self.permission_mode.unwrap_or(PermissionMode::All);
         Some(format!("{} of {}", mode.name(), self.permissions.join(", ")))
     }
-
-    /// Whether the path (already split into segments) matches this template; the score
-    /// counts literal segments, so the most specific template wins.
-    fn matches(&self, segs: &[&str]) -> Option<usize> {
-        let t = segments(&self.path);
-        if t.len() != segs.len() {
-            return None;
-        }
-        let mut literal = 0;
-        for (a, b) in t.iter().zip(segs) {
-            if is_param(a) {
-                if b.is_empty() {
-                    return None;
-                }
-            } else if a.eq_ignore_ascii_case(b) {
-                literal += 1;
-            } else {
-                return None;
-            }
-        }
-        Some(literal)
-    }
 }
 
 /// The answer to "what is this call?".
@@ -134,6 +112,11 @@ pub enum Hosts {
 }
 
 /// A set of operations and the families known completely.
+///
+/// Lookups go through an index (operations grouped by method and segment count, templates
+/// pre-split) built on the first lookup, so a 3,300-operation `--catalog` costs a handful of
+/// comparisons per call rather than a scan; do not change `operations` or `families` after
+/// the first lookup.
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
     /// Where it came from: `built-in Genesys Cloud profile` or the file path.
@@ -143,6 +126,61 @@ pub struct Catalog {
     /// under one of them that matches no operation does not exist.
     pub families: Vec<String>,
     pub hosts: Hosts,
+    index: std::sync::OnceLock<Index>,
+}
+
+/// A template split once: lower-cased literal segments, `None` for a `{param}`.
+#[derive(Debug, Clone)]
+struct Template {
+    segs: Vec<Option<String>>,
+    /// Literal words (not `api`/`v2`), for suggestions.
+    words: Vec<String>,
+}
+
+/// Operations by (upper-case method, segment count), and every template pre-split.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    templates: Vec<Template>,
+    by_shape: std::collections::HashMap<(String, usize), Vec<usize>>,
+    families: Vec<Vec<String>>,
+}
+
+impl Index {
+    fn build(c: &Catalog) -> Index {
+        let mut ix = Index::default();
+        for (i, op) in c.operations.iter().enumerate() {
+            let segs: Vec<Option<String>> =
+                segments(&op.path).iter().map(|s| (!is_param(s)).then(|| s.to_ascii_lowercase())).collect();
+            let words = segs.iter().flatten().filter(|s| !matches!(s.as_str(), "api" | "v2")).cloned().collect();
+            ix.by_shape.entry((op.method.to_ascii_uppercase(), segs.len())).or_default().push(i);
+            ix.templates.push(Template { segs, words });
+        }
+        ix.families = c.families.iter().map(|f| segments(f).iter().map(|s| s.to_ascii_lowercase()).collect()).collect();
+        ix
+    }
+}
+
+/// Whether the (lower-cased) path segments match a template; the score counts literal
+/// segments, so the most specific template wins (`/messages/agentless` beats
+/// `/messages/{conversationId}`). Outside the families a catalog lists completely, a
+/// `{param}` only takes an identifier-like segment: the built-in profile knows
+/// `/api/v2/conversations/{conversationId}` but not `/api/v2/conversations/calls`, which must
+/// not be mistaken for it.
+fn score(t: &Template, segs: &[String], in_family: bool) -> Option<usize> {
+    if t.segs.len() != segs.len() {
+        return None;
+    }
+    let mut literal = 0;
+    for (a, b) in t.segs.iter().zip(segs) {
+        match a {
+            None if b.is_empty() => return None,
+            None if !in_family && !looks_like_id(b) => return None,
+            None => {}
+            Some(a) if a == b => literal += 1,
+            Some(_) => return None,
+        }
+    }
+    Some(literal)
 }
 
 impl Catalog {
@@ -156,23 +194,57 @@ impl Catalog {
         load::load(path)
     }
 
-    /// What a call is, by method and path (query and fragment are ignored).
+    /// Build a catalog from its parts.
+    pub fn new(source: impl Into<String>, operations: Vec<Operation>, families: Vec<String>, hosts: Hosts) -> Catalog {
+        Catalog { source: source.into(), operations, families, hosts, index: Default::default() }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(self))
+    }
+
+    /// What a call is, by method and path (query and fragment are ignored; segments are
+    /// percent-decoded and compared case-insensitively; empty segments, as from a trailing
+    /// or doubled slash, are dropped).
     pub fn lookup(&self, method: &str, path: &str) -> Lookup<'_> {
+        self.resolve(method, path, true)
+    }
+
+    /// The real operation a call is, if any: [`Catalog::lookup`] without the search for a
+    /// suggestion (a scan of every operation), for callers that only group calls by operation.
+    pub fn known_at(&self, host: &str, method: &str, path: &str) -> Option<&Operation> {
+        if !self.describes_host(host) {
+            return None;
+        }
+        match self.resolve(method, path, false) {
+            Lookup::Known(op) => Some(op),
+            _ => None,
+        }
+    }
+
+    fn resolve(&self, method: &str, path: &str, suggest: bool) -> Lookup<'_> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
-        let segs = segments(path);
-        let family = self.families.iter().filter(|f| under(&segs, &segments(f))).max_by_key(|f| segments(f).len());
-        let candidates = self.operations.iter().filter(|op| match family {
-            Some(f) => under(&segments(&op.path), &segments(f)),
-            None => true,
-        });
+        let segs: Vec<String> = segments(path).iter().map(|s| decode(s).to_ascii_lowercase()).collect();
+        let ix = self.index();
+        let family = ix
+            .families
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| segs.len() >= f.len() && segs.iter().zip(f.iter()).all(|(a, b)| a == b))
+            .max_by_key(|(_, f)| f.len());
         let mut best: Option<(&Operation, usize)> = None;
-        for op in candidates {
-            if !op.method.eq_ignore_ascii_case(method) {
-                continue;
+        let shape = (method.to_ascii_uppercase(), segs.len());
+        for &i in ix.by_shape.get(&shape).map(Vec::as_slice).unwrap_or(&[]) {
+            let t = &ix.templates[i];
+            // Inside a completely-known family only its own operations count.
+            if let Some((_, f)) = family {
+                if !f.iter().zip(&t.segs).all(|(a, b)| b.as_ref() == Some(a)) {
+                    continue;
+                }
             }
-            if let Some(score) = op.matches(&segs) {
+            if let Some(score) = score(t, &segs, family.is_some()) {
                 if best.is_none_or(|(_, s)| score > s) {
-                    best = Some((op, score));
+                    best = Some((&self.operations[i], score));
                 }
             }
         }
@@ -180,9 +252,13 @@ impl Catalog {
             return Lookup::Known(op);
         }
         match family {
-            Some(f) => {
-                let (suggestion, hint) = self.suggest(method, &segs);
-                Lookup::Unknown { suggestion, hint, family: f.clone() }
+            Some((fi, _)) if !suggest => {
+                Lookup::Unknown { suggestion: None, hint: None, family: self.families[fi].clone() }
+            }
+            Some((fi, _)) => {
+                let seg_refs: Vec<&str> = segs.iter().map(String::as_str).collect();
+                let (suggestion, hint) = self.suggest(method, &seg_refs);
+                Lookup::Unknown { suggestion, hint, family: self.families[fi].clone() }
             }
             None => Lookup::NotCovered,
         }
@@ -228,14 +304,10 @@ impl Catalog {
             .map(|s| s.to_ascii_lowercase())
             .collect();
         let last = words.last().cloned();
+        let ix = self.index();
         let mut best: Option<(&Operation, i64)> = None;
-        for op in &self.operations {
-            let t = segments(&op.path);
-            let lits: Vec<String> = t
-                .iter()
-                .filter(|s| !is_param(s) && !matches!(**s, "api" | "v2"))
-                .map(|s| s.to_ascii_lowercase())
-                .collect();
+        for (op, t) in self.operations.iter().zip(&ix.templates) {
+            let lits = &t.words;
             let common = words.iter().filter(|w| lits.iter().any(|l| l == *w || stem(l) == stem(w))).count() as i64;
             if common == 0 {
                 continue;
@@ -247,7 +319,7 @@ impl Catalog {
             if last.is_some() && lits.last() == last.as_ref() {
                 score += 3;
             }
-            score -= (t.len() as i64 - segs.len() as i64).abs();
+            score -= (t.segs.len() as i64 - segs.len() as i64).abs();
             score -= lits.len() as i64 - common;
             if best.is_none_or(|(_, s)| score > s) {
                 best = Some((op, score));
@@ -262,13 +334,33 @@ pub fn segments(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty()).collect()
 }
 
-fn is_param(seg: &str) -> bool {
-    seg.starts_with('{') && seg.ends_with('}')
+/// Percent-decode one path segment (`%61gentless` is `agentless`); invalid escapes and
+/// non-UTF-8 results are kept as written.
+fn decode(seg: &str) -> std::borrow::Cow<'_, str> {
+    if !seg.contains('%') {
+        return seg.into();
+    }
+    let b = seg.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map(Into::into).unwrap_or_else(|_| seg.into())
 }
 
-/// Whether `segs` lies under the family `fam` (segment-aligned, case-insensitive).
-fn under(segs: &[&str], fam: &[&str]) -> bool {
-    segs.len() >= fam.len() && segs.iter().zip(fam).all(|(a, b)| a.eq_ignore_ascii_case(b))
+fn is_param(seg: &str) -> bool {
+    seg.starts_with('{') && seg.ends_with('}')
 }
 
 fn stem(w: &str) -> &str {
@@ -353,6 +445,42 @@ mod tests {
         assert!(matches!(c.lookup("GET", "/api/v2/conversations/messaging/settings"), Lookup::Known(_)));
         assert!(matches!(c.lookup("GET", "/api/v2/routing/queues"), Lookup::NotCovered));
         assert!(matches!(c.lookup("GET", "/api/v2/conversations/calls/x"), Lookup::NotCovered));
+    }
+
+    #[test]
+    fn path_shapes_precedence_and_encoding() {
+        let c = Catalog::genesys();
+        let id = |l: Lookup<'_>| match l {
+            Lookup::Known(op) => op.operation_id.clone().unwrap_or_default(),
+            other => format!("{other:?}"),
+        };
+        // Literal beats {param}, whatever the method case, trailing slash, query or encoding.
+        for p in [
+            "/api/v2/conversations/messages/agentless",
+            "/api/v2/conversations/messages/agentless/",
+            "/api/v2/conversations/messages/agentless?useNormalizedMessage=true",
+            "/api/v2/conversations/messages/%61gentless",
+            "/API/V2/Conversations/Messages/AGENTLESS",
+            "//api/v2/conversations//messages/agentless",
+        ] {
+            assert_eq!(id(c.lookup("post", p)), "postConversationsMessagesAgentless", "{p}");
+        }
+        assert_eq!(
+            id(c.lookup("GET", "/api/v2/conversations/messages/6f1c2e4a-0000-4000-8000-000000000001")),
+            "getConversationsMessage"
+        );
+        // A bad escape or a non-UTF-8 one stays as written (no panic).
+        assert!(matches!(c.lookup("POST", "/api/v2/conversations/messages/%zz%"), Lookup::Unknown { .. }));
+        assert!(matches!(c.lookup("GET", "/api/v2/conversations/messages/%ff%fe"), Lookup::Known(_)));
+        // Outside a completely-known family a word is not an id: /conversations/calls is a real
+        // operation the profile does not describe, not getConversation.
+        assert!(matches!(c.lookup("GET", "/api/v2/conversations/calls"), Lookup::NotCovered));
+        assert!(matches!(c.lookup("GET", "/api/v2/conversations/emails"), Lookup::NotCovered));
+        assert_eq!(
+            id(c.lookup("GET", "/api/v2/conversations/5c1f0e1a-1111-4111-8111-111111111111")),
+            "getConversation"
+        );
+        assert!(matches!(c.lookup("", ""), Lookup::NotCovered));
     }
 
     #[test]

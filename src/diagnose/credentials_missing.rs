@@ -33,8 +33,14 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         cause: Cause::CredentialsMissing,
         summary: format!("no credential was sent with {}", f.call()),
         evidence,
-        fix: "Get a token from POST https://login.{region domain}/oauth/token and send it as `Authorization: Bearer <token>`."
-            .into(),
+        fix: if f.is_token_endpoint() {
+            "The token request itself carried no client credentials: send `Authorization: Basic base64(clientId:clientSecret)` with the form body (e.g. grant_type=client_credentials).".into()
+        } else if f.genesys_host() {
+            "Get a token from POST https://login.{region domain}/oauth/token and send it as `Authorization: Bearer <token>`."
+                .into()
+        } else {
+            "Send the credential the API expects (usually `Authorization: Bearer <token>` from its OAuth token endpoint).".into()
+        },
         proven: true,
     })
 }
@@ -54,6 +60,9 @@ mod tests {
         let mut f = facts("GET", "/api/v2/users/me", 401, None, Validity::Unknown);
         f.notes.push("har.sanitized".into());
         assert!(check(&f).is_none());
+        let mut f = facts("GET", "/v1/orders", 401, None, Validity::Unknown);
+        f.host = "api.example.com".into();
+        assert!(!check(&f).unwrap().fix.contains("login."), "no Genesys host advice for other hosts");
         let tok = token(crate::token::Grant::ClientCredentials, None);
         assert!(check(&facts("GET", "/x", 401, Some(&tok), Validity::Valid)).is_none());
     }

@@ -19,11 +19,24 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         Some(op) => {
             let mut s = format!("Use {}", op.label());
             let mut req = Vec::new();
-            if let Some(sc) = op.scopes.as_ref().filter(|s| !s.is_empty()) {
-                req.push(format!("scope {}", sc.join(" or ")));
-            }
-            if let Some(p) = op.permissions_text() {
-                req.push(format!("permission {p}"));
+            let scopes = op.scopes.as_ref().filter(|s| !s.is_empty()).map(|sc| sc.join(" or "));
+            if f.is_client_credentials() {
+                // Client-credentials tokens are governed by the client's roles, not scopes.
+                if let Some(p) = op.permissions_text() {
+                    req.push(format!("permission {p}, through a role on the OAuth client"));
+                }
+                if let Some(sc) = scopes {
+                    req.push(format!(
+                        "client-credentials tokens are not scope-checked; user tokens also need scope {sc}"
+                    ));
+                }
+            } else {
+                if let Some(sc) = scopes {
+                    req.push(format!("scope {sc}"));
+                }
+                if let Some(p) = op.permissions_text() {
+                    req.push(format!("permission {p}"));
+                }
             }
             if !req.is_empty() {
                 s.push_str(&format!(" ({})", req.join("; ")));
@@ -66,6 +79,14 @@ mod tests {
         let v = check(&f).unwrap();
         assert!(v.summary.contains("POST /api/v2/conversations/messages/agentless"), "{}", v.summary);
         assert!(v.fix.contains("conversation:message:create"), "{}", v.fix);
+        // The proactive-message story: a client-credentials token. Its authority is the
+        // client's roles; the advice must not send it hunting for scopes.
+        let cc = token(crate::token::Grant::ClientCredentials, Some(&[]));
+        let mut f = facts("POST", "/api/v2/conversations/messaging/addresses", 403, Some(&cc), Validity::Valid);
+        f.lookup = cat.lookup(&f.method, &f.path);
+        let v = check(&f).unwrap();
+        assert!(v.fix.contains("ALL of conversation:message:create, through a role on the OAuth client"), "{}", v.fix);
+        assert!(v.fix.contains("not scope-checked"), "{}", v.fix);
         let mut f = facts("GET", "/api/v2/users/me", 403, None, Validity::Unknown);
         f.lookup = cat.lookup(&f.method, &f.path);
         assert!(check(&f).is_none());

@@ -186,6 +186,9 @@ pub struct Facts<'a> {
     pub notes: Vec<String>,
     /// Whether the refused response had a body harken could read.
     pub has_body: bool,
+    /// A response body the capture declared but whose bytes are not at hand (omitted by the
+    /// producer, or an HTML/binary body harken does not keep): its media type, if known.
+    pub body_not_kept: Option<String>,
     pub inferred: Option<Inferred>,
 }
 
@@ -208,6 +211,7 @@ impl<'a> Facts<'a> {
             challenge: None,
             notes: Vec::new(),
             has_body: false,
+            body_not_kept: None,
             inferred: None,
         }
     }
@@ -246,6 +250,20 @@ impl<'a> Facts<'a> {
 
     pub fn error_code(&self) -> Option<&str> {
         self.error.as_ref().and_then(|e| e.code.as_deref())
+    }
+
+    /// Whether the request went to a Genesys Cloud host (`api.`, `login.`, `webmessaging.` of a
+    /// region domain). Advice that names Genesys endpoints, hosts or admin screens is only
+    /// given for these; other hosts get generic wording.
+    pub fn genesys_host(&self) -> bool {
+        crate::region::region_of_host(&self.host).is_some()
+    }
+
+    /// A request to the OAuth token endpoint itself (`POST login.{region domain}/oauth/token`,
+    /// or any host's `/oauth/token`).
+    pub fn is_token_endpoint(&self) -> bool {
+        let p = self.path.trim_end_matches('/').to_ascii_lowercase();
+        p.ends_with("/oauth/token") || p.ends_with("/oauth2/token") || p.ends_with("/connect/token")
     }
 
     pub fn has_note(&self, code: &str) -> bool {
@@ -369,6 +387,9 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     f.lookup = cx.catalog.lookup_at(&host, &ex.request.method, &path);
     if let Some(resp) = &ex.response {
         f.has_body = resp.body.as_ref().is_some_and(|b| !b.omitted && !b.raw.is_empty());
+        f.body_not_kept = resp.body.as_ref().filter(|b| b.omitted && b.size() > 0).map(|b| {
+            b.mime.clone().or_else(|| resp.headers.get("content-type").map(str::to_string)).unwrap_or_default()
+        });
         f.error = crate::body::json(&resp.headers, resp.body.as_ref()).as_ref().and_then(error_body);
         f.challenge = resp.headers.get("www-authenticate").map(challenge);
     }
@@ -451,14 +472,30 @@ pub fn error_body(v: &serde_json::Value) -> Option<ErrorBody> {
 }
 
 /// Parse an RFC 6750 challenge: `Bearer realm="x", error="insufficient_scope", scope="a b"`.
+/// Quoted values may hold commas and escaped quotes. A header with several challenges
+/// (`Basic realm="a", Bearer error="invalid_token"`) yields the Bearer one's parameters.
 pub fn challenge(h: &str) -> Challenge {
     let h = h.trim();
-    let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+    let (scheme, rest) = h.split_once(char::is_whitespace).unwrap_or((h, ""));
     let mut c = Challenge { scheme: scheme.to_string(), ..Default::default() };
+    let mut bearer_seen = scheme.eq_ignore_ascii_case("bearer");
     let mut rest = rest.trim();
     while !rest.is_empty() {
         let Some((name, after)) = rest.split_once('=') else { break };
-        let name = name.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let mut name = name.trim().trim_start_matches(',').trim();
+        // `Bearer error` : a new challenge starts; its scheme is the first word.
+        if let Some((next_scheme, n)) = name.rsplit_once(char::is_whitespace) {
+            let next_scheme = next_scheme.trim().trim_start_matches(',').trim();
+            if next_scheme.eq_ignore_ascii_case("bearer") && !bearer_seen {
+                bearer_seen = true;
+                c = Challenge { scheme: next_scheme.to_string(), ..Default::default() };
+            } else if bearer_seen && c.scheme.eq_ignore_ascii_case("bearer") {
+                // Parameters after the Bearer challenge belong to another scheme: stop.
+                break;
+            }
+            name = n.trim();
+        }
+        let name = name.to_ascii_lowercase();
         let after = after.trim_start();
         let (value, tail) = if let Some(q) = after.strip_prefix('"') {
             let mut end = q.len();
@@ -521,7 +558,11 @@ impl Successes {
                 continue;
             };
             let path = ex.path();
-            let lookup = cx.catalog.lookup_at(&ex.host(), &ex.request.method, &path);
+            // Only the operation matters here, not a suggestion for a non-existent one.
+            let lookup = match cx.catalog.known_at(&ex.host(), &ex.request.method, &path) {
+                Some(op) => Lookup::Known(op),
+                None => Lookup::NotCovered,
+            };
             let e = s
                 .by_key
                 .entry(key(&lookup, &ex.request.method, &path))

@@ -25,19 +25,30 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let have_text = have.map(|h| if h.is_empty() { "none".to_string() } else { h.join(", ") });
     let source = f.token().and_then(|t| t.scopes_source);
     let mut evidence = Vec::new();
+    let op = f.operation();
+    let op_scopes = op.and_then(|o| o.scopes.as_ref()).filter(|n| !n.is_empty());
+    let perms = op.and_then(|o| o.permissions_text()).map(|p| format!(" and permission {p}")).unwrap_or_default();
     let (need, proven, how) = if let Some(c) =
         f.challenge.as_ref().filter(|c| c.error.as_deref() == Some("insufficient_scope"))
     {
-        let need: Vec<String> = c.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect();
-        evidence.push(f.here(format!("WWW-Authenticate: error=insufficient_scope, scope=\"{}\"", need.join(" "))));
+        let mut need: Vec<String> = c.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect();
+        let said = need.join(" ");
+        if need.is_empty() {
+            need = op_scopes.cloned().unwrap_or_default();
+        }
+        evidence.push(f.here(format!("WWW-Authenticate: error=insufficient_scope, scope=\"{said}\"")));
         (need, true, String::new())
-    } else if let (Some(op), Some(have)) = (f.operation(), have) {
-        let need = op.scopes.clone().filter(|n| !n.is_empty())?;
+    } else if let (Some(op), Some(need), Some(have)) = (op, op_scopes, have) {
         if need.iter().any(|s| have.contains(s)) {
             return None;
         }
-        evidence.push(f.here(format!("{} is {}, which requires scope {}", f.call(), op.label(), need.join(" or "))));
-        (need, true, String::new())
+        evidence.push(f.here(format!(
+            "{} is {}, which requires scope {}{perms}",
+            f.call(),
+            op.label(),
+            need.join(" or ")
+        )));
+        (need.clone(), true, String::new())
     } else if let Some(inf) = &f.inferred {
         evidence.push(f.here(format!("{} was refused; {label} lacks {}", f.call(), inf.scopes.join(", "))));
         for p in &inf.proofs {
@@ -54,18 +65,25 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     if let (Some(src), Some(h)) = (source, have_text.as_ref()) {
         evidence.push((src, format!("{label} was granted scopes: {h}")));
     }
-    let need_text = need.join(" or ");
+    let need_text =
+        if need.is_empty() { "a required scope".to_string() } else { format!("scope {}", need.join(" or ")) };
+    let first = need.first().map(|s| format!("`{s}`")).unwrap_or_else(|| "the scope the server asks for".into());
+    let fix = if f.genesys_host() {
+        format!(
+            "Add scope {first} to the OAuth client (Admin > OAuth > the client > Scope) and get a new token (Genesys has no `:write` scopes; read-write is the bare name).{}",
+            op.and_then(|o| o.permissions_text()).map(|p| format!(" The user also needs permission {p}.")).unwrap_or_default()
+        )
+    } else {
+        format!("Request a token that includes {first} (grant it to the OAuth client, then get a new token).")
+    };
     Some(Verdict {
         cause: Cause::ScopeMissing,
         summary: format!(
-            "the token lacks scope {need_text}{how}{}",
+            "the token lacks {need_text}{how}{}",
             have_text.map(|h| format!("; it has {h}")).unwrap_or_default()
         ),
         evidence,
-        fix: format!(
-            "Add scope `{}` to the OAuth client (Admin > OAuth > the client > Scope) and get a new token (Genesys has no `:write` scopes; read-write is the bare name).",
-            need.first().map(String::as_str).unwrap_or("?")
-        ),
+        fix,
         proven,
     })
 }
@@ -96,17 +114,64 @@ mod tests {
     #[test]
     fn from_challenge_and_inferred() {
         let mut f = facts("GET", "/v1/items", 403, None, Validity::Unknown);
+        f.host = "api.example.com".into();
         f.challenge = Some(Challenge {
             error: Some("insufficient_scope".into()),
             scope: Some("items:read".into()),
             ..Default::default()
         });
-        assert!(check(&f).unwrap().summary.contains("items:read"));
+        let v = check(&f).unwrap();
+        assert!(v.summary.contains("items:read"));
+        // Not a Genesys host: no Genesys admin screens or scope naming rules in the advice.
+        assert!(!v.fix.contains("Admin > OAuth") && !v.fix.contains("Genesys"), "{}", v.fix);
         let tok = token(Grant::AuthorizationCode, Some(&["a"]));
         let mut f = facts("GET", "/v1/items", 403, Some(&tok), Validity::Valid);
         f.inferred = Some(Inferred { scopes: vec!["b".into()], calls: 3, proofs: vec![o(1), o(2)] });
         let v = check(&f).unwrap();
         assert!(v.summary.contains("inferred from 3 successful calls"), "{}", v.summary);
         assert!(!v.proven);
+    }
+
+    #[test]
+    fn inferred_for_a_known_operation_whose_scopes_are_unknown() {
+        // DELETE /api/v2/conversations/{id}: permissions known, scopes not (facts §7).
+        let cat = Catalog::genesys();
+        let tok = token(Grant::AuthorizationCode, Some(&["conversations:readonly"]));
+        let mut f = facts(
+            "DELETE",
+            "/api/v2/conversations/5c1f0e1a-1111-4111-8111-111111111111",
+            403,
+            Some(&tok),
+            Validity::Valid,
+        );
+        f.lookup = cat.lookup(&f.method, &f.path);
+        assert!(f.operation().is_some_and(|o| o.scopes.is_none()));
+        f.inferred = Some(Inferred { scopes: vec!["conversations".into()], calls: 2, proofs: vec![o(1), o(2)] });
+        let v = check(&f).expect("the inference is used when the catalog has no scopes");
+        assert!(v.summary.contains("inferred from 2 successful calls"), "{}", v.summary);
+    }
+
+    #[test]
+    fn challenge_without_scope_and_real_operation_names_scope_and_permissions() {
+        let cat = Catalog::genesys();
+        let mut f = facts("PATCH", "/api/v2/conversations/messages/c/participants/p", 403, None, Validity::Unknown);
+        f.lookup = cat.lookup(&f.method, &f.path);
+        f.challenge = Some(Challenge { error: Some("insufficient_scope".into()), ..Default::default() });
+        let v = check(&f).unwrap();
+        assert!(v.summary.contains("lacks scope conversations"), "{}", v.summary);
+        assert!(!v.fix.contains("`?`"), "{}", v.fix);
+        // From the catalog: the evidence and fix name the scope and the ANY permissions.
+        let ro = token(Grant::AuthorizationCode, Some(&["conversations:readonly"]));
+        let mut f = facts("PATCH", "/api/v2/conversations/messages/c/participants/p", 403, Some(&ro), Validity::Valid);
+        f.lookup = cat.lookup(&f.method, &f.path);
+        let v = check(&f).unwrap();
+        assert!(
+            v.evidence[0]
+                .1
+                .contains("requires scope conversations and permission ANY of conversation:participant:wrapup"),
+            "{:?}",
+            v.evidence
+        );
+        assert!(v.fix.contains("ANY of conversation:participant:wrapup, conversation:call:record, conversation:communication:disconnect"), "{}", v.fix);
     }
 }

@@ -41,9 +41,18 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     }
     Some(Verdict {
         cause: Cause::TokenExpired,
-        summary: format!("{} had expired{}", u.credential.label(), expires.map(|e| format!(" {} earlier", minutes(e, f.time))).unwrap_or_default()),
+        summary: format!(
+            "{} had expired{}",
+            u.credential.label(),
+            expires.map(|e| format!(" {} earlier", minutes(e, f.time))).unwrap_or_default()
+        ),
         evidence,
-        fix: "Request a new token before expires_in runs out (POST https://login.{region domain}/oauth/token), and on a 401 retry once with a fresh token.".into(),
+        fix: if f.genesys_host() {
+            "Request a new token before expires_in runs out (POST https://login.{region domain}/oauth/token), and on a 401 retry once with a fresh token.".into()
+        } else {
+            "Request a new token before it expires (expires_in / exp), and on a 401 retry once with a fresh token."
+                .into()
+        },
         proven: true,
     })
 }

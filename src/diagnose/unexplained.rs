@@ -14,6 +14,7 @@ use crate::catalog::Lookup;
 use crate::token::Validity;
 
 pub fn check(f: &Facts<'_>) -> Verdict {
+    let token_endpoint = f.is_token_endpoint();
     let mut checked = Vec::new();
     let mut lacks = Vec::new();
     if f.has_note("har.sanitized") {
@@ -29,12 +30,17 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         (Some(u), Some(t)) => {
             checked.push(format!("validity ({})", validity(u.validity)));
             if t.scopes.is_none() {
-                lacks.push("the token's scopes (no token reply with scope, no GET /api/v2/tokens/me)".into());
+                lacks.push(if f.genesys_host() {
+                    "the token's scopes (no token reply with scope, no GET /api/v2/tokens/me)".into()
+                } else {
+                    "the token's scopes (no token reply or JWT with a scope claim)".into()
+                });
             }
             if t.issued_at.is_none() {
                 lacks.push("the token's issue (no login/token exchange in the capture)".into());
             }
         }
+        _ if token_endpoint => {}
         (Some(_), None) | (None, _) if !f.credentials.is_empty() => {
             lacks.push("anything about the token (never issued or introspected in the capture)".into())
         }
@@ -43,6 +49,9 @@ pub fn check(f: &Facts<'_>) -> Verdict {
     match &f.lookup {
         Lookup::Known(op) => checked.push(format!("operation {} (requirements known)", op.label())),
         Lookup::Unknown { .. } => checked.push("operation (does not exist)".into()),
+        Lookup::NotCovered if token_endpoint => {
+            checked.push("the OAuth token endpoint (no operation requirements)".into())
+        }
         Lookup::NotCovered => lacks.push(format!("requirements of {} (not in the catalog; try --catalog)", f.call())),
     }
     match &f.state {
@@ -52,16 +61,38 @@ pub fn check(f: &Facts<'_>) -> Verdict {
     match &f.error {
         Some(e) => checked.push(format!("error body (code {})", e.code.as_deref().unwrap_or("none"))),
         None if f.has_body => checked.push("response body (not a Genesys error body)".into()),
+        None if f.body_not_kept.is_some() => checked.push(format!(
+            "response body ({} not kept; not a Genesys error body)",
+            f.body_not_kept.as_deref().filter(|m| !m.is_empty()).unwrap_or("declared but")
+        )),
         None => lacks.push("the response body".into()),
     }
     let mut fact = format!("{} refused with {}; checked: {}", f.call(), f.status, checked.join(", "));
     if !lacks.is_empty() {
         fact.push_str(&format!("; the capture lacks: {}", lacks.join("; ")));
     }
+    if token_endpoint {
+        // A refusal by the token endpoint is about the client's own credentials, not a token.
+        let code = f.error_code().map(|c| format!(" ({c})")).unwrap_or_default();
+        let fix = if f.genesys_host() {
+            "Check the OAuth client id and secret sent as `Authorization: Basic base64(clientId:clientSecret)`, that the client is active and allowed this grant, and that the login host is the one of the organization's region (login.{region domain}): a client used at another region's login host fails with invalid_client."
+        } else {
+            "Check the client id and secret sent to the token endpoint, and that the client is allowed this grant type."
+        };
+        return Verdict {
+            cause: Cause::Unexplained,
+            summary: format!("the token endpoint refused the client's credentials{code}; no token was issued"),
+            evidence: vec![f.here(fact)],
+            fix: fix.into(),
+            proven: false,
+        };
+    }
     let fix = if f.has_note("har.sanitized") {
         "Re-capture with credentials (DevTools > Network > Export HAR (with sensitive data); harken masks secrets in its output), including the login/token call and a GET /api/v2/tokens/me."
-    } else {
+    } else if f.genesys_host() {
         "Capture the token request (login.{region domain}/oauth/token) and a GET /api/v2/tokens/me in the same session, keep response bodies, and pass --catalog for APIs outside the built-in profile."
+    } else {
+        "Capture the token request in the same session, keep response bodies, and pass --catalog with the API's OpenAPI document so its requirements are known."
     };
     Verdict {
         cause: Cause::Unexplained,
@@ -100,5 +131,27 @@ mod tests {
         assert_eq!(v.cause, Cause::Unexplained);
         assert!(v.evidence[0].1.contains("sanitized"), "{}", v.evidence[0].1);
         assert!(v.fix.contains("sensitive data"));
+    }
+
+    #[test]
+    fn token_endpoint_and_other_hosts() {
+        let mut f = facts("POST", "/oauth/token", 401, None, Validity::Unknown);
+        f.host = "login.mypurecloud.ie".into();
+        f.credentials.push(crate::token::Credential::new(
+            crate::token::CredentialKind::Basic,
+            "authorization: basic",
+            "x:y",
+        ));
+        f.error = Some(super::super::ErrorBody { code: Some("invalid_client".into()), ..Default::default() });
+        let v = check(&f);
+        assert!(v.summary.contains("token endpoint") && v.summary.contains("invalid_client"), "{}", v.summary);
+        assert!(v.fix.contains("region") && !v.evidence[0].1.contains("--catalog"), "{v:?}");
+        let mut f = facts("GET", "/v1/orders/1", 403, None, Validity::Unknown);
+        f.host = "api.example.com".into();
+        f.body_not_kept = Some("text/html".into());
+        let v = check(&f);
+        assert!(v.evidence[0].1.contains("response body (text/html not kept"), "{}", v.evidence[0].1);
+        assert!(!v.evidence[0].1.contains("lacks: the response body"), "{}", v.evidence[0].1);
+        assert!(!v.fix.contains("login.") && !v.fix.contains("/api/v2"), "{}", v.fix);
     }
 }

@@ -365,3 +365,123 @@ fn samples_read_together_tell_the_same_stories_as_alone() {
         assert_eq!(&merged[k], v, "{k:?} changes when read with the other samples");
     }
 }
+
+// ---- adversarial refusals, through the whole binary ----
+
+/// One Chrome-style HAR entry: (method, url, request headers, status, response headers, body).
+fn entry(
+    i: usize,
+    method: &str,
+    url: &str,
+    req: &[(&str, &str)],
+    status: u16,
+    resp: &[(&str, &str)],
+    body: &str,
+) -> Value {
+    let h = |l: &[(&str, &str)]| l.iter().map(|(n, v)| serde_json::json!({"name": n, "value": v})).collect::<Vec<_>>();
+    let mime = resp.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|x| x.1).unwrap_or("");
+    serde_json::json!({
+        "startedDateTime": format!("2024-05-15T08:00:{:02}.000Z", i), "time": 10,
+        "request": {"method": method, "url": url, "httpVersion": "http/2.0", "headers": h(req),
+                    "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+        "response": {"status": status, "statusText": "", "httpVersion": "http/2.0", "headers": h(resp), "cookies": [],
+                     "content": {"size": body.len(), "mimeType": mime, "text": body},
+                     "redirectURL": "", "headersSize": -1, "bodySize": body.len()},
+        "cache": {}, "timings": {"send": 0, "wait": 10, "receive": 0}
+    })
+}
+
+fn har(entries: Vec<Value>) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"log": {"version": "1.2",
+        "creator": {"name": "WebInspector", "version": "537.36"}, "entries": entries}}))
+    .unwrap()
+}
+
+const BEARER: &str = "Bearer QWxhZGRpbjpvcGVuIHNlc2FtZQxxQWxhZGRpbjpvcGVuIHNlc2FtZQxxQWxhZGRpbjpvcGVuIHNlc2FtZQ";
+
+#[test]
+fn adversarial_refusals_are_explained_without_panics_or_borrowed_genesys_facts() {
+    let json_ct = ("content-type", "application/json");
+    let entries = vec![
+        // 0: no credential, no body, not Genesys.
+        entry(0, "GET", "https://api.example.com/v1/orders/1", &[], 401, &[], ""),
+        // 1: HTML body on a real Genesys operation.
+        entry(1, "GET", "https://api.mypurecloud.com/api/v2/conversations/messages/5c1f0e1a-1111-4111-8111-111111111111",
+              &[("authorization", BEARER)], 403, &[("content-type", "text/html")], "<html><body>Forbidden</body></html>"),
+        // 2: several challenges, quoted commas, two scopes; not Genesys.
+        entry(2, "DELETE", "https://api.example.com/v1/orders/1", &[("authorization", BEARER)], 403,
+              &[("www-authenticate", r#"Basic realm="legacy", Bearer realm="x, y", error="insufficient_scope", error_description="needs \"a\", or b", scope="orders:write orders:admin""#)], ""),
+        // 3: Genesys error body with messageParams (ANY).
+        entry(3, "POST", "https://api.mypurecloud.com/api/v2/conversations/messages/5c1f0e1a-1111-4111-8111-111111111111/communications/6d2f0e1a-1111-4111-8111-111111111111/messages",
+              &[("authorization", BEARER)], 403, &[json_ct],
+              r#"{"message":"Unable to perform the requested action. You must have at least one of the following permissions assigned: %s","code":"missing.any.permissions","status":403,"messageParams":{"permissions":"conversation:message:create, conversation:webmessaging:create"},"contextId":"abc"}"#),
+        // 4: the token endpoint itself refuses the client.
+        entry(4, "POST", "https://login.mypurecloud.ie/oauth/token",
+              &[("authorization", "Basic Y2xpZW50LWlkOmNsaWVudC1zZWNyZXQ="), ("content-type", "application/x-www-form-urlencoded")],
+              401, &[json_ct], r#"{"error":"invalid_client","description":"authentication failed","error_description":"authentication failed"}"#),
+        // 5: a valid-looking token, nothing known, not Genesys.
+        entry(5, "GET", "https://api.example.com/v1/reports/7", &[("authorization", BEARER)], 403, &[json_ct], r#"{"message":"nope"}"#),
+        // 6: a success is never a finding.
+        entry(6, "GET", "https://api.example.com/v1/orders/1", &[("authorization", BEARER)], 200, &[json_ct], "{}"),
+        // 7: garbage JSON error body.
+        entry(7, "GET", "https://api.mypurecloud.com/api/v2/users/me", &[("authorization", BEARER)], 401, &[json_ct], r#"{"code": 5, "message": ["x"], "messageParams": 7"#),
+    ];
+    let (_d, p) = temp_file("adv.har", &har(entries));
+    let v = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let f = v["findings"].as_array().unwrap();
+    let by: std::collections::BTreeMap<u64, &Value> = f.iter().map(|f| (f["index"].as_u64().unwrap(), f)).collect();
+    assert_eq!(by.keys().copied().collect::<Vec<_>>(), vec![0, 1, 2, 3, 4, 5, 7], "{f:#?}");
+    for f in f {
+        for k in [
+            "input",
+            "index",
+            "time",
+            "method",
+            "url",
+            "status",
+            "cause",
+            "causes",
+            "summary",
+            "evidence",
+            "fix",
+            "credential",
+            "conversation",
+        ] {
+            assert!(f.get(k).is_some(), "finding lacks {k}: {f}");
+        }
+        for e in f["evidence"].as_array().unwrap() {
+            assert!(e["input"].is_string() && e["index"].is_u64() && e["fact"].is_string(), "{e}");
+        }
+        let text = format!("{} {} {}", f["summary"], f["fix"], f["evidence"]);
+        if f["url"].as_str().unwrap().contains("example.com") {
+            for genesys in ["login.{region", "/api/v2/", "Admin > OAuth", "Genesys"] {
+                assert!(!text.contains(genesys), "Genesys advice for another host: {text}");
+            }
+        }
+    }
+    assert_eq!(by[&0]["cause"], "credentials_missing");
+    assert_eq!(by[&1]["cause"], "unexplained");
+    let fact = by[&1]["evidence"][0]["fact"].as_str().unwrap();
+    assert!(fact.contains("text/html not kept") && !fact.contains("lacks: the response body"), "{fact}");
+    assert_eq!(by[&2]["cause"], "scope_missing");
+    assert!(by[&2]["summary"].as_str().unwrap().contains("orders:write or orders:admin"), "{}", by[&2]);
+    assert_eq!(by[&3]["cause"], "permission_missing");
+    assert!(
+        by[&3]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("ANY of the permissions conversation:message:create, conversation:webmessaging:create"),
+        "{}",
+        by[&3]
+    );
+    assert_eq!(by[&4]["cause"], "unexplained");
+    assert!(by[&4]["summary"].as_str().unwrap().contains("token endpoint"), "{}", by[&4]);
+    assert!(by[&4]["fix"].as_str().unwrap().contains("region"), "{}", by[&4]);
+    assert_eq!(by[&5]["cause"], "unexplained");
+    assert!(by[&5]["evidence"][0]["fact"].as_str().unwrap().contains("checked:"), "{}", by[&5]);
+    // The table renders them all (no panic), one row each, with evidence and fix lines.
+    let o = harken(&["analyze", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("\n  fix: ").count(), 7, "{out}");
+}
