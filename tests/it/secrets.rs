@@ -32,12 +32,10 @@ fn collect_json(v: &Value, out: &mut BTreeSet<String>) {
             }
         }
         Value::Array(a) => a.iter().for_each(|v| collect_json(v, out)),
-        Value::String(s) => {
-            // JSON inside strings (websocket frames, response texts).
-            if s.starts_with('{') {
-                if let Ok(inner) = serde_json::from_str::<Value>(s) {
-                    collect_json(&inner, out);
-                }
+        // JSON inside strings (websocket frames, response texts).
+        Value::String(s) if s.starts_with('{') => {
+            if let Ok(inner) = serde_json::from_str::<Value>(s) {
+                collect_json(&inner, out);
             }
         }
         _ => {}
@@ -104,7 +102,7 @@ fn secrets_of(har: &Value) -> BTreeSet<String> {
 #[test]
 fn no_secret_in_any_output_without_show_secrets() {
     let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for dir in [root().join("samples"), fixture("har")] {
+    for dir in [root().join("samples"), fixture("har"), fixture("timeline")] {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "har") {
@@ -136,6 +134,8 @@ fn no_secret_in_any_output_without_show_secrets() {
             vec!["tokens", "--format", "json", p],
             vec!["timeline", p],
             vec!["timeline", "--format", "json", p],
+            vec!["timeline", "--format", "ndjson", p],
+            vec!["timeline", "--format", "csv", p],
         ];
         for args in runs {
             let o = harken(&args);
