@@ -792,6 +792,37 @@ mod tests {
     }
 
     #[test]
+    fn a_later_reply_with_a_participant_connected_makes_it_active_again() {
+        let c = capture(vec![
+            ex(
+                0,
+                0,
+                "PATCH",
+                &format!("/api/v2/conversations/messages/{CID}/participants/agent"),
+                Some(r#"{"state":"disconnected"}"#),
+                202,
+                None,
+            ),
+            ex(
+                1,
+                5,
+                "GET",
+                &format!("/api/v2/conversations/messages/{CID}"),
+                None,
+                200,
+                Some(r#"{"participants":[{"state":"connected"},{"state":"disconnected"}]}"#),
+            ),
+        ]);
+        let tl = Timeline::build(&c);
+        let ev = &tl.conversations[0].events;
+        assert_eq!(
+            (ev[0].state, ev[1].state_before, ev[1].state),
+            (ConvState::Disconnected, ConvState::Disconnected, ConvState::Active)
+        );
+        assert_eq!(ev[1].proof.as_ref().map(|p| p.index), Some(1));
+    }
+
+    #[test]
     fn a_rule_proves_a_state_only_for_the_id_it_names() {
         const OTHER: &str = "0a1b2c3d-0000-4000-8000-00000000000b";
         let c = capture(vec![
