@@ -143,13 +143,15 @@ fn write_csv(out: &mut dyn Write, convs: &[&Conversation]) -> anyhow::Result<()>
     ])?;
     for c in convs {
         for e in &c.events {
+            // Ids, methods, paths and input names come from captured data or the command line:
+            // escaped like every other output.
             w.write_record([
-                c.id.clone(),
+                escape(&c.id),
                 report::time(&e.time),
-                e.input.clone(),
+                escape(&e.input),
                 e.index.to_string(),
                 e.websocket.as_ref().map(|m| m.message.to_string()).unwrap_or_default(),
-                e.method.clone(),
+                escape(&e.method),
                 escape(&e.path),
                 e.status.map(|s| s.to_string()).unwrap_or_default(),
                 e.credential.clone().unwrap_or_default(),
@@ -157,7 +159,7 @@ fn write_csv(out: &mut dyn Write, convs: &[&Conversation]) -> anyhow::Result<()>
                 e.state.to_string(),
                 e.after_end.to_string(),
                 e.evidence.clone().unwrap_or_default(),
-                e.proof.as_ref().map(|p| p.input.clone()).unwrap_or_default(),
+                e.proof.as_ref().map(|p| escape(&p.input)).unwrap_or_default(),
                 e.proof.as_ref().map(|p| p.index.to_string()).unwrap_or_default(),
             ])?;
         }

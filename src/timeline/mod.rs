@@ -444,8 +444,8 @@ fn examine(ex: &Exchange, profile: &Profile) -> Found {
             KeySource::Topic | KeySource::Event => {}
         }
     }
-    if found.conv.is_some() {
-        found.effect = exchange_effect(ex, profile, &path, &mut req, &mut resp);
+    if let Some((conv, _)) = &found.conv {
+        found.effect = exchange_effect(ex, profile, &path, conv, &mut req, &mut resp);
     }
     if let Some(topic_ptr) = &profile.ws_topic {
         for (i, m) in ex.websocket.iter().enumerate() {
@@ -460,7 +460,7 @@ fn examine(ex: &Exchange, profile: &Profile) -> Found {
             let Some(topic) = topic_ptr.strings(&frame).into_iter().next() else { continue };
             let event = profile.ws_body.select(&frame).into_iter().next();
             if let Some((conv, key)) = topic_key(profile, &topic, event) {
-                let effect = event.and_then(|b| topic_effect(profile, &topic, b));
+                let effect = event.and_then(|b| topic_effect(profile, &topic, &conv, b));
                 found.ws.push(WsFound {
                     msg: i,
                     time: m.time,
@@ -523,19 +523,27 @@ fn conclude(
     }
 }
 
+/// Whether `s` is the id of conversation `conv` (a rule's `{conversation}` segment must name
+/// the conversation the event belongs to: a rule never proves a state for another id, or for a
+/// segment that is no id at all).
+fn names(profile: &Profile, s: &str, conv: &str) -> bool {
+    profile.is_id(s) && profile.normalize(s) == conv
+}
+
 fn exchange_effect(
     ex: &Exchange,
     profile: &Profile,
     path: &str,
+    conv: &str,
     req: &mut LazyJson<'_>,
     resp: &mut LazyJson<'_>,
 ) -> Option<(ConvState, String)> {
-    let any = |_: &str| true;
+    let this = |s: &str| names(profile, s, conv);
     for r in &profile.states {
         if r.paths.is_empty()
             || !method_ok(&r.methods, &ex.request.method)
             || !r.status.accepts(ex.status())
-            || !r.paths.iter().any(|t| t.matches(path, &any).is_some())
+            || !r.paths.iter().any(|t| t.matches(path, &this).is_some())
         {
             continue;
         }
@@ -556,10 +564,10 @@ fn exchange_effect(
     None
 }
 
-fn topic_effect(profile: &Profile, topic: &str, body: &Value) -> Option<(ConvState, String)> {
-    let any = |_: &str| true;
+fn topic_effect(profile: &Profile, topic: &str, conv: &str, body: &Value) -> Option<(ConvState, String)> {
+    let this = |s: &str| names(profile, s, conv);
     for r in &profile.states {
-        if r.topics.is_empty() || !r.topics.iter().any(|t| t.matches(topic, &any).is_some()) {
+        if r.topics.is_empty() || !r.topics.iter().any(|t| t.matches(topic, &this).is_some()) {
             continue;
         }
         let state = match &r.effect {
@@ -777,6 +785,85 @@ mod tests {
         )]);
         let tl = Timeline::build(&c);
         let e = &tl.conversations[0].events[0];
-        assert_eq!((e.state, e.key.as_str()), (ConvState::Active, "response /conversationId"));
+        // The reply names the conversation; nothing in the facts says what state the send left
+        // it in, so it stays unknown.
+        assert_eq!((e.state, e.key.as_str()), (ConvState::Unknown, "response /conversationId"));
+        assert!(e.evidence.is_none() && e.proof.is_none());
+    }
+
+    #[test]
+    fn a_later_reply_with_a_participant_connected_makes_it_active_again() {
+        let c = capture(vec![
+            ex(
+                0,
+                0,
+                "PATCH",
+                &format!("/api/v2/conversations/messages/{CID}/participants/agent"),
+                Some(r#"{"state":"disconnected"}"#),
+                202,
+                None,
+            ),
+            ex(
+                1,
+                5,
+                "GET",
+                &format!("/api/v2/conversations/messages/{CID}"),
+                None,
+                200,
+                Some(r#"{"participants":[{"state":"connected"},{"state":"disconnected"}]}"#),
+            ),
+        ]);
+        let tl = Timeline::build(&c);
+        let ev = &tl.conversations[0].events;
+        assert_eq!(
+            (ev[0].state, ev[1].state_before, ev[1].state),
+            (ConvState::Disconnected, ConvState::Disconnected, ConvState::Active)
+        );
+        assert_eq!(ev[1].proof.as_ref().map(|p| p.index), Some(1));
+    }
+
+    #[test]
+    fn a_rule_proves_a_state_only_for_the_id_it_names() {
+        const OTHER: &str = "0a1b2c3d-0000-4000-8000-00000000000b";
+        let c = capture(vec![
+            // {type} = the id and {conversation} = `suggestions`: the GET-reply rule's template
+            // matches the shape, but `suggestions` is no conversation id.
+            ex(
+                0,
+                0,
+                "GET",
+                &format!("/api/v2/conversations/{CID}/suggestions"),
+                None,
+                200,
+                Some(r#"{"participants":[{"state":"connected"}]}"#),
+            ),
+        ]);
+        let tl = Timeline::build(&c);
+        assert_eq!(tl.conversations[0].events[0].state, ConvState::Unknown);
+        // A user profile: the cancel of another order (path) must not end the order named in
+        // the body, nor a cancel at a segment that is no order id.
+        let profile = Profile::parse(
+            r#"
+id_pattern = "[0-9a-f-]{36}"
+[[key]]
+from = "request"
+pointer = "/order_id"
+[[state]]
+method = "POST"
+path = "/v1/orders/{conversation}/cancel"
+set = "disconnected"
+"#,
+            "t",
+        )
+        .unwrap();
+        let body = format!(r#"{{"order_id":"{CID}"}}"#);
+        let c = capture(vec![
+            ex(0, 0, "POST", &format!("/v1/orders/{OTHER}/cancel"), Some(&body), 200, None),
+            ex(1, 1, "POST", "/v1/orders/latest/cancel", Some(&body), 200, None),
+            ex(2, 2, "POST", &format!("/v1/orders/{CID}/cancel"), Some(&body), 200, None),
+        ]);
+        let tl = Timeline::build_with(&c, &profile);
+        let states: Vec<_> = tl.conversations[0].events.iter().map(|e| e.state).collect();
+        assert_eq!(states, vec![ConvState::Unknown, ConvState::Unknown, ConvState::Disconnected]);
     }
 }

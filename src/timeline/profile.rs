@@ -114,6 +114,10 @@ fn match_segs<'a>(segs: &[Seg], parts: &[&'a str], is_id: &dyn Fn(&str) -> bool,
         return parts.is_empty();
     };
     if *first == Seg::Rest {
+        // A trailing `**` takes whatever is left.
+        if rest.is_empty() {
+            return true;
+        }
         // Try every split; templates are short, so the recursion is shallow.
         return (0..=parts.len()).any(|k| {
             let mut f = *found;
@@ -436,7 +440,8 @@ impl Profile {
                 return Ok(p);
             }
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read profile {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read profile {} (built-in profiles: genesys, generic)", path.display()))?;
         Profile::parse(&text, &path.display().to_string())
     }
 
@@ -495,12 +500,12 @@ fn compile(raw: RawProfile) -> anyhow::Result<Profile> {
         None => None,
     };
     let ws = raw.websocket.unwrap_or(RawWebsocket { topic: None, body: None });
-    let ws_topic = ws.topic.as_deref().map(Pointer::parse).transpose()?;
-    let ws_body = Pointer::parse(ws.body.as_deref().unwrap_or(""))?;
+    let ws_topic = ws.topic.as_deref().map(Pointer::parse).transpose().context("[websocket] topic")?;
+    let ws_body = Pointer::parse(ws.body.as_deref().unwrap_or("")).context("[websocket] body")?;
     let mut ignore = Vec::new();
-    for i in raw.ignore {
+    for (n, i) in raw.ignore.into_iter().enumerate() {
         for t in i.path.list() {
-            ignore.push(Template::parse(&t, '/')?);
+            ignore.push(Template::parse(&t, '/').with_context(|| format!("[[ignore]] #{}", n + 1))?);
         }
     }
     let mut keys = Vec::new();
@@ -580,6 +585,12 @@ fn compile(raw: RawProfile) -> anyhow::Result<Profile> {
             request_equals,
             effect,
         });
+    }
+    if keys.is_empty() {
+        bail!(
+            "no [[key]] rule: nothing can tie an exchange to a conversation \
+             (give path templates with {{conversation}}, body pointers or topic patterns; see docs/conversations.md)"
+        );
     }
     Ok(Profile {
         name: raw.name.unwrap_or_else(|| "custom".into()),
@@ -694,7 +705,11 @@ mod tests {
 
     #[test]
     fn hosts() {
-        let p = Profile::parse("hosts = [\"*.example.com\", \"api.shop.test\"]\n", "t").unwrap();
+        let p = Profile::parse(
+            "hosts = [\"*.example.com\", \"api.shop.test\"]\n[[key]]\npath = \"/c/{conversation}\"\n",
+            "t",
+        )
+        .unwrap();
         assert!(p.covers_host("api.example.com") && p.covers_host("API.SHOP.TEST"));
         assert!(!p.covers_host("example.com") && !p.covers_host("badexample.com"));
     }

@@ -124,7 +124,7 @@ fn secrets_of(har: &Value) -> BTreeSet<String> {
 #[test]
 fn no_secret_in_any_output_without_show_secrets() {
     let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for dir in [root().join("samples"), fixture("har"), fixture("tokens")] {
+    for dir in [root().join("samples"), fixture("har"), fixture("tokens"), fixture("timeline")] {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "har") {
@@ -158,6 +158,8 @@ fn no_secret_in_any_output_without_show_secrets() {
             vec!["tokens", "--format", "csv", p],
             vec!["timeline", p],
             vec!["timeline", "--format", "json", p],
+            vec!["timeline", "--format", "ndjson", p],
+            vec!["timeline", "--format", "csv", p],
         ];
         for args in runs {
             let o = harken(&args);
