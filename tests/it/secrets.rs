@@ -32,12 +32,10 @@ fn collect_json(v: &Value, out: &mut BTreeSet<String>) {
             }
         }
         Value::Array(a) => a.iter().for_each(|v| collect_json(v, out)),
-        Value::String(s) => {
-            // JSON inside strings (websocket frames, response texts).
-            if s.starts_with('{') {
-                if let Ok(inner) = serde_json::from_str::<Value>(s) {
-                    collect_json(&inner, out);
-                }
+        // JSON inside strings (websocket frames, response texts).
+        Value::String(s) if s.starts_with('{') => {
+            if let Ok(inner) = serde_json::from_str::<Value>(s) {
+                collect_json(&inner, out);
             }
         }
         _ => {}

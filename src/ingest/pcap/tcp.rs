@@ -129,8 +129,9 @@ impl Half {
         }
     }
 
-    /// Add a segment's payload at sequence number `seq`.
-    pub fn insert(&mut self, seq: u32, data: &[u8], meta: Meta) {
+    /// Add a segment's payload at sequence number `seq`. Returns the stream offset just past it
+    /// when any of it was new.
+    pub fn insert(&mut self, seq: u32, data: &[u8], meta: Meta) -> Option<u64> {
         self.seen = true;
         let isn = *self.isn.get_or_insert(seq);
         let expected = isn.wrapping_add(self.next as u32);
@@ -141,7 +142,7 @@ impl Half {
         if off < next {
             let trim = usize::try_from(next - off).unwrap_or(usize::MAX);
             if trim >= data.len() {
-                return; // retransmission of delivered bytes
+                return None; // retransmission of delivered bytes
             }
             data = &data[trim..];
             off = next;
@@ -162,6 +163,34 @@ impl Half {
                 self.pending_bytes += data.len();
             }
         }
+        Some(off + data.len() as u64)
+    }
+
+    /// Skip to stream offset `to`, past bytes known to be lost.
+    fn skip_to(&mut self, to: u64) {
+        if to <= self.next {
+            return;
+        }
+        self.clear();
+        self.next = to;
+        self.base = to;
+        self.buf.clear();
+        self.pos = 0;
+        self.marks.clear();
+        // Segments that waited inside the skipped range are partly new; keep their tails.
+        while let Some((&k, _)) = self.pending.first_key_value() {
+            if k >= to {
+                break;
+            }
+            let Some((data, meta)) = self.pending.remove(&k) else { break };
+            self.pending_bytes = self.pending_bytes.saturating_sub(data.len());
+            let skip = usize::try_from(to - k).unwrap_or(usize::MAX);
+            if skip < data.len() {
+                self.pending.insert(to, (data[skip..].to_vec(), meta));
+                self.pending_bytes += data.len() - skip;
+            }
+        }
+        self.drain_pending();
     }
 
     /// Skip to the first waiting segment; returns the gap length (0 if nothing waits).
@@ -286,8 +315,14 @@ impl Conn {
                 self.set_client(1 - dir);
             }
         }
-        if !seg.payload.is_empty() {
-            self.halves[dir].insert(seq, seg.payload, meta);
+        if !seg.payload.is_empty() || seg.missing > 0 {
+            let end = self.halves[dir].insert(seq, seg.payload, meta);
+            if seg.missing > 0 && end.is_some() && end == Some(self.halves[dir].next) {
+                // The frame was cut by the snapshot length: its missing bytes will never come.
+                // Skip them now rather than holding what follows until the connection ends.
+                self.process(out);
+                self.known_gap(dir, seg.missing as u64, out);
+            }
             if self.halves[dir].pending_bytes > MAX_PENDING {
                 self.process(out);
                 self.gap(dir, out);
@@ -327,6 +362,23 @@ impl Conn {
             });
         }
         self.halves[dir].skip_gap();
+    }
+
+    /// `missing` bytes right after what was delivered in one direction are known to be lost.
+    fn known_gap(&mut self, dir: usize, missing: u64, out: &mut Out) {
+        let to = self.halves[dir].next + missing;
+        if let Some(c) = self.client {
+            if !self.halves[dir].ignore {
+                out.stats.gaps += 1;
+                out.stats.gap_bytes += missing;
+                let is_client = dir == c;
+                self.io(c, out, |app, io| {
+                    gap_app(app, io, is_client, missing);
+                    Step::Idle
+                });
+            }
+        }
+        self.halves[dir].skip_to(to);
     }
 
     fn decide_roles(&mut self) -> bool {
@@ -518,6 +570,11 @@ impl Table {
     /// How many connections were seen.
     pub fn connections(&self) -> u64 {
         self.next_id
+    }
+
+    /// How many connections are open now.
+    pub fn open(&self) -> usize {
+        self.conns.len()
     }
 
     /// The time of the last segment seen (for packets without a timestamp).
