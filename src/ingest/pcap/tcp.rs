@@ -23,6 +23,8 @@ pub const MAX_BUFFER: usize = 32 << 20;
 pub const LINGER_NS: i64 = 5_000_000_000;
 /// A connection silent this long is flushed.
 pub const IDLE_NS: i64 = 300_000_000_000;
+/// Buffer capacity a direction keeps once everything in it was parsed.
+const KEEP_CAPACITY: usize = 2 << 10;
 /// Open connections kept at most; beyond, the least recently active are flushed.
 pub const MAX_CONNS: usize = 100_000;
 
@@ -63,7 +65,13 @@ impl Half {
         self.pos = (self.pos + n).min(self.buf.len());
         if self.pos == self.buf.len() {
             self.base += self.buf.len() as u64;
-            self.buf.clear();
+            if self.buf.capacity() > KEEP_CAPACITY {
+                // A burst (a large body, many pipelined messages) is over: do not keep its
+                // memory for the rest of a connection that may stay open for minutes.
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.pos = 0;
         } else if self.pos > 64 * 1024 && self.pos * 2 > self.buf.len() {
             self.buf.drain(..self.pos);
@@ -643,5 +651,30 @@ impl Table {
         for c in conns {
             c.flush(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parsed_burst_does_not_keep_its_buffer() {
+        // Regression: an emptied direction kept the capacity of its largest burst for the rest
+        // of the connection (thousands of idle keep-alive connections each held it).
+        let mut h = Half::default();
+        let m = Meta { frame: 1, ts: 0 };
+        let seg = vec![b'x'; 1460];
+        for i in 0..64u32 {
+            h.insert(1000 + i * 1460, &seg, m);
+        }
+        assert_eq!(h.data().len(), 64 * 1460);
+        h.consume(64 * 1460);
+        assert!(h.buf.capacity() <= KEEP_CAPACITY, "capacity {}", h.buf.capacity());
+        assert_eq!(h.offset(), 64 * 1460);
+        // Small deliveries keep their buffer (no allocation per segment).
+        h.insert(1000 + 64 * 1460, b"abc", m);
+        h.consume(3);
+        assert!(h.buf.capacity() > 0);
     }
 }
