@@ -251,3 +251,57 @@ fn truncated_last_packet_is_a_note() {
     let t = notes.iter().find(|x| x.code == "pcap.truncated").expect("truncated note");
     assert!(t.message.contains("byte"), "{}", t.message);
 }
+
+/// Frame numbers and request times of every exchange, established with tshark 4 on the corpus
+/// files. The first request packet: `tshark -r F -Y 'http.request or http2.headers.method' -T
+/// fields -e frame.number -e frame.time_epoch` (with `-d tcp.port==80,http2` for the
+/// prior-knowledge file). The first response packet: the first of the segments tshark lists for
+/// the response (`-Y 'http.response or http2.headers.status' -T fields -e frame.number -e
+/// tcp.segment`; `http.response` alone names the frame where reassembly ends, e.g. 8 for
+/// http_brotli's first answer whose head is in frame 5). For an h2c upgrade the response is
+/// stream 1's HTTP/2 HEADERS (tshark's `http2.headers.status` frame), not the 101.
+const TSHARK_FRAMES: &[(&str, u64, u64, &str)] = &[
+    ("pcap/h2_prior_knowledge_404.pcap", 6, 9, "1672178578.196951"),
+    ("pcap/h2c_upgrade_range_206.pcap", 5, 23, "1630659999.997686"),
+    ("pcap/h2c_upgrade_range_206.pcap", 35, 37, "1630660000.013655"),
+    ("pcap/h2c_upgrade_range_206.pcap", 49, 65, "1630660000.023055"),
+    ("pcap/h2c_upgrade_range_206.pcap", 77, 79, "1630660000.034343"),
+    ("pcap/h2c_upgrade_range_206.pcap", 91, 109, "1630660000.098263"),
+    ("pcap/http_401_no_www_authenticate.pcap", 4, 5, "1451761681.402061"),
+    ("pcap/http_403.pcap", 4, 5, "1451761681.402560"),
+    ("pcap/http_bearer_rfc6750.pcap", 5, 7, "1687260767.234383"),
+    ("pcap/http_brotli.pcap", 4, 5, "1668614357.800879"),
+    ("pcap/http_brotli.pcap", 9, 10, "1668614358.386947"),
+    ("pcap/http_brotli.pcap", 12, 13, "1668614358.834397"),
+    ("pcap/http_gzip.pcap", 4, 6, "1363624631.406021"),
+    ("pcap/http_malformed_transfer_encoding.pcap", 4, 0, "1695936918.482490"),
+    ("pcap/http_nflog_linktype.pcap", 6, 8, "1470574779.148133"),
+    ("pcap/websocket_permessage_deflate.pcap", 4, 6, "1726767241.964955"),
+];
+
+#[test]
+fn frames_and_times_match_tshark() {
+    let Some(c) = corpus() else { return };
+    let mut by_file: BTreeMap<&str, Vec<(u64, u64, &str)>> = BTreeMap::new();
+    for &(f, q, r, t) in TSHARK_FRAMES {
+        by_file.entry(f).or_default().push((q, r, t));
+    }
+    for (f, want) in by_file {
+        let path = c.join(f).to_string_lossy().into_owned();
+        let rows = ndjson(&["exchanges", "--format", "ndjson", &path]);
+        let mut got: Vec<(u64, u64, String)> = rows
+            .iter()
+            .map(|r| {
+                let t = chrono::DateTime::parse_from_rfc3339(r["time"].as_str().unwrap()).unwrap();
+                (
+                    r["request_frame"].as_u64().unwrap(),
+                    r["response_frame"].as_u64().unwrap_or(0),
+                    format!("{}.{:06}", t.timestamp(), t.timestamp_subsec_micros()),
+                )
+            })
+            .collect();
+        got.sort();
+        let want: Vec<(u64, u64, String)> = want.into_iter().map(|(q, r, t)| (q, r, t.to_string())).collect();
+        assert_eq!(got, want, "{f}");
+    }
+}

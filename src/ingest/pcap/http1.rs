@@ -19,6 +19,10 @@ use std::collections::VecDeque;
 const MAX_HEAD: usize = 256 * 1024;
 /// Bytes scanned for a message start before a direction is given up as not HTTP.
 const SCAN_BUDGET: usize = 64 * 1024;
+/// Requests waiting for an answer on one connection, at most. Beyond, the oldest is emitted
+/// without one: a capture that holds only one direction (asymmetric routing, a filter on one
+/// address) would otherwise keep every request of a long connection until it ends.
+pub const MAX_QUEUE: usize = 1024;
 
 const METHODS: &[&[u8]] = &[
     b"GET ",
@@ -476,6 +480,18 @@ impl H1 {
                 let mut p = p;
                 p.request.method = p.method.clone();
                 self.queue.push_back(p);
+                while self.queue.len() > MAX_QUEUE {
+                    let Some(mut old) = self.queue.pop_front() else { break };
+                    if old.resp.is_none() {
+                        old.notes.push(Note::warning(
+                            "pcap.no_response",
+                            format!(
+                                "no response was captured for this request while {MAX_QUEUE} later ones waited; it was emitted without one (was only one direction captured?)"
+                            ),
+                        ));
+                    }
+                    io.out.exchanges.push(build(old, io.info));
+                }
                 if let Some(f) = fr {
                     self.req.body = Some(InBody {
                         acc: BodyAcc::new(mime.as_deref()),

@@ -14,6 +14,8 @@ use crate::model::{Exchange, Headers, Note, Request, Response};
 use std::collections::BTreeMap;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// Streams of one connection waiting for their end, at most (servers allow 100 to 250 at once).
+pub const MAX_STREAMS: usize = 1024;
 
 struct Block {
     stream: u32,
@@ -161,13 +163,30 @@ impl H2 {
         info: Conn3,
     ) {
         let di = usize::from(!client);
-        // A header block in progress must be continued before anything else.
-        if self.dirs[di].block.is_some() && typ != 9 {
-            self.dirs[di].block = None;
-            self.note_stream(
-                sid,
-                Note::warning("http2.continuation", "a header block was interrupted by another frame; dropped"),
-            );
+        // A header block in progress must be continued before anything else (RFC 9113 §6.10).
+        // A block that is not (another frame type, or a CONTINUATION of another stream) is lost,
+        // and with it the HPACK table updates it carried: later blocks of this direction would
+        // decode to wrong headers, so the direction is no longer read.
+        let interrupted = match &self.dirs[di].block {
+            Some(b) => typ != 9 || b.stream != sid,
+            None => false,
+        };
+        if interrupted {
+            if let Some(b) = self.dirs[di].block.take() {
+                self.dirs[di].dead = true;
+                out.stats.h2_errors += 1;
+                self.note_stream(
+                    b.stream,
+                    Note::warning(
+                        "http2.continuation",
+                        format!(
+                            "the header block of stream {} was interrupted by a frame of type {typ} on stream {sid}; it was dropped and this direction is no longer read (its HPACK state is lost)",
+                            b.stream
+                        ),
+                    ),
+                );
+            }
+            return;
         }
         let unpad = |p: &[u8]| -> Option<(usize, usize)> {
             if flags & 0x8 != 0 {
@@ -221,12 +240,17 @@ impl H2 {
             }
             9 => {
                 let Some(mut block) = self.dirs[di].block.take() else { return };
-                if block.stream != sid {
-                    return;
-                }
                 block.data.extend_from_slice(payload);
                 if block.data.len() > 1 << 20 {
                     self.dirs[di].dead = true;
+                    out.stats.h2_errors += 1;
+                    self.note_stream(
+                        sid,
+                        Note::warning(
+                            "http2.continuation",
+                            "a header block over 1 MiB was dropped; this direction is no longer read",
+                        ),
+                    );
                     return;
                 }
                 if flags & 0x4 != 0 {
@@ -245,12 +269,42 @@ impl H2 {
                     format!("the {} reset the stream (error code {code})", if client { "client" } else { "server" }),
                 ));
             }
+            7 if !client => {
+                // GOAWAY: streams above the last one the server processed were refused.
+                let last_sid =
+                    payload.get(0..4).map(|p| u32::from_be_bytes([p[0], p[1], p[2], p[3]]) & 0x7fff_ffff).unwrap_or(0);
+                let code = payload.get(4..8).map(|p| u32::from_be_bytes([p[0], p[1], p[2], p[3]])).unwrap_or(0);
+                for (_, s) in self.streams.range_mut(last_sid.saturating_add(1)..) {
+                    if s.resp.is_none() {
+                        s.notes.push(Note::warning(
+                            "http2.goaway",
+                            format!("the server closed the connection (GOAWAY, error code {code}) without processing this stream (last stream it processed: {last_sid})"),
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
         if self.streams.get(&sid).is_some_and(|s| s.resp_end) {
             if let Some(s) = self.streams.remove(&sid) {
                 out.exchanges.push(build(sid, s, &info));
             }
+        }
+    }
+
+    /// Keep at most [`MAX_STREAMS`] streams waiting: beyond, the oldest (lowest id) is emitted as
+    /// it is. Without this a capture of one direction only would keep every stream of a long
+    /// connection until it ends.
+    fn cap_streams(&mut self, out: &mut super::Out, info: &Conn3) {
+        while self.streams.len() > MAX_STREAMS {
+            let Some((sid, mut s)) = self.streams.pop_first() else { break };
+            s.notes.push(Note::warning(
+                if s.resp.is_none() { "pcap.no_response" } else { "http.truncated" },
+                format!(
+                    "more than {MAX_STREAMS} streams of this connection were waiting for their end; this one, the oldest, was emitted as it was (was only one direction captured?)"
+                ),
+            ));
+            out.exchanges.push(build(sid, s, info));
         }
     }
 
@@ -285,6 +339,7 @@ impl H2 {
             s.req_meta = Some(b.meta);
             s.last = last;
             s.notes.push(Note::info("http2.push", format!("pushed by the server on stream {}", b.stream)));
+            self.cap_streams(out, info);
             return;
         }
         let s = self.streams.entry(b.stream).or_default();
@@ -329,6 +384,7 @@ impl H2 {
                 }
             }
         }
+        self.cap_streams(out, info);
     }
 
     pub fn gap(&mut self, _io: &mut Io<'_>, client: bool) {

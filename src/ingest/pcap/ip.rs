@@ -19,6 +19,9 @@ pub struct Seg<'a> {
     pub ack: u32,
     pub flags: u8,
     pub payload: &'a [u8],
+    /// Payload bytes the IP header announces but the frame does not hold (cut by the capture's
+    /// snapshot length).
+    pub missing: usize,
 }
 
 pub const FIN: u8 = 0x01;
@@ -33,9 +36,16 @@ type FragKey = (Ipv4Addr, Ipv4Addr, u16, u8);
 
 struct Datagram {
     parts: Vec<(usize, Vec<u8>)>,
+    /// Bytes held in `parts` (duplicates and overlaps included).
+    held: usize,
     total: Option<usize>,
     first_ts: i64,
 }
+
+/// Bytes one datagram may hold while it is reassembled: twice the largest IPv4 datagram, so
+/// that retransmitted and overlapping fragments fit but a flood of duplicates does not grow
+/// memory until the timeout.
+const MAX_HELD: usize = 2 * 65_536;
 
 /// IPv4 datagrams being reassembled.
 #[derive(Default)]
@@ -61,32 +71,49 @@ impl Defrag {
                 stats.frag_incomplete += 1;
             }
         }
-        let d = self.pending.entry(key).or_insert_with(|| Datagram { parts: Vec::new(), total: None, first_ts: ts });
-        if !more {
-            d.total = Some(offset + data.len());
-        }
+        let d = self.pending.entry(key).or_insert_with(|| Datagram {
+            parts: Vec::new(),
+            held: 0,
+            total: None,
+            first_ts: ts,
+        });
         if offset + data.len() > 65_535 + 1500 {
             return None;
         }
+        if !more {
+            d.total = Some(offset + data.len());
+        }
+        if d.held + data.len() > MAX_HELD {
+            self.pending.remove(&key);
+            stats.frag_incomplete += 1;
+            return None;
+        }
+        d.held += data.len();
         d.parts.push((offset, data.to_vec()));
         let total = d.total?;
-        d.parts.sort_by_key(|p| p.0);
+        let mut spans: Vec<(usize, usize)> = d.parts.iter().map(|(o, b)| (*o, o + b.len())).collect();
+        spans.sort_unstable();
         let mut covered = 0usize;
-        for (off, bytes) in &d.parts {
-            if *off > covered {
+        for (off, end) in spans {
+            if off > covered {
                 return None;
             }
-            covered = covered.max(off + bytes.len());
+            covered = covered.max(end);
         }
         if covered < total {
             return None;
         }
         let d = self.pending.remove(&key)?;
+        // Overlapping fragments: the first copy of a byte wins, as in TCP reassembly.
         let mut out = vec![0u8; total];
+        let mut filled = vec![false; total];
         for (off, bytes) in d.parts {
             let end = (off + bytes.len()).min(total);
-            if off < end {
-                out[off..end].copy_from_slice(&bytes[..end - off]);
+            for i in off..end {
+                if !filled[i] {
+                    filled[i] = true;
+                    out[i] = bytes[i - off];
+                }
             }
         }
         Some(out)
@@ -126,6 +153,7 @@ pub fn decode<'a>(
             }
             let total = usize::from(u16::from_be_bytes([p[2], p[3]]));
             let end = if total >= ihl { total.min(p.len()) } else { p.len() };
+            let cut = if total >= ihl { total.saturating_sub(p.len()) } else { 0 };
             let id = u16::from_be_bytes([p[4], p[5]]);
             let fl = u16::from_be_bytes([p[6], p[7]]);
             let more = fl & 0x2000 != 0;
@@ -141,9 +169,9 @@ pub fn decode<'a>(
             if more || offset > 0 {
                 let whole = frags.add((src, dst, id, proto), offset, more, payload, meta.ts, stats)?;
                 *scratch = whole;
-                return tcp(IpAddr::V4(src), IpAddr::V4(dst), scratch, stats);
+                return tcp(IpAddr::V4(src), IpAddr::V4(dst), scratch, 0, stats);
             }
-            tcp(IpAddr::V4(src), IpAddr::V4(dst), payload, stats)
+            tcp(IpAddr::V4(src), IpAddr::V4(dst), payload, cut, stats)
         }
         L3::V6(p) => {
             if p.len() < 40 || p[0] >> 4 != 6 {
@@ -158,10 +186,11 @@ pub fn decode<'a>(
             a.copy_from_slice(&p[24..40]);
             let dst = Ipv6Addr::from(a);
             let end = if plen == 0 { p.len() } else { (40 + plen).min(p.len()) };
+            let cut = if plen == 0 { 0 } else { (40 + plen).saturating_sub(p.len()) };
             let mut rest = &p[40..end];
             for _ in 0..8 {
                 match next {
-                    6 => return tcp(IpAddr::V6(src), IpAddr::V6(dst), rest, stats),
+                    6 => return tcp(IpAddr::V6(src), IpAddr::V6(dst), rest, cut, stats),
                     0 | 43 | 60 => {
                         if rest.len() < 8 {
                             stats.bad_packets += 1;
@@ -196,7 +225,7 @@ pub fn decode<'a>(
     }
 }
 
-fn tcp<'a>(src: IpAddr, dst: IpAddr, t: &'a [u8], stats: &mut Stats) -> Option<Seg<'a>> {
+fn tcp<'a>(src: IpAddr, dst: IpAddr, t: &'a [u8], missing: usize, stats: &mut Stats) -> Option<Seg<'a>> {
     if t.len() < 20 {
         stats.bad_packets += 1;
         return None;
@@ -213,6 +242,7 @@ fn tcp<'a>(src: IpAddr, dst: IpAddr, t: &'a [u8], stats: &mut Stats) -> Option<S
         ack: u32::from_be_bytes([t[8], t[9], t[10], t[11]]),
         flags: t[13],
         payload: &t[doff..],
+        missing,
     })
 }
 

@@ -23,6 +23,8 @@ pub const MAX_BUFFER: usize = 32 << 20;
 pub const LINGER_NS: i64 = 5_000_000_000;
 /// A connection silent this long is flushed.
 pub const IDLE_NS: i64 = 300_000_000_000;
+/// Buffer capacity a direction keeps once everything in it was parsed.
+const KEEP_CAPACITY: usize = 2 << 10;
 /// Open connections kept at most; beyond, the least recently active are flushed.
 pub const MAX_CONNS: usize = 100_000;
 
@@ -63,7 +65,13 @@ impl Half {
         self.pos = (self.pos + n).min(self.buf.len());
         if self.pos == self.buf.len() {
             self.base += self.buf.len() as u64;
-            self.buf.clear();
+            if self.buf.capacity() > KEEP_CAPACITY {
+                // A burst (a large body, many pipelined messages) is over: do not keep its
+                // memory for the rest of a connection that may stay open for minutes.
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.pos = 0;
         } else if self.pos > 64 * 1024 && self.pos * 2 > self.buf.len() {
             self.buf.drain(..self.pos);
@@ -129,8 +137,9 @@ impl Half {
         }
     }
 
-    /// Add a segment's payload at sequence number `seq`.
-    pub fn insert(&mut self, seq: u32, data: &[u8], meta: Meta) {
+    /// Add a segment's payload at sequence number `seq`. Returns the stream offset just past it
+    /// when any of it was new.
+    pub fn insert(&mut self, seq: u32, data: &[u8], meta: Meta) -> Option<u64> {
         self.seen = true;
         let isn = *self.isn.get_or_insert(seq);
         let expected = isn.wrapping_add(self.next as u32);
@@ -141,7 +150,7 @@ impl Half {
         if off < next {
             let trim = usize::try_from(next - off).unwrap_or(usize::MAX);
             if trim >= data.len() {
-                return; // retransmission of delivered bytes
+                return None; // retransmission of delivered bytes
             }
             data = &data[trim..];
             off = next;
@@ -162,6 +171,34 @@ impl Half {
                 self.pending_bytes += data.len();
             }
         }
+        Some(off + data.len() as u64)
+    }
+
+    /// Skip to stream offset `to`, past bytes known to be lost.
+    fn skip_to(&mut self, to: u64) {
+        if to <= self.next {
+            return;
+        }
+        self.clear();
+        self.next = to;
+        self.base = to;
+        self.buf.clear();
+        self.pos = 0;
+        self.marks.clear();
+        // Segments that waited inside the skipped range are partly new; keep their tails.
+        while let Some((&k, _)) = self.pending.first_key_value() {
+            if k >= to {
+                break;
+            }
+            let Some((data, meta)) = self.pending.remove(&k) else { break };
+            self.pending_bytes = self.pending_bytes.saturating_sub(data.len());
+            let skip = usize::try_from(to - k).unwrap_or(usize::MAX);
+            if skip < data.len() {
+                self.pending.insert(to, (data[skip..].to_vec(), meta));
+                self.pending_bytes += data.len() - skip;
+            }
+        }
+        self.drain_pending();
     }
 
     /// Skip to the first waiting segment; returns the gap length (0 if nothing waits).
@@ -286,8 +323,14 @@ impl Conn {
                 self.set_client(1 - dir);
             }
         }
-        if !seg.payload.is_empty() {
-            self.halves[dir].insert(seq, seg.payload, meta);
+        if !seg.payload.is_empty() || seg.missing > 0 {
+            let end = self.halves[dir].insert(seq, seg.payload, meta);
+            if seg.missing > 0 && end.is_some() && end == Some(self.halves[dir].next) {
+                // The frame was cut by the snapshot length: its missing bytes will never come.
+                // Skip them now rather than holding what follows until the connection ends.
+                self.process(out);
+                self.known_gap(dir, seg.missing as u64, out);
+            }
             if self.halves[dir].pending_bytes > MAX_PENDING {
                 self.process(out);
                 self.gap(dir, out);
@@ -327,6 +370,23 @@ impl Conn {
             });
         }
         self.halves[dir].skip_gap();
+    }
+
+    /// `missing` bytes right after what was delivered in one direction are known to be lost.
+    fn known_gap(&mut self, dir: usize, missing: u64, out: &mut Out) {
+        let to = self.halves[dir].next + missing;
+        if let Some(c) = self.client {
+            if !self.halves[dir].ignore {
+                out.stats.gaps += 1;
+                out.stats.gap_bytes += missing;
+                let is_client = dir == c;
+                self.io(c, out, |app, io| {
+                    gap_app(app, io, is_client, missing);
+                    Step::Idle
+                });
+            }
+        }
+        self.halves[dir].skip_to(to);
     }
 
     fn decide_roles(&mut self) -> bool {
@@ -520,6 +580,11 @@ impl Table {
         self.next_id
     }
 
+    /// How many connections are open now.
+    pub fn open(&self) -> usize {
+        self.conns.len()
+    }
+
     /// The time of the last segment seen (for packets without a timestamp).
     pub fn last_ts(&self) -> i64 {
         self.last_ts
@@ -586,5 +651,30 @@ impl Table {
         for c in conns {
             c.flush(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parsed_burst_does_not_keep_its_buffer() {
+        // Regression: an emptied direction kept the capacity of its largest burst for the rest
+        // of the connection (thousands of idle keep-alive connections each held it).
+        let mut h = Half::default();
+        let m = Meta { frame: 1, ts: 0 };
+        let seg = vec![b'x'; 1460];
+        for i in 0..64u32 {
+            h.insert(1000 + i * 1460, &seg, m);
+        }
+        assert_eq!(h.data().len(), 64 * 1460);
+        h.consume(64 * 1460);
+        assert!(h.buf.capacity() <= KEEP_CAPACITY, "capacity {}", h.buf.capacity());
+        assert_eq!(h.offset(), 64 * 1460);
+        // Small deliveries keep their buffer (no allocation per segment).
+        h.insert(1000 + 64 * 1460, b"abc", m);
+        h.consume(3);
+        assert!(h.buf.capacity() > 0);
     }
 }

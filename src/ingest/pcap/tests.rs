@@ -541,3 +541,544 @@ fn ipv6_over_raw_link() {
     assert_eq!(ex[0].server.as_deref(), Some("[::2]:8080"));
     assert_eq!(ex[0].status(), Some(200));
 }
+
+// ---- adversarial sequences (review of the pcap ingest) ----
+
+fn run_policy(frames: &[(Vec<u8>, u32)], bodies: BodyPolicy) -> (Vec<Exchange>, Vec<Note>, usize) {
+    let mut eng = Engine::new(IngestOptions { bodies });
+    for (i, (f, orig)) in frames.iter().enumerate() {
+        let meta = Meta { frame: i as u64 + 1, ts: 1_700_000_000_000_000_000 + i as i64 * 1_000_000 };
+        eng.frame(meta, ETHERNET, f, *orig);
+    }
+    let before_flush = eng.out.exchanges.len();
+    eng.tcp.flush_all(&mut eng.out);
+    eng.frags.finish(&mut eng.out.stats);
+    let ex = std::mem::take(&mut eng.out.exchanges);
+    (ex, super::notes(&eng.out.stats), before_flush)
+}
+
+fn whole(frames: &[Vec<u8>]) -> Vec<(Vec<u8>, u32)> {
+    frames.iter().map(|f| (f.clone(), f.len() as u32)).collect()
+}
+
+fn has(ex: &Exchange, code: &str) -> bool {
+    ex.notes.iter().any(|n| n.code == code)
+}
+
+#[test]
+fn connections_beyond_the_open_cap_are_flushed_with_what_they_had() {
+    use super::tcp::MAX_CONNS;
+    let mut eng = Engine::new(IngestOptions { bodies: BodyPolicy::None });
+    let n = MAX_CONNS + 50;
+    let mut no = 0u64;
+    let mut feed = |eng: &mut Engine, f: Vec<u8>| {
+        no += 1;
+        let meta = Meta { frame: no, ts: 1_700_000_000_000_000_000 + no as i64 * 1000 };
+        eng.frame(meta, ETHERNET, &f, f.len() as u32);
+    };
+    for i in 0..n {
+        let c = ([10, 1, (i >> 16) as u8, (i >> 8) as u8], 1024 + (i & 0xff) as u16);
+        feed(&mut eng, frame(c, SERVER, 7, SYN, b""));
+        feed(&mut eng, frame(c, SERVER, 8, ACK, b"GET /q HTTP/1.1\r\nHost: h\r\n\r\n"));
+    }
+    assert!(eng.tcp.open() <= MAX_CONNS, "open connections stay under the cap: {}", eng.tcp.open());
+    // The oldest connections were flushed already: their requests were emitted unanswered.
+    let early = eng.out.exchanges.len();
+    assert!(early >= MAX_CONNS / 10, "evicted connections emitted their exchanges: {early}");
+    assert!(eng.out.exchanges.iter().all(|e| has(e, "pcap.no_response")));
+    eng.tcp.flush_all(&mut eng.out);
+    assert_eq!(eng.out.exchanges.len(), n, "every request is emitted once");
+}
+
+#[test]
+fn a_body_over_the_keep_cap_is_counted_not_kept() {
+    let big = crate::ingest::ANALYSIS_BODY_CAP + 5000;
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {big}\r\n\r\n");
+    let mut resp = head.into_bytes();
+    resp.extend(std::iter::repeat_n(b'x', big));
+    let mut s = Sim::new();
+    let req1 = b"GET /big HTTP/1.1\r\nHost: h\r\n\r\n";
+    s.c(0, req1);
+    for (i, chunk) in resp.chunks(1460).enumerate() {
+        s.s(i * 1460, chunk);
+    }
+    s.c(req1.len(), b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n").s(resp.len(), OK2);
+    let (ex, _, _) = run_policy(&whole(&s.frames), BodyPolicy::Analysis);
+    assert_eq!(ex.len(), 2);
+    let b = ex[0].response.as_ref().unwrap().body.as_ref().unwrap();
+    assert!(b.omitted && b.raw.is_empty());
+    assert_eq!(b.declared_size, Some(big as u64), "the size says what was not kept");
+    assert_eq!(body(&ex[1].response.as_ref().unwrap().body), "ok");
+}
+
+#[test]
+fn a_response_without_request_and_a_request_never_answered_are_noted() {
+    // The capture starts after the request: only the answer is seen.
+    let mut s = Sim::new();
+    s.frames.clear();
+    s.s(0, b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+    let (ex, _, _) = run_policy(&whole(&s.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].status(), Some(403));
+    assert!(has(&ex[0], "pcap.response_without_request"), "{:?}", ex[0].notes);
+
+    let mut s = Sim::new();
+    let req = b"GET /lost HTTP/1.1\r\nHost: h\r\n\r\n";
+    s.c(0, req).flags(true, req.len(), FIN | ACK).flags(false, 0, FIN | ACK);
+    let (ex, _, _) = run_policy(&whole(&s.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), 1);
+    assert!(ex[0].response.is_none());
+    assert!(has(&ex[0], "pcap.no_response"));
+}
+
+#[test]
+fn one_direction_only_does_not_hold_every_request_until_the_end() {
+    // A capture of the client side only: no request is ever answered. Requests must not pile up
+    // for the life of the connection (regression: the queue grew without bound).
+    use super::http1::MAX_QUEUE;
+    let req = b"GET /poll HTTP/1.1\r\nHost: h\r\n\r\n";
+    let n = MAX_QUEUE + 300;
+    let mut s = Sim::new();
+    for i in 0..n {
+        s.c(i * req.len(), req);
+    }
+    let (ex, _, before_flush) = run_policy(&whole(&s.frames), BodyPolicy::None);
+    assert_eq!(ex.len(), n);
+    assert_eq!(before_flush, n - MAX_QUEUE, "the oldest are emitted while the connection is open");
+    assert!(ex.iter().all(|e| has(e, "pcap.no_response")));
+    assert!(ex[0].notes.iter().any(|n| n.message.contains("later ones waited")), "{:?}", ex[0].notes);
+}
+
+// -- HTTP/2 --
+
+fn h2f(typ: u8, flags: u8, sid: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, typ, flags];
+    f.extend_from_slice(&sid.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// An HTTP/2 prior-knowledge connection: client bytes and server bytes written in order.
+struct H2Sim {
+    sim: Sim,
+    coff: usize,
+    soff: usize,
+    cenc: loona_hpack::Encoder<'static>,
+    senc: loona_hpack::Encoder<'static>,
+}
+
+impl H2Sim {
+    fn new() -> Self {
+        let mut h = H2Sim {
+            sim: Sim::new(),
+            coff: 0,
+            soff: 0,
+            cenc: loona_hpack::Encoder::new(),
+            senc: loona_hpack::Encoder::new(),
+        };
+        let mut c = H2_PREFACE.to_vec();
+        c.extend(h2f(4, 0, 0, b""));
+        h.c(&c);
+        h.s(&h2f(4, 0, 0, b""));
+        h
+    }
+    fn c(&mut self, b: &[u8]) -> &mut Self {
+        self.sim.c(self.coff, b);
+        self.coff += b.len();
+        self
+    }
+    fn s(&mut self, b: &[u8]) -> &mut Self {
+        self.sim.s(self.soff, b);
+        self.soff += b.len();
+        self
+    }
+    fn req_block(&mut self, path: &str) -> Vec<u8> {
+        let h: Vec<(&[u8], &[u8])> = vec![
+            (b":method", b"GET"),
+            (b":scheme", b"http"),
+            (b":authority", b"api.example"),
+            (b":path", path.as_bytes()),
+        ];
+        self.cenc.encode(h)
+    }
+    fn resp_block(&mut self, status: &str) -> Vec<u8> {
+        let h: Vec<(&[u8], &[u8])> = vec![(b":status", status.as_bytes()), (b"content-type", b"application/json")];
+        self.senc.encode(h)
+    }
+    fn request(&mut self, sid: u32, path: &str) -> &mut Self {
+        let b = self.req_block(path);
+        self.c(&h2f(1, 0x5, sid, &b))
+    }
+    fn response(&mut self, sid: u32, status: &str, end: bool) -> &mut Self {
+        let b = self.resp_block(status);
+        self.s(&h2f(1, if end { 0x5 } else { 0x4 }, sid, &b))
+    }
+}
+
+#[test]
+fn http2_many_interleaved_streams_pair_their_own_frames() {
+    let mut h = H2Sim::new();
+    let n = 150u32;
+    for i in 0..n {
+        h.request(1 + 2 * i, &format!("/r/{i}"));
+    }
+    for i in (0..n).rev() {
+        h.response(1 + 2 * i, if i.is_multiple_of(3) { "401" } else { "200" }, false);
+    }
+    // Bodies in two DATA frames each, interleaved across streams.
+    for part in 0..2u8 {
+        for i in 0..n {
+            let flags = if part == 1 { 0x1 } else { 0 };
+            h.s(&h2f(0, flags, 1 + 2 * i, format!("{i}-{part};").as_bytes()));
+        }
+    }
+    let (ex, notes, _) = run_policy(&whole(&h.sim.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), n as usize, "{notes:?}");
+    for e in &ex {
+        let i: u32 = e.path().rsplit('/').next().unwrap().parse().unwrap();
+        assert_eq!(e.stream, Some(u64::from(1 + 2 * i)));
+        assert_eq!(e.status(), Some(if i.is_multiple_of(3) { 401 } else { 200 }));
+        assert_eq!(body(&e.response.as_ref().unwrap().body), format!("{i}-0;{i}-1;"));
+        assert!(e.notes.is_empty(), "{:?}", e.notes);
+    }
+}
+
+#[test]
+fn http2_streams_waiting_forever_are_capped() {
+    // Client side only: no stream ever ends. Regression: every stream was held to the end.
+    use super::http2::MAX_STREAMS;
+    let mut h = H2Sim::new();
+    let n = MAX_STREAMS as u32 + 100;
+    for i in 0..n {
+        h.request(1 + 2 * i, "/x");
+    }
+    let (ex, _, before_flush) = run_policy(&whole(&h.sim.frames), BodyPolicy::None);
+    assert_eq!(ex.len(), n as usize);
+    assert_eq!(before_flush, 100);
+    assert_eq!(ex[0].stream, Some(1), "the oldest goes first");
+    assert!(ex[0].notes.iter().any(|n| n.code == "pcap.no_response" && n.message.contains("oldest")));
+}
+
+#[test]
+fn http2_table_size_update_continuation_padding_and_priority() {
+    let mut h = H2Sim::new();
+    // Stream 1: a dynamic table size update (to 0, then back to 4096) opens the block, which is
+    // split over HEADERS (PADDED | PRIORITY, no END_HEADERS) and two CONTINUATION frames.
+    let mut block = vec![0x20, 0x3f, 0xe1, 0x1f];
+    block.extend(h.req_block("/cont"));
+    let (a, rest) = block.split_at(3);
+    let (b, c) = rest.split_at(rest.len() / 2);
+    let mut p = vec![4u8]; // pad length
+    p.extend_from_slice(&[0x80, 0, 0, 0, 15]); // exclusive dependency on 0, weight 15
+    p.extend_from_slice(a);
+    p.extend_from_slice(&[0; 4]);
+    h.c(&h2f(1, 0x8 | 0x20 | 0x1, 1, &p));
+    h.c(&h2f(9, 0, 1, b));
+    h.c(&h2f(9, 0x4, 1, c));
+    h.response(1, "200", false);
+    // A padded DATA frame: the padding is not body.
+    let mut d = vec![3u8];
+    d.extend_from_slice(b"{}");
+    d.extend_from_slice(&[0, 0, 0]);
+    h.s(&h2f(0, 0x8 | 0x1, 1, &d));
+    // Bad padding (longer than the frame) is skipped, not a panic.
+    h.s(&h2f(0, 0x8, 1, &[200, 1, 2]));
+    let (ex, notes, _) = run_policy(&whole(&h.sim.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), 1, "{notes:?}");
+    assert_eq!(ex[0].path(), "/cont");
+    assert_eq!(ex[0].status(), Some(200));
+    assert_eq!(body(&ex[0].response.as_ref().unwrap().body), "{}");
+    assert!(ex[0].notes.is_empty(), "{:?}", ex[0].notes);
+}
+
+#[test]
+fn http2_table_size_update_over_the_cap_is_a_note() {
+    let mut h = H2Sim::new();
+    // Size update to 2 MiB (over the 1 MiB cap): 0x3f then 2097152 - 31 as a varint.
+    let mut v = (2u32 << 20) - 31;
+    let mut block = vec![0x3f];
+    while v >= 128 {
+        block.push((v % 128) as u8 | 0x80);
+        v /= 128;
+    }
+    block.push(v as u8);
+    block.push(0x82);
+    h.c(&h2f(1, 0x5, 1, &block));
+    let (ex, notes, _) = run_policy(&whole(&h.sim.frames), BodyPolicy::All);
+    assert!(notes.iter().any(|n| n.code == "http2.hpack"), "{notes:?}");
+    assert!(ex.is_empty() || ex.iter().all(|e| e.response.is_none()));
+}
+
+#[test]
+fn http2_an_interrupted_header_block_is_noted_on_its_stream_and_stops_the_direction() {
+    // Regression: the note went to the interrupting frame's stream, a CONTINUATION of another
+    // stream dropped the block silently, and later blocks were decoded against a lost HPACK
+    // state.
+    let mut h = H2Sim::new();
+    h.request(1, "/ok");
+    let b = h.req_block("/cut");
+    h.c(&h2f(1, 0x1, 3, &b[..2])); // no END_HEADERS
+    h.c(&h2f(9, 0x4, 5, &b[2..])); // CONTINUATION of another stream
+    h.request(7, "/after");
+    h.response(1, "200", true);
+    let (ex, notes, _) = run_policy(&whole(&h.sim.frames), BodyPolicy::All);
+    let one = ex.iter().find(|e| e.stream == Some(1)).expect("stream 1");
+    assert_eq!(one.status(), Some(200));
+    assert!(notes.iter().any(|n| n.code == "http2.hpack"), "{notes:?}");
+    assert!(ex.iter().all(|e| e.stream != Some(7)), "blocks after the loss are not decoded");
+}
+
+#[test]
+fn http2_rst_stream_and_goaway_say_what_happened() {
+    let mut h = H2Sim::new();
+    h.request(1, "/a").request(3, "/b").request(5, "/c").request(7, "/d");
+    h.response(1, "200", true);
+    h.s(&h2f(3, 0, 3, &8u32.to_be_bytes())); // RST_STREAM CANCEL
+    let mut ga = 3u32.to_be_bytes().to_vec();
+    ga.extend_from_slice(&0u32.to_be_bytes());
+    h.s(&h2f(7, 0, 0, &ga)); // GOAWAY, last stream 3
+    let (ex, _, _) = run_policy(&whole(&h.sim.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), 4);
+    let by = |sid: u64| ex.iter().find(|e| e.stream == Some(sid)).unwrap();
+    assert_eq!(by(1).status(), Some(200));
+    assert!(has(by(3), "http2.rst_stream"));
+    for sid in [5, 7] {
+        assert!(has(by(sid), "http2.goaway"), "{:?}", by(sid).notes);
+        assert!(by(sid).response.is_none());
+    }
+}
+
+// -- websocket --
+
+fn ws_upgrade(s: &mut Sim) -> (usize, usize) {
+    let req = b"GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    let resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    s.c(0, req).s(0, resp);
+    (req.len(), resp.len())
+}
+
+fn ws_frame(fin: bool, op: u8, mask: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![if fin { 0x80 } else { 0 } | op];
+    let m = if mask.is_some() { 0x80 } else { 0 };
+    if payload.len() < 126 {
+        f.push(m | payload.len() as u8);
+    } else if payload.len() < 65536 {
+        f.push(m | 126);
+        f.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    } else {
+        f.push(m | 127);
+        f.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+    }
+    match mask {
+        Some(k) => {
+            f.extend_from_slice(&k);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ k[i % 4]));
+        }
+        None => f.extend_from_slice(payload),
+    }
+    f
+}
+
+#[test]
+fn websocket_fragments_split_segments_control_frames_and_close() {
+    let mut s = Sim::new();
+    let (mut co, mut so) = ws_upgrade(&mut s);
+    // Client: "hel" + ping + "lo" as a fragmented text message, the frames cut across segments.
+    let mut c = ws_frame(false, 1, Some([9, 8, 7, 6]), b"hel");
+    c.extend(ws_frame(true, 9, Some([1, 1, 1, 1]), b"p"));
+    c.extend(ws_frame(true, 0, Some([5, 5, 5, 5]), b"lo"));
+    for piece in c.chunks(3) {
+        s.c(co, piece);
+        co += piece.len();
+    }
+    // Server: a continuation whose first frame was never seen, then a close (1000 "bye").
+    let mut sv = ws_frame(true, 0, None, b"orphan");
+    sv.extend(ws_frame(true, 8, None, b"\x03\xe8bye"));
+    // And a fragmented message the connection ends inside.
+    sv.extend(ws_frame(false, 2, None, b"\x00\x01"));
+    s.s(so, &sv);
+    so += sv.len();
+    s.flags(true, co, FIN | ACK).flags(false, so, FIN | ACK);
+    let (ex, notes, _) = run_policy(&whole(&s.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), 1, "{notes:?}");
+    let ws = &ex[0].websocket;
+    let got: Vec<(crate::model::WsOpcode, Vec<u8>)> = ws.iter().map(|m| (m.opcode, m.data.clone())).collect();
+    use crate::model::WsOpcode as Op;
+    assert_eq!(
+        got,
+        vec![(Op::Ping, b"p".to_vec()), (Op::Text, b"hello".to_vec()), (Op::Close, b"\x03\xe8bye".to_vec())]
+    );
+    assert!(has(&ex[0], "websocket.bad_frame"), "the orphan continuation is noted: {:?}", ex[0].notes);
+    assert!(has(&ex[0], "websocket.truncated"), "the unfinished message is noted: {:?}", ex[0].notes);
+}
+
+#[test]
+fn websocket_payloads_past_the_keep_cap_are_noted() {
+    let mut s = Sim::new();
+    let (_, so) = ws_upgrade(&mut s);
+    let big = vec![b'a'; crate::ingest::ANALYSIS_BODY_CAP];
+    let mut sv = ws_frame(true, 1, None, b"small");
+    sv.extend(ws_frame(true, 1, None, &big));
+    sv.extend(ws_frame(true, 1, None, b"after"));
+    for (i, chunk) in sv.chunks(60_000).enumerate() {
+        s.s(so + i * 60_000, chunk);
+    }
+    let (ex, _, _) = run_policy(&whole(&s.frames), BodyPolicy::Analysis);
+    let ws = &ex[0].websocket;
+    assert_eq!(ws.len(), 3);
+    assert_eq!(ws[0].data, b"small");
+    assert!(ws[1].data.is_empty() && ws[2].data.is_empty());
+    let n = ex[0].notes.iter().find(|n| n.code == "websocket.omitted").expect("omitted note");
+    assert!(n.message.starts_with("the payloads of 2 "), "{}", n.message);
+}
+
+#[test]
+fn websocket_fragmented_message_growth_is_capped() {
+    // Regression: continuation frames were joined without limit.
+    let mut s = Sim::new();
+    let (_, so) = ws_upgrade(&mut s);
+    let mb = vec![b'z'; 1 << 20];
+    let mut sv = ws_frame(false, 2, None, &mb);
+    for _ in 0..17 {
+        sv.extend(ws_frame(false, 0, None, &mb));
+    }
+    for (i, chunk) in sv.chunks(65_000).enumerate() {
+        s.s(so + i * 65_000, chunk);
+    }
+    let (ex, notes, _) = run_policy(&whole(&s.frames), BodyPolicy::None);
+    assert!(ex[0].websocket.is_empty());
+    assert!(
+        ex[0].notes.iter().any(|n| n.code == "websocket.bad_frame" && n.message.contains("16 MiB")),
+        "{:?}",
+        ex[0].notes
+    );
+    assert!(notes.iter().any(|n| n.code == "websocket.bad_frame"));
+}
+
+// -- IP fragments, pcapng blocks, snapshot length --
+
+/// Cut one Ethernet/IPv4 frame into IPv4 fragments: (offset in 8-byte units, more, bytes of the
+/// IP payload).
+fn fragments(f: &[u8], parts: &[(usize, usize, bool)]) -> Vec<Vec<u8>> {
+    let ip = &f[14..];
+    let payload = &ip[20..];
+    parts
+        .iter()
+        .map(|&(from, to, more)| {
+            let mut h = ip[..20].to_vec();
+            let total = (20 + to - from) as u16;
+            h[2..4].copy_from_slice(&total.to_be_bytes());
+            h[4..6].copy_from_slice(&0x4242u16.to_be_bytes());
+            let fl = (from / 8) as u16 | if more { 0x2000 } else { 0 };
+            h[6..8].copy_from_slice(&fl.to_be_bytes());
+            let mut out = f[..14].to_vec();
+            out.extend(h);
+            out.extend_from_slice(&payload[from..to]);
+            out
+        })
+        .collect()
+}
+
+#[test]
+fn ipv4_fragments_out_of_order_overlapping_and_duplicated() {
+    let mut s = Sim::new();
+    s.c(0, b"GET /frag HTTP/1.1\r\nHost: h\r\nX-Pad: 0123456789abcdef0123456789abcdef\r\n\r\n");
+    let req = s.frames.pop().unwrap();
+    let plen = req.len() - 34;
+    // Three fragments sent last first; the middle one overlaps both neighbours and comes twice.
+    let fr = fragments(&req, &[(0, 32, true), (24, 56, true), (48, plen, false)]);
+    s.frames.extend([fr[2].clone(), fr[1].clone(), fr[1].clone(), fr[0].clone()]);
+    s.s(0, OK2);
+    let (ex, notes, _) = run_policy(&whole(&s.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), 1, "{notes:?}");
+    assert_eq!(ex[0].path(), "/frag");
+    assert_eq!(ex[0].request.headers.get("x-pad"), Some("0123456789abcdef0123456789abcdef"));
+    assert_eq!(ex[0].status(), Some(200));
+    assert_eq!(ex[0].origin.request_frame, Some(7), "the frame that completed the datagram");
+    assert!(!notes.iter().any(|n| n.code == "pcap.ip_fragments"));
+}
+
+#[test]
+fn a_flood_of_duplicate_fragments_is_dropped_not_kept() {
+    let mut s = Sim::new();
+    s.c(0, b"GET /dup HTTP/1.1\r\nHost: h\r\n\r\n");
+    let req = s.frames.pop().unwrap();
+    let fr = fragments(&req, &[(0, 16, true)]);
+    let mut frames = whole(&s.frames);
+    for _ in 0..10_000 {
+        frames.push((fr[0].clone(), fr[0].len() as u32));
+    }
+    let (ex, notes, _) = run_policy(&frames, BodyPolicy::All);
+    assert!(ex.is_empty());
+    assert!(notes.iter().any(|n| n.code == "pcap.ip_fragments"), "{notes:?}");
+}
+
+#[test]
+fn pcapng_statistics_and_name_resolution_blocks_are_skipped() {
+    let (req, resp) = http_pair();
+    let eth = |ip: &[u8]| {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(ip);
+        f
+    };
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    // Name Resolution Block: one IPv4 record (10.0.0.2 = api.example), then end of records.
+    let mut nrb = Vec::new();
+    let rec = [&[10u8, 0, 0, 2][..], b"api.example\0"].concat();
+    nrb.extend_from_slice(&1u16.to_le_bytes());
+    nrb.extend_from_slice(&(rec.len() as u16).to_le_bytes());
+    nrb.extend_from_slice(&rec);
+    nrb.extend(std::iter::repeat_n(0u8, (4 - rec.len() % 4) % 4));
+    nrb.extend_from_slice(&[0, 0, 0, 0]);
+    f.extend(block(false, 4, &nrb));
+    f.extend(epb(false, 0, 1_700_000_000_000_000, &eth(&req)));
+    // Interface Statistics Block with an isb_ifrecv option.
+    let mut isb = Vec::new();
+    isb.extend_from_slice(&0u32.to_le_bytes());
+    isb.extend_from_slice(&0u32.to_le_bytes());
+    isb.extend_from_slice(&0u32.to_le_bytes());
+    isb.extend_from_slice(&4u16.to_le_bytes());
+    isb.extend_from_slice(&8u16.to_le_bytes());
+    isb.extend_from_slice(&2u64.to_le_bytes());
+    isb.extend_from_slice(&[0, 0, 0, 0]);
+    f.extend(block(false, 5, &isb));
+    f.extend(epb(false, 0, 1_700_000_000_500_000, &eth(&resp)));
+    let (r, ex, notes) = read_all(f, Format::Pcapng);
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(ex.len(), 1, "{notes:?}");
+    assert_eq!((ex[0].origin.request_frame, ex[0].origin.response_frame), (Some(1), Some(2)));
+    assert!(!notes.iter().any(|n| n.code == "pcapng.bad_block"), "{notes:?}");
+}
+
+#[test]
+fn snaplen_cut_frames_are_gaps_at_once() {
+    // The response body's middle segment was cut by the snapshot length. Regression: the bytes
+    // after it waited (up to 4 MiB per direction) until the connection ended.
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n012345678901234567890123456789";
+    let head = resp.len() - 30;
+    let mut s = Sim::new();
+    let req1 = b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+    s.c(0, req1).s(0, &resp[..head + 10]).s(head + 10, &resp[head + 10..head + 20]);
+    s.s(head + 20, &resp[head + 20..]);
+    s.c(req1.len(), b"GET /2 HTTP/1.1\r\nHost: h\r\n\r\n").s(resp.len(), OK2);
+    let mut frames = whole(&s.frames);
+    // Frame 6 holds 10 payload bytes; keep 4 of them.
+    let (f, orig) = &mut frames[5];
+    f.truncate(f.len() - 6);
+    let _ = orig;
+    let (ex, notes, before_flush) = run_policy(&frames, BodyPolicy::All);
+    assert_eq!(ex.len(), 2, "{notes:?}");
+    assert_eq!(before_flush, 2, "both exchanges are complete before the connection ends");
+    let b = ex[0].response.as_ref().unwrap().body.as_ref().unwrap();
+    assert!(b.omitted);
+    assert_eq!(b.size(), 30);
+    assert!(has(&ex[0], "pcap.tcp_gap"));
+    assert_eq!(body(&ex[1].response.as_ref().unwrap().body), "ok");
+    assert!(notes.iter().any(|n| n.code == "pcap.snaplen"));
+    assert!(notes.iter().any(|n| n.code == "pcap.tcp_gap" && n.message.contains("6 bytes")), "{notes:?}");
+}

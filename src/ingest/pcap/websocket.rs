@@ -13,8 +13,10 @@ use flate2::{Decompress, FlushDecompress, Status};
 
 /// Largest frame read; a larger one stops the direction.
 const MAX_FRAME: u64 = 16 << 20;
-/// Largest inflated message.
+/// Largest inflated message, and largest message joined from fragments.
 const MAX_INFLATED: usize = 16 << 20;
+/// Messages kept per connection; later ones are counted (a note says how many).
+pub const MAX_MESSAGES: usize = 100_000;
 
 struct Partial {
     opcode: WsOpcode,
@@ -36,6 +38,10 @@ pub struct Ws {
     dirs: [Dir; 2],
     deflate: bool,
     kept: usize,
+    /// Messages whose payload was not kept (the body policy's cap), and messages not kept at all.
+    emptied: u64,
+    dropped: u64,
+    orphans: u64,
 }
 
 fn opcode(op: u8) -> Option<WsOpcode> {
@@ -95,7 +101,7 @@ impl Ws {
             dead: false,
         };
         let dirs = [dir(ext.contains("client_no_context_takeover")), dir(ext.contains("server_no_context_takeover"))];
-        Ws { ex: build(p, info), dirs, deflate, kept: 0 }
+        Ws { ex: build(p, info), dirs, deflate, kept: 0, emptied: 0, dropped: 0, orphans: 0 }
     }
 
     pub fn step(&mut self, io: &mut Io<'_>) -> Step {
@@ -167,6 +173,16 @@ impl Ws {
         h.consume(hdr + len);
         let done = match kind {
             WsOpcode::Continuation => match dir.partial.as_mut() {
+                Some(p) if p.data.len().saturating_add(payload.len()) > MAX_INFLATED => {
+                    dir.partial = None;
+                    dir.dead = true;
+                    io.out.stats.ws_errors += 1;
+                    self.ex.notes.push(Note::warning(
+                        "websocket.bad_frame",
+                        "a fragmented websocket message grew past 16 MiB; it was dropped and this direction is no longer read",
+                    ));
+                    return true;
+                }
                 Some(p) => {
                     p.data.extend_from_slice(&payload);
                     if fin {
@@ -175,7 +191,11 @@ impl Ws {
                         None
                     }
                 }
-                None => None,
+                None => {
+                    // The message's first frame was not read (lost in a gap or before the capture).
+                    self.orphans += 1;
+                    None
+                }
             },
             WsOpcode::Text | WsOpcode::Binary => {
                 let p = Partial { opcode: kind, data: payload, compressed: rsv1 && self.deflate, meta };
@@ -206,9 +226,14 @@ impl Ws {
                     }
                 }
             }
+            if self.ex.websocket.len() >= MAX_MESSAGES {
+                self.dropped += 1;
+                return true;
+            }
             self.kept += p.data.len();
-            if !io.out.opts.keep_body(None, self.kept) {
+            if !p.data.is_empty() && !io.out.opts.keep_body(None, self.kept) {
                 p.data = Vec::new();
+                self.emptied += 1;
             }
             self.ex.websocket.push(WsMessage {
                 time: time(p.meta.ts),
@@ -230,6 +255,43 @@ impl Ws {
     }
 
     pub fn finish(&mut self, io: &mut Io<'_>) {
+        for d in &mut self.dirs {
+            if let Some(p) = d.partial.take() {
+                self.ex.notes.push(Note::warning(
+                    "websocket.truncated",
+                    format!(
+                        "a fragmented {:?} message ({} bytes so far) had not ended when the connection or capture did; it was dropped",
+                        p.opcode,
+                        p.data.len()
+                    ),
+                ));
+            }
+        }
+        if self.emptied > 0 {
+            self.ex.notes.push(Note::info(
+                "websocket.omitted",
+                format!(
+                    "the payloads of {} websocket message(s) were not kept (past what this command keeps: {} bytes per connection for the analysis, none for listings); their times, directions and kinds are",
+                    self.emptied,
+                    crate::ingest::ANALYSIS_BODY_CAP
+                ),
+            ));
+        }
+        if self.dropped > 0 {
+            self.ex.notes.push(Note::warning(
+                "websocket.omitted",
+                format!("{} websocket message(s) after the first {MAX_MESSAGES} were not kept", self.dropped),
+            ));
+        }
+        if self.orphans > 0 {
+            self.ex.notes.push(Note::warning(
+                "websocket.bad_frame",
+                format!(
+                    "{} continuation frame(s) belonged to a message whose first frame was not captured; skipped",
+                    self.orphans
+                ),
+            ));
+        }
         let fresh = Exchange::new(self.ex.origin, self.ex.started, self.ex.request.clone());
         let ex = std::mem::replace(&mut self.ex, fresh);
         io.out.exchanges.push(ex);
