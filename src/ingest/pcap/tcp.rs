@@ -360,31 +360,29 @@ impl Conn {
             .first_key_value()
             .map(|(k, _)| k.saturating_sub(self.halves[dir].next))
             .unwrap_or(0);
-        if !self.halves[dir].ignore {
-            out.stats.gaps += 1;
-            out.stats.gap_bytes += missing;
-            let is_client = dir == c;
-            self.io(c, out, |app, io| {
-                gap_app(app, io, is_client, missing);
-                Step::Idle
-            });
-        }
+        self.tell_gap(dir, c, missing, out);
         self.halves[dir].skip_gap();
+    }
+
+    /// Count a gap of `missing` bytes in one direction and tell its parser (unless ignored).
+    fn tell_gap(&mut self, dir: usize, client: usize, missing: u64, out: &mut Out) {
+        if self.halves[dir].ignore {
+            return;
+        }
+        out.stats.gaps += 1;
+        out.stats.gap_bytes += missing;
+        let is_client = dir == client;
+        self.io(client, out, |app, io| {
+            gap_app(app, io, is_client, missing);
+            Step::Idle
+        });
     }
 
     /// `missing` bytes right after what was delivered in one direction are known to be lost.
     fn known_gap(&mut self, dir: usize, missing: u64, out: &mut Out) {
         let to = self.halves[dir].next + missing;
         if let Some(c) = self.client {
-            if !self.halves[dir].ignore {
-                out.stats.gaps += 1;
-                out.stats.gap_bytes += missing;
-                let is_client = dir == c;
-                self.io(c, out, |app, io| {
-                    gap_app(app, io, is_client, missing);
-                    Step::Idle
-                });
-            }
+            self.tell_gap(dir, c, missing, out);
         }
         self.halves[dir].skip_to(to);
     }
