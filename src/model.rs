@@ -307,26 +307,34 @@ impl Exchange {
     }
     /// Host of the request URL (lower case), falling back to the Host header.
     pub fn host(&self) -> String {
-        if let Some(h) = self.url().and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase())) {
-            return h;
-        }
-        self.request
-            .headers
-            .get("host")
-            .or_else(|| self.request.headers.get(":authority"))
-            .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase())
-            .unwrap_or_default()
+        self.host_and_path().0
     }
+
     /// Path of the request URL without query or fragment.
     pub fn path(&self) -> String {
-        match self.url() {
+        self.host_and_path().1
+    }
+
+    /// Host and path from one parse of the URL (for callers that need both).
+    pub fn host_and_path(&self) -> (String, String) {
+        let parsed = self.url();
+        let host = parsed.as_ref().and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase())).unwrap_or_else(|| {
+            self.request
+                .headers
+                .get("host")
+                .or_else(|| self.request.headers.get(":authority"))
+                .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase())
+                .unwrap_or_default()
+        });
+        let path = match parsed {
             Some(u) => u.path().to_string(),
             None => {
                 let u = self.request.url.as_str();
                 let end = u.find(['?', '#']).unwrap_or(u.len());
                 u[..end].to_string()
             }
-        }
+        };
+        (host, path)
     }
     /// Request body size plus response body size as the producer reported them.
     pub fn response_size(&self) -> Option<u64> {

@@ -55,14 +55,15 @@ pub fn row(input_path: &str, ex: &Exchange, show_secrets: bool) -> Row {
         .map(|r| r.http_version.as_str())
         .filter(|v| !v.is_empty())
         .unwrap_or(&ex.request.http_version);
+    let (host, path) = ex.host_and_path();
     Row {
         input: input_path.to_string(),
         index: ex.origin.index,
         time: report::time(&ex.started),
         method: ex.request.method.clone(),
         url,
-        host: ex.host(),
-        path: ex.path(),
+        host,
+        path,
         status: ex.status(),
         http_version: version.to_string(),
         duration_ms: ex.duration_ms,
