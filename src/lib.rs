@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cmd;
 pub mod diagnose;
 pub mod ingest;
+pub mod keep;
 pub mod model;
 pub mod redact;
 pub mod region;

@@ -1,11 +1,11 @@
 //! `harken analyze`: the main job. A summary of the inputs, then every 401/403 explained.
 
-use super::{load, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use super::{load_kept, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::analysis::{self, Analysis, Options};
 use crate::catalog::Catalog;
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::diagnose::Finding;
-use crate::ingest::IngestOptions;
+use crate::keep::Keep;
 use crate::model::{Capture, Input, Level, Note};
 use crate::redact::escape;
 use crate::report::{self, table};
@@ -79,15 +79,16 @@ pub fn run(a: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         Some(p) => Catalog::load(p)?,
         None => Catalog::genesys(),
     };
-    let tokens = match &a.jwks {
+    let mut tokens = match &a.jwks {
         Some(p) => TokenOptions::with_jwks_file(p)?,
         None => TokenOptions::default(),
     };
+    tokens.forget_secrets = !a.input.show_secrets;
     let profile = match &a.profile {
         Some(p) => Profile::load(p)?,
         None => Profile::genesys(),
     };
-    let (capture, failed) = load(&a.input, IngestOptions::default());
+    let (capture, failed) = load_kept(&a.input, &Keep { profile: Some(&profile) });
     let analysis = analysis::run(&capture, &Options { catalog, profile, show_secrets: a.input.show_secrets, tokens });
     match a.format {
         OutputFormat::Json => report::write_json(out, &report(&capture, &analysis))?,

@@ -67,6 +67,17 @@ pub fn load(args: &InputArgs, opts: IngestOptions) -> (Capture, bool) {
     (capture, failed)
 }
 
+/// [`load`] for the analysis commands: each exchange is trimmed to what the analysis reads
+/// ([`crate::keep`]) as soon as it is read, so memory does not hold every body and header.
+pub fn load_kept(args: &InputArgs, keep: &crate::keep::Keep<'_>) -> (Capture, bool) {
+    let trim = |ex: &mut crate::model::Exchange| keep.trim(ex);
+    let (inputs, exchanges) =
+        ingest::load_map_with(&args.files, IngestOptions::default(), Some(&trim), Some, |ex| (ex.started, ex.origin));
+    let capture = Capture::new(inputs, exchanges, Vec::new());
+    let failed = report_errors(&capture.inputs);
+    (capture, failed)
+}
+
 /// Say on stderr which inputs could not be read (to the end); true if any.
 pub fn report_errors(inputs: &[crate::model::Input]) -> bool {
     let mut failed = false;

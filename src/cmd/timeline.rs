@@ -1,8 +1,8 @@
 //! `harken timeline`: one timeline per conversation, with its state at every step.
 
-use super::{code, load};
+use super::{code, load_kept};
 use crate::cli::{OutputFormat, TimelineArgs};
-use crate::ingest::IngestOptions;
+use crate::keep::Keep;
 use crate::redact::escape;
 use crate::report::{self, table};
 use crate::timeline::{Conversation, Event, Profile, Proof, Timeline};
@@ -20,7 +20,7 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         Some(p) => Profile::load(p)?,
         None => Profile::genesys(),
     };
-    let (capture, failed) = load(&a.input, IngestOptions::default());
+    let (capture, failed) = load_kept(&a.input, &Keep { profile: Some(&profile) });
     let tl = Timeline::build_with(&capture, &profile);
     let convs: Vec<&Conversation> = tl
         .conversations

@@ -1,9 +1,9 @@
 //! `harken tokens`: one row per credential seen in the inputs: kind, grant, issuer, region,
 //! scopes, issue and expiry, first and last use, uses, and how many uses were refused.
 
-use super::{code, load};
+use super::{code, load_kept};
 use crate::cli::{OutputFormat, TokensArgs};
-use crate::ingest::IngestOptions;
+use crate::keep::Keep;
 use crate::redact::escape;
 use crate::report::{self, table};
 use crate::token::{ClockSkew, JwksSummary, Token, TokenIndex, TokenOptions};
@@ -23,11 +23,12 @@ pub struct Document<'a> {
 }
 
 pub fn run(a: &TokensArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let opts = match &a.jwks {
+    let mut opts = match &a.jwks {
         Some(p) => TokenOptions::with_jwks_file(p)?,
         None => TokenOptions::default(),
     };
-    let (capture, failed) = load(&a.input, IngestOptions::default());
+    opts.forget_secrets = !a.input.show_secrets;
+    let (capture, failed) = load_kept(&a.input, &Keep { profile: None });
     let mut idx = TokenIndex::build_with(&capture, &opts);
     if a.input.show_secrets {
         idx.reveal_secrets();
