@@ -189,7 +189,7 @@ pub fn run(a: &ExchangesArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let seen = std::sync::atomic::AtomicUsize::new(0);
     let (inputs, rows) = ingest::load_map(
         &a.input.files,
-        IngestOptions { bodies: BodyPolicy::None },
+        IngestOptions { bodies: BodyPolicy::None, ..Default::default() },
         |ex| {
             seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             filter.keep(&ex).then(|| (ex.started, ex.origin, row(&paths[ex.origin.input], &ex, a.input.show_secrets)))
