@@ -79,7 +79,8 @@ fn corpus_logs_record_what_they_say() {
     let notes = d["inputs"][0]["notes"].as_array().unwrap();
     assert!(notes.iter().any(|n| n["code"] == "log.directives" && n["message"].as_str().unwrap().starts_with("44 ")));
     // The GCP record keeps Cloud Armor's verdict.
-    let rows = ndjson(&["exchanges", "--format", "ndjson", &p("logs/gcp-lb/otel-gcp-armor-enforced_security_policy.json")]);
+    let rows =
+        ndjson(&["exchanges", "--format", "ndjson", &p("logs/gcp-lb/otel-gcp-armor-enforced_security_policy.json")]);
     assert_eq!(rows[0]["url"], "http://136.110.215.198/");
     assert_eq!(rows[0]["duration_ms"], 102.951);
 }
@@ -137,7 +138,13 @@ fn own_samples_of_each_family() {
         }
     }
     // Identities: remote user, Caddy user_id, a JWT subject logged by nginx.
-    let rows = ndjson(&["exchanges", "--format", "ndjson", "--show-secrets", fixture("logs/nginx_json.log").to_str().unwrap()]);
+    let rows = ndjson(&[
+        "exchanges",
+        "--format",
+        "ndjson",
+        "--show-secrets",
+        fixture("logs/nginx_json.log").to_str().unwrap(),
+    ]);
     assert_eq!(rows[1]["credential"]["value"], "agent-2");
     assert_eq!(rows[1]["credential"]["carrier"], "log: jwt_sub");
     let rows = ndjson(&["exchanges", "--format", "ndjson", fixture("logs/envoy_text.log").to_str().unwrap()]);
@@ -207,8 +214,12 @@ fn garbled_truncated_and_wrong_lines_give_notes_never_a_panic() {
     let (_d, p) = temp_file("mixed.log", &b);
     let d = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
     assert_eq!(d["exchanges"], 2);
-    let notes: Vec<String> =
-        d["inputs"][0]["notes"].as_array().unwrap().iter().map(|n| n["message"].as_str().unwrap().to_string()).collect();
+    let notes: Vec<String> = d["inputs"][0]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["message"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(notes.iter().any(|n| n.contains("line 3")) && notes.iter().any(|n| n.contains("line 4")), "{notes:?}");
 }

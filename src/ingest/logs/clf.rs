@@ -272,7 +272,8 @@ fn haproxy(toks: &[Tok<'_>]) -> Option<Record> {
     };
     r.client = Some(client.rsplit_once(':').map(|x| x.0).unwrap_or(client).to_string());
     r.upstream = Some(toks[3].text().to_string());
-    r.duration_ms = timers.rsplit('/').next().and_then(|t| t.trim_start_matches('+').parse::<f64>().ok()).filter(|t| *t >= 0.0);
+    r.duration_ms =
+        timers.rsplit('/').next().and_then(|t| t.trim_start_matches('+').parse::<f64>().ok()).filter(|t| *t >= 0.0);
     r.response_size = number(toks.get(6)?.text());
     if let Some(flags) = toks.get(9).and_then(|t| value(t.text())) {
         if flags != "----" {
@@ -304,7 +305,7 @@ mod tests {
         let r = record(r#"vhost1.example.com 123.123.123.123 - alice [04/Jul/2019:09:20:46 +0200] "GET /a?b=1 HTTP/1.1" 200 32953 "-" "curl/8" "10.0.0.1, 10.0.0.2""#).unwrap();
         assert_eq!(r.host.as_deref(), Some("vhost1.example.com"));
         assert_eq!(r.client.as_deref(), Some("123.123.123.123"));
-        assert_eq!(r.identity.unwrap().name, "alice");
+        assert_eq!(r.identity.as_ref().unwrap().name, "alice");
         assert_eq!(r.forwarded_for.as_deref(), Some("10.0.0.1, 10.0.0.2"));
         assert_eq!(r.url(), "http://vhost1.example.com/a?b=1");
         assert_eq!(r.status, Some(200));

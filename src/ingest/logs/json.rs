@@ -88,7 +88,11 @@ fn caddy(o: &Obj) -> Option<Record> {
     let req = o.get("request")?.as_object()?;
     let mut r = Record {
         family: "caddy",
-        time: o.get("ts").and_then(Value::as_f64).and_then(epoch_time).or_else(|| s(o.get("ts")).and_then(|t| any_time(&t))),
+        time: o
+            .get("ts")
+            .and_then(Value::as_f64)
+            .and_then(epoch_time)
+            .or_else(|| s(o.get("ts")).and_then(|t| any_time(&t))),
         method: s(req.get("method")).unwrap_or_default(),
         target: s(req.get("uri")).unwrap_or_default(),
         host: s(req.get("host")),
@@ -105,7 +109,10 @@ fn caddy(o: &Obj) -> Option<Record> {
     r.scheme = Some(if req.get("tls").is_some() { "https" } else { "http" }.to_string());
     if let Some(h) = req.get("headers").and_then(Value::as_object) {
         headers_into(h, &mut r.request_headers);
-        if r.request_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie")) {
+        if r.request_headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie"))
+        {
             r.unrecorded = r.unrecorded.without(Unrecorded::CREDENTIALS);
         }
         if h.get("Authorization").and_then(Value::as_array).is_some_and(|a| a.is_empty()) {
@@ -230,7 +237,9 @@ fn azure(top: &Obj, p: &Obj) -> Option<Record> {
             target = format!("{target}?{q}");
         }
     }
-    let time = first(top, &["timeStamp", "time", "TimeGenerated", "timestamp"]).and_then(|v| s(Some(v))).and_then(|t| any_time(&t));
+    let time = first(top, &["timeStamp", "time", "TimeGenerated", "timestamp"])
+        .and_then(|v| s(Some(v)))
+        .and_then(|t| any_time(&t));
     let ssl = g(&["sslEnabled", "SslEnabled"]).map(|v| v.eq_ignore_ascii_case("on") || v == "true");
     let r = Record {
         family: "azure application gateway",
@@ -296,7 +305,8 @@ const AUTHORIZATION: &[&str] = &["http_authorization", "authorization", "Authori
 fn generic(o: &Obj) -> Option<Record> {
     let g = |keys: &[&str]| first(o, keys).and_then(|v| s(Some(v)));
     let st = status(first(o, STATUS))?;
-    let mut r = Record { family: "json access", status: Some(st), unrecorded: Unrecorded::ACCESS_LOG, ..Default::default() };
+    let mut r =
+        Record { family: "json access", status: Some(st), unrecorded: Unrecorded::ACCESS_LOG, ..Default::default() };
     if let Some(req) = o.get("request").and_then(Value::as_str) {
         if let Some((m, t, p)) = request_line(req) {
             r.method = m.to_string();
@@ -442,7 +452,8 @@ pub fn read_document(b: &[u8], cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
                     pos += it.byte_offset();
                 }
                 Some(Err(e)) => {
-                    result = Err(ReadError::new(format!("JSON array broken at line {}: {e}", line_of(pos) + e.line() - 1)));
+                    result =
+                        Err(ReadError::new(format!("JSON array broken at line {}: {e}", line_of(pos) + e.line() - 1)));
                     break;
                 }
                 None => break,
@@ -452,7 +463,8 @@ pub fn read_document(b: &[u8], cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
                 Some(b',') => pos += 1,
                 Some(b']') => break,
                 _ => {
-                    result = Err(ReadError::new(format!("JSON array broken at line {}: expected , or ]", line_of(pos))));
+                    result =
+                        Err(ReadError::new(format!("JSON array broken at line {}: expected , or ]", line_of(pos))));
                     break;
                 }
             }
@@ -468,7 +480,8 @@ pub fn read_document(b: &[u8], cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
                     handle(&v, off + skip, cx, &mut other)
                 }
                 Some(Err(e)) => {
-                    result = Err(ReadError::new(format!("JSON broken at line {} column {}: {e}", e.line(), e.column())));
+                    result =
+                        Err(ReadError::new(format!("JSON broken at line {} column {}: {e}", e.line(), e.column())));
                     break;
                 }
             }
@@ -494,7 +507,9 @@ mod tests {
 
     #[test]
     fn nginx_json_with_identity_and_jwt() {
-        let r = rec(r#"{"time_iso8601":"2024-05-01T10:00:00+00:00","remote_addr":"10.0.0.1","remote_user":"","request_method":"GET","request_uri":"/api/v2/users/me","status":"403","body_bytes_sent":"98","request_time":"0.012","http_host":"api.mypurecloud.com","jwt_sub":"agent-7"}"#);
+        let r = rec(
+            r#"{"time_iso8601":"2024-05-01T10:00:00+00:00","remote_addr":"10.0.0.1","remote_user":"","request_method":"GET","request_uri":"/api/v2/users/me","status":"403","body_bytes_sent":"98","request_time":"0.012","http_host":"api.mypurecloud.com","jwt_sub":"agent-7"}"#,
+        );
         assert_eq!(r.family, "nginx json");
         assert_eq!(r.identity.as_ref().unwrap().name, "agent-7");
         assert_eq!(r.status, Some(403));
@@ -507,7 +522,9 @@ mod tests {
 
     #[test]
     fn azure_gateway() {
-        let r = rec(r#"{"timeStamp":"2024-05-01T10:00:00Z","category":"ApplicationGatewayAccessLog","properties":{"clientIP":"52.161.0.1","httpMethod":"GET","requestUri":"/api/orders","requestQuery":"id=1","userAgent":"curl/8","httpStatus":401,"httpVersion":"HTTP/1.1","receivedBytes":200,"sentBytes":500,"timeTaken":0.05,"sslEnabled":"on","host":"shop.example.com","transactionId":"abc"}}"#);
+        let r = rec(
+            r#"{"timeStamp":"2024-05-01T10:00:00Z","category":"ApplicationGatewayAccessLog","properties":{"clientIP":"52.161.0.1","httpMethod":"GET","requestUri":"/api/orders","requestQuery":"id=1","userAgent":"curl/8","httpStatus":401,"httpVersion":"HTTP/1.1","receivedBytes":200,"sentBytes":500,"timeTaken":0.05,"sslEnabled":"on","host":"shop.example.com","transactionId":"abc"}}"#,
+        );
         assert_eq!(r.url(), "https://shop.example.com/api/orders?id=1");
         assert_eq!(r.status, Some(401));
         assert_eq!(r.duration_ms, Some(50.0));

@@ -135,7 +135,9 @@ fn parse_text(t: &str, cx: LineCx<'_>, depth: u8) -> Line {
     }
     if t.starts_with('{') {
         return match serde_json::from_str::<serde_json::Value>(t) {
-            Ok(v) => json::record(&v).map(|r| Line::Record(Box::new(r))).unwrap_or(Line::Other("JSON that is not an access record")),
+            Ok(v) => json::record(&v)
+                .map(|r| Line::Record(Box::new(r)))
+                .unwrap_or(Line::Other("JSON that is not an access record")),
             Err(_) => Line::Other("a JSON line that does not parse"),
         };
     }
@@ -417,10 +419,13 @@ impl Record {
             declared_size: Some(n),
             omitted: true,
         });
-        let req = Request { method: self.method, url, http_version: self.http_version.clone(), headers, body: request_body };
+        let req =
+            Request { method: self.method, url, http_version: self.http_version.clone(), headers, body: request_body };
         let mut ex = Exchange::new(origin, self.time.unwrap_or(fallback), req);
         if self.time.is_none() {
-            ex.notes.push(Note::warning("log.no_time", "the line has no readable time; the previous line's is used").at(origin));
+            ex.notes.push(
+                Note::warning("log.no_time", "the line has no readable time; the previous line's is used").at(origin),
+            );
         }
         ex.duration_ms = self.duration_ms;
         ex.client = self.client.or_else(|| self.forwarded_for.as_deref().and_then(first_forwarded));
@@ -572,7 +577,10 @@ fn starts_multiline_json(b: &[u8]) -> bool {
     }
     let line = &b[..memchr::memchr(b'\n', b).unwrap_or(b.len())];
     serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err()
-        && serde_json::Deserializer::from_slice(b).into_iter::<serde::de::IgnoredAny>().next().is_some_and(|r| r.is_ok())
+        && serde_json::Deserializer::from_slice(b)
+            .into_iter::<serde::de::IgnoredAny>()
+            .next()
+            .is_some_and(|r| r.is_ok())
 }
 
 /// Bytes per chunk parsed by one task, and chunks per batch handed on together.
@@ -636,8 +644,10 @@ impl<'c, 'a> Lines<'c, 'a> {
         }
         let input = self.cx.input;
         let user = self.cx.opts.log_format;
-        let results: Vec<Chunk> =
-            chunks.into_par_iter().map(|(piece, first, fields)| parse_chunk(piece, first, fields, user, input)).collect();
+        let results: Vec<Chunk> = chunks
+            .into_par_iter()
+            .map(|(piece, first, fields)| parse_chunk(piece, first, fields, user, input))
+            .collect();
         for c in results {
             for (code, (n, ex)) in c.other {
                 let e = self.other.entry(code).or_default();
@@ -687,7 +697,11 @@ impl<'c, 'a> Lines<'c, 'a> {
         if self.directives > 0 {
             self.cx.note(Note::info(
                 "log.directives",
-                format!("{} directive line{} (#Fields, #Version...)", self.directives, if self.directives == 1 { "" } else { "s" }),
+                format!(
+                    "{} directive line{} (#Fields, #Version...)",
+                    self.directives,
+                    if self.directives == 1 { "" } else { "s" }
+                ),
             ));
         }
     }
@@ -718,11 +732,8 @@ fn parse_chunk(
         families: BTreeMap::new(),
         last_time: None,
     };
-    let mut line_no = first_line;
     let mut last = DateTime::UNIX_EPOCH;
-    for line in piece.split(|&b| b == b'\n') {
-        let this = line_no;
-        line_no += 1;
+    for (this, line) in (first_line..).zip(piece.split(|&b| b == b'\n')) {
         if line.is_empty() {
             continue;
         }
@@ -748,7 +759,8 @@ fn parse_chunk(
             }
         }
     }
-    c.last_time = c.exchanges.iter().rev().find(|e| !e.notes.iter().any(|n| n.code == "log.no_time")).map(|e| e.started);
+    c.last_time =
+        c.exchanges.iter().rev().find(|e| !e.notes.iter().any(|n| n.code == "log.no_time")).map(|e| e.started);
     c
 }
 

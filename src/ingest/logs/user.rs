@@ -74,10 +74,7 @@ impl UserFormat {
         let name: &'static str = Box::leak(spec.name.unwrap_or_else(|| "user format".into()).into_boxed_str());
         let regex = match &spec.regex {
             Some(r) => {
-                let re = regex::RegexBuilder::new(r)
-                    .size_limit(1 << 20)
-                    .build()
-                    .map_err(|e| format!("regex: {e}"))?;
+                let re = regex::RegexBuilder::new(r).size_limit(1 << 20).build().map_err(|e| format!("regex: {e}"))?;
                 for n in re.capture_names().flatten() {
                     if !FIELDS.contains(&n) {
                         return Err(format!("regex group {n:?} is not a field; fields are: {}", FIELDS.join(", ")));
@@ -99,7 +96,12 @@ impl UserFormat {
             (true, false) => return Err("give `regex` or [json], not both".into()),
             _ => {}
         }
-        let has = |f: &str| regex.as_ref().map(|r| r.capture_names().flatten().any(|n| n == f)).unwrap_or_else(|| json.iter().any(|(k, _)| k == f));
+        let has = |f: &str| {
+            regex
+                .as_ref()
+                .map(|r| r.capture_names().flatten().any(|n| n == f))
+                .unwrap_or_else(|| json.iter().any(|(k, _)| k == f))
+        };
         if !has("status") {
             return Err("the format must give `status`".into());
         }
@@ -237,7 +239,10 @@ regex = '^(?P<time>\S+) (?P<client>\S+) (?P<user>\S+) (?P<method>[A-Z]+) (?P<tar
         assert_eq!(r.identity.unwrap().name, "svc-orders");
         assert_eq!(r.status, Some(403));
         assert!(f.parse("garbage").is_none());
-        let f = UserFormat::from_toml("[json]\nstatus = \"res.code\"\npath = \"req.path\"\nmethod = \"req.m\"\nuser = \"auth.sub\"\n").unwrap();
+        let f = UserFormat::from_toml(
+            "[json]\nstatus = \"res.code\"\npath = \"req.path\"\nmethod = \"req.m\"\nuser = \"auth.sub\"\n",
+        )
+        .unwrap();
         let r = f.parse(r#"{"res":{"code":401},"req":{"path":"/a","m":"POST"},"auth":{"sub":"u1"}}"#).unwrap();
         assert_eq!((r.status, r.method.as_str(), r.identity.unwrap().name.as_str()), (Some(401), "POST", "u1"));
         assert!(UserFormat::from_toml("regex = '(?P<nope>x)'").unwrap_err().contains("not a field"));

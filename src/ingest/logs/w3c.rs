@@ -47,9 +47,7 @@ pub fn record(t: &str, fields: &W3cFields) -> Option<Record> {
         return None;
     }
     let get = |name: &str| fields.names.iter().position(|n| n == name).and_then(|i| value(vals[i]));
-    let text = |name: &str| {
-        get(name).map(|v| if fields.cloudfront { percent_decode(v) } else { plus_decode(v) })
-    };
+    let text = |name: &str| get(name).map(|v| if fields.cloudfront { percent_decode(v) } else { plus_decode(v) });
     let time = match (get("date"), get("time")) {
         (Some(d), Some(tm)) => super::iso_time(&format!("{d}T{tm}Z")),
         (None, Some(tm)) => super::iso_time(tm),
@@ -87,15 +85,14 @@ pub fn record(t: &str, fields: &W3cFields) -> Option<Record> {
     r.http_version = get("cs-version").or_else(|| get("cs-protocol-version")).unwrap_or("").to_string();
     r.response_size = get("sc-bytes").and_then(number);
     r.request_size = get("cs-bytes").and_then(number);
-    r.duration_ms = get("time-taken").and_then(|v| v.parse::<f64>().ok()).filter(|x| x.is_finite() && *x >= 0.0).map(
-        |x| {
+    r.duration_ms =
+        get("time-taken").and_then(|v| v.parse::<f64>().ok()).filter(|x| x.is_finite() && *x >= 0.0).map(|x| {
             if fields.cloudfront {
                 x * 1000.0
             } else {
                 x
             }
-        },
-    );
+        });
     r.client = get("c-ip").map(str::to_string);
     r.upstream = get("s-ip").map(str::to_string);
     r.identity = get("cs-username").and_then(|u| identity("cs-username", &plus_decode(u)));
@@ -135,7 +132,11 @@ mod tests {
     #[test]
     fn iis_domain_user() {
         let Line::Fields(f) = directive("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken") else { panic!() };
-        let r = record(r"2024-03-01 10:00:00 10.0.0.5 GET /api/orders id=3 443 CONTOSO\jdoe 10.1.1.1 curl/8 403 0 5 12", &f).unwrap();
+        let r = record(
+            r"2024-03-01 10:00:00 10.0.0.5 GET /api/orders id=3 443 CONTOSO\jdoe 10.1.1.1 curl/8 403 0 5 12",
+            &f,
+        )
+        .unwrap();
         assert_eq!(r.identity.unwrap().name, r"CONTOSO\jdoe");
         assert_eq!(r.scheme.as_deref(), Some("https"));
         assert_eq!(r.status, Some(403));
