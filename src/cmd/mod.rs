@@ -6,9 +6,9 @@ pub mod timeline;
 pub mod tokens;
 
 use crate::cli::{Cli, Command, InputArgs};
-use crate::settings::Settings;
 use crate::ingest::{self, IngestOptions};
 use crate::model::Capture;
+use crate::settings::Settings;
 use clap::Parser;
 use std::io::Write;
 
@@ -37,9 +37,7 @@ pub fn main() -> i32 {
             Settings::new(&a.input, &a.shared, color).and_then(|s| exchanges::run(a, &s, &mut out))
         }
         Command::Tokens(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| tokens::run(a, &s, &mut out)),
-        Command::Timeline(a) => {
-            Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out))
-        }
+        Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
     };
     let flushed = out.flush();
     match result {
@@ -68,7 +66,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == BrokenPipe)
             || c.downcast_ref::<serde_json::Error>().is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
-            || c.downcast_ref::<csv::Error>().is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe))
+            || c.downcast_ref::<csv::Error>()
+                .is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe))
     })
 }
 

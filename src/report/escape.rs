@@ -140,7 +140,8 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
 mod tests {
     use super::*;
 
-    const HOSTILE: &str = "a\x1b[31m\r\n\0\x7f\u{9b}\u{202e}\u{2066}\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}\u{feff}\u{e0041}z";
+    const HOSTILE: &str =
+        "a\x1b[31m\r\n\0\x7f\u{9b}\u{202e}\u{2066}\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}\u{feff}\u{e0041}z";
 
     #[test]
     fn text_is_visible() {

@@ -540,8 +540,13 @@ impl Row for InputRow<'_> {
             opt(&i.error),
         ]
     }
-    const TABLE: &'static [Col] =
-        &[Col::text("input"), Col::text("format"), Col::text("creator"), Col::number("exchanges"), Col::number("notes")];
+    const TABLE: &'static [Col] = &[
+        Col::text("input"),
+        Col::text("format"),
+        Col::text("creator"),
+        Col::number("exchanges"),
+        Col::number("notes"),
+    ];
     fn table_cells(&self) -> Vec<Cell> {
         let i = self.0;
         vec![
