@@ -6,6 +6,7 @@ mod diagnose;
 mod exchanges;
 mod har;
 mod logs;
+mod output;
 mod pcap;
 mod secrets;
 mod timeline;
