@@ -317,6 +317,7 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
     };
     let format = match detect(src.bytes()) {
         Ok(f) => f,
+        Err(_) if opts.log_format.is_some_and(|u| logs::user_matches(u, src.bytes())) => Format::Log,
         Err(seen) => {
             info.error = Some(format!("{shown}: not a capture harken can read: {seen}"));
             return info;

@@ -303,8 +303,19 @@ pub fn iso_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Seconds since the epoch, as a float or integer (Caddy `ts`); milliseconds when large.
 pub fn epoch_time(x: f64) -> Option<DateTime<Utc>> {
-    if !x.is_finite() || x <= 0.0 {
+    if !x.is_finite() || x <= 0.0 || x > 1e20 {
         return None;
+    }
+    if x.fract() == 0.0 && x > 1e11 {
+        // Whole milli-, micro- or nanoseconds: exact, without float rounding.
+        let n = x as i64;
+        return if x > 1e17 {
+            Some(DateTime::from_timestamp_nanos(n))
+        } else if x > 1e14 {
+            DateTime::from_timestamp_micros(n)
+        } else {
+            DateTime::from_timestamp_millis(n)
+        };
     }
     let secs = if x > 1e17 {
         x / 1e9
@@ -762,6 +773,13 @@ fn parse_chunk(
     c.last_time =
         c.exchanges.iter().rev().find(|e| !e.notes.iter().any(|n| n.code == "log.no_time")).map(|e| e.started);
     c
+}
+
+/// Whether one of the first lines of a file is a record of the user's format.
+pub fn user_matches(u: &UserFormat, head: &[u8]) -> bool {
+    head.split(|&b| b == b'\n')
+        .take(64)
+        .any(|l| l.len() <= MAX_LINE && u.parse(String::from_utf8_lossy(l).trim()).is_some())
 }
 
 /// Whether the start of a file looks like an access log (for format detection): one of its
