@@ -53,7 +53,10 @@ pub fn sniff(head: &[u8]) -> Option<Compression> {
         // zlib: deflate (CM 8) with a window of at most 32 KiB, header checksum valid, no
         // preset dictionary (mitmproxy's .zhar, raw zlib dumps).
         [cmf, flg, ..]
-            if cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0 && flg & 0x20 == 0 =>
+            if cmf & 0x0f == 8
+                && cmf >> 4 <= 7
+                && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+                && flg & 0x20 == 0 =>
         {
             Some(Compression::Zlib)
         }
@@ -96,7 +99,8 @@ fn layer_to_mapped(c: Compression, data: &[u8]) -> Result<Source, String> {
     let consumed = Rc::new(Cell::new(0u64));
     let counted = BufReader::with_capacity(64 * 1024, Counting { inner: data, n: consumed.clone() });
     let mut dec = decoder(c, counted).map_err(|e| format!("{c} data cannot be opened: {e}"))?;
-    let file = tempfile::tempfile().map_err(|e| format!("cannot create a temporary file to decompress {c} data: {e}"))?;
+    let file =
+        tempfile::tempfile().map_err(|e| format!("cannot create a temporary file to decompress {c} data: {e}"))?;
     let mut out = io::BufWriter::with_capacity(256 * 1024, file);
     let limit = expansion_limit(data.len() as u64);
     let mut written = 0u64;
@@ -148,17 +152,18 @@ fn layer_to_mapped(c: Compression, data: &[u8]) -> Result<Source, String> {
     }
 }
 
+/// One compression layer undone: its kind, compressed and decompressed sizes.
+pub type Layer = (Compression, u64, u64);
+
 /// Undo every compression layer around a source's content. Returns the decompressed source
 /// (the same one when nothing was compressed) and the layers undone, outermost first, with the
 /// compressed and decompressed sizes.
-pub fn unwrap_source(src: Source) -> Result<(Source, Vec<(Compression, u64, u64)>), ReadError> {
+pub fn unwrap_source(src: Source) -> Result<(Source, Vec<Layer>), ReadError> {
     let mut src = src;
     let mut layers = Vec::new();
     while let Some(c) = sniff(src.bytes()) {
         if layers.len() == MAX_LAYERS {
-            return Err(ReadError::new(format!(
-                "byte 0: more than {MAX_LAYERS} nested compression layers; refused"
-            )));
+            return Err(ReadError::new(format!("byte 0: more than {MAX_LAYERS} nested compression layers; refused")));
         }
         let before = src.bytes().len() as u64;
         let next = layer_to_mapped(c, src.bytes()).map_err(|e| {

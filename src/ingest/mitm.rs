@@ -122,10 +122,7 @@ pub fn read_bytes(data: &[u8], cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
     if !other.is_empty() {
         let mut kinds: Vec<String> = other.iter().map(|(k, n)| format!("{n} {}", crate::redact::escape(k))).collect();
         kinds.sort();
-        cx.note(Note::info(
-            "mitm.not_http",
-            format!("flows that are not HTTP were skipped: {}", kinds.join(", ")),
-        ));
+        cx.note(Note::info("mitm.not_http", format!("flows that are not HTTP were skipped: {}", kinds.join(", "))));
     }
     if index == 0 {
         cx.note(Note::warning("mitm.empty", "the flow dump holds no flows"));
@@ -160,7 +157,8 @@ fn version_of(v: &Value<'_>) -> (String, Option<i64>) {
     match v.get("version") {
         Some(Value::Int(i)) => (i.to_string(), Some(*i)),
         Some(Value::List(parts)) => {
-            let s: Vec<String> = parts.iter().map(|p| p.as_i64().map(|i| i.to_string()).unwrap_or("?".into())).collect();
+            let s: Vec<String> =
+                parts.iter().map(|p| p.as_i64().map(|i| i.to_string()).unwrap_or("?".into())).collect();
             (s.join("."), None)
         }
         _ => ("unknown".into(), None),
@@ -223,13 +221,7 @@ fn address(v: Option<&Value<'_>>) -> Option<String> {
     }
 }
 
-fn body(
-    m: &Value<'_>,
-    hdrs: &Headers,
-    cx: &ReadCx<'_>,
-    notes: &mut Vec<Note>,
-    what: &str,
-) -> Option<Body> {
+fn body(m: &Value<'_>, hdrs: &Headers, cx: &ReadCx<'_>, notes: &mut Vec<Note>, what: &str) -> Option<Body> {
     let content = m.get_any(&["content", "body"]);
     let mime = hdrs.get("content-type").map(str::to_string);
     match content {
@@ -348,7 +340,13 @@ fn flow(v: &Value<'_>, cx: &ReadCx<'_>, index: usize) -> Exchange {
         Some(r @ Value::Dict(_)) => request(r, cx, &mut notes),
         _ => {
             notes.push(Note::warning("mitm.no_request", "the flow has no request"));
-            Request { method: String::new(), url: String::new(), http_version: String::new(), headers: Headers::new(), body: None }
+            Request {
+                method: String::new(),
+                url: String::new(),
+                http_version: String::new(),
+                headers: Headers::new(),
+                body: None,
+            }
         }
     };
     let started = req_v
@@ -374,7 +372,8 @@ fn flow(v: &Value<'_>, cx: &ReadCx<'_>, index: usize) -> Exchange {
     }
     if let Some(err) = v.get("error").filter(|e| matches!(e, Value::Dict(_))) {
         let msg = err.get("msg").and_then(Value::text).unwrap_or_default();
-        notes.push(Note::warning("mitm.error", format!("mitmproxy recorded an error: {}", crate::redact::escape(&msg))));
+        notes
+            .push(Note::warning("mitm.error", format!("mitmproxy recorded an error: {}", crate::redact::escape(&msg))));
     }
     if ex.response.is_none() {
         notes.push(Note::info("mitm.no_response", "the flow has no response"));

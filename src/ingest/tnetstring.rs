@@ -122,14 +122,20 @@ fn parse_at(data: &[u8], pos: usize, depth: usize) -> Result<(Value<'_>, usize),
     };
     let digits = &rest[..colon];
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(err(pos, format!("expected a length prefix `<digits>:`, found {}", crate::ingest::show_head(rest))));
+        return Err(err(
+            pos,
+            format!("expected a length prefix `<digits>:`, found {}", crate::ingest::show_head(rest)),
+        ));
     }
     // At most 12 digits: fits u64.
     let len = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
     let start = pos + colon + 1;
     let avail = (data.len() - start) as u64;
     if len >= avail {
-        return Err(err(pos, format!("a value declares {len} bytes but the data ends after {}", avail.saturating_sub(1))));
+        return Err(err(
+            pos,
+            format!("a value declares {len} bytes but the data ends after {}", avail.saturating_sub(1)),
+        ));
     }
     let end = start + len as usize;
     let payload = &data[start..end];
