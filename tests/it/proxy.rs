@@ -21,7 +21,7 @@ fn status_counts(rows: &[serde_json::Value]) -> BTreeMap<String, usize> {
 /// Every exchange of one input, read through the library (websocket messages, notes).
 fn read_all(p: &Path) -> (harken::model::Input, Vec<harken::model::Exchange>) {
     let mut got = Vec::new();
-    let info = read_input(p, 0, IngestOptions { bodies: BodyPolicy::All }, &mut |e| got.push(e));
+    let info = read_input(p, 0, IngestOptions { bodies: BodyPolicy::All, ..Default::default() }, &mut |e| got.push(e));
     (info, got)
 }
 
@@ -97,7 +97,7 @@ fn garble(files: &[std::path::PathBuf], name: &str) {
         seed ^= seed << 17;
         seed
     };
-    let opts = IngestOptions { bodies: BodyPolicy::All };
+    let opts = IngestOptions { bodies: BodyPolicy::All, ..Default::default() };
     for f in files {
         let bytes = std::fs::read(f).unwrap();
         let n = bytes.len();
@@ -200,7 +200,9 @@ fn compressed_inputs_read_like_plain_ones() {
             }
             let doc = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
             let notes = doc["inputs"][0]["notes"].as_array().unwrap();
-            assert!(notes.iter().any(|n| n["code"] == "input.compressed" && n["message"].as_str().unwrap().contains(kind)));
+            assert!(notes
+                .iter()
+                .any(|n| n["code"] == "input.compressed" && n["message"].as_str().unwrap().contains(kind)));
         }
     }
 }
