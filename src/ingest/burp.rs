@@ -229,21 +229,19 @@ fn item_exchange(it: Item, index: usize, cx: &mut ReadCx<'_>) {
     let method_field = it.get("method").unwrap_or("GET").to_string();
     let raw_req = it.get("request").map(|t| decode(t, it.request_b64));
     let request = match raw_req {
-        Some(Ok(bytes)) if !bytes.is_empty() => {
-            match http1::parse_request(&bytes, &scheme, &host_port, &cx.opts) {
-                Ok((mut r, n)) => {
-                    notes.extend(n);
-                    if let Some(u) = it.get("url").filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
-                        r.url = u.trim().to_string();
-                    }
-                    Some(r)
+        Some(Ok(bytes)) if !bytes.is_empty() => match http1::parse_request(&bytes, &scheme, &host_port, &cx.opts) {
+            Ok((mut r, n)) => {
+                notes.extend(n);
+                if let Some(u) = it.get("url").filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+                    r.url = u.trim().to_string();
                 }
-                Err(e) => {
-                    notes.push(Note::warning("burp.request_unreadable", format!("the stored request is {e}")));
-                    None
-                }
+                Some(r)
             }
-        }
+            Err(e) => {
+                notes.push(Note::warning("burp.request_unreadable", format!("the stored request is {e}")));
+                None
+            }
+        },
         Some(Err(e)) => {
             notes.push(Note::warning("burp.request_unreadable", format!("the stored request is {e}")));
             None
@@ -251,9 +249,10 @@ fn item_exchange(it: Item, index: usize, cx: &mut ReadCx<'_>) {
         _ => None,
     };
     let request = request.unwrap_or_else(|| {
-        let url = it.get("url").map(str::to_string).unwrap_or_else(|| {
-            format!("{scheme}://{host_port}{}", it.get("path").unwrap_or("/"))
-        });
+        let url = it
+            .get("url")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{scheme}://{host_port}{}", it.get("path").unwrap_or("/")));
         Request { method: method_field.clone(), url, http_version: String::new(), headers: Headers::new(), body: None }
     });
     let started = match it.get("time").and_then(parse_time) {

@@ -130,15 +130,7 @@ fn time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| t.with_timezone(&Utc)).filter(|t| t.timestamp() > 0)
 }
 
-fn session(
-    n: u64,
-    index: usize,
-    c: &[u8],
-    s: Option<&[u8]>,
-    m: Option<&[u8]>,
-    w: Option<&[u8]>,
-    cx: &mut ReadCx<'_>,
-) {
+fn session(n: u64, index: usize, c: &[u8], s: Option<&[u8]>, m: Option<&[u8]>, w: Option<&[u8]>, cx: &mut ReadCx<'_>) {
     let origin = Origin::entry(cx.input, index);
     let mut notes = Vec::new();
     let meta = m.map(|m| String::from_utf8_lossy(m).into_owned()).unwrap_or_default();
@@ -200,7 +192,8 @@ fn session(
         let (msgs, bad) = websocket(w);
         ex.websocket = msgs;
         if bad {
-            notes.push(Note::warning("saz.websocket_unreadable", format!("raw/{n}_w.txt could not be read to its end")));
+            notes
+                .push(Note::warning("saz.websocket_unreadable", format!("raw/{n}_w.txt could not be read to its end")));
         }
     }
     for n in &mut notes {
@@ -223,7 +216,10 @@ fn websocket(w: &[u8]) -> (Vec<WsMessage>, bool) {
         if p >= w.len() {
             break;
         }
-        let Some(end) = memchr::memmem::find(&w[p..], b"\r\n\r\n").map(|e| (e, 4)).or_else(|| memchr::memmem::find(&w[p..], b"\n\n").map(|e| (e, 2))) else {
+        let Some(end) = memchr::memmem::find(&w[p..], b"\r\n\r\n")
+            .map(|e| (e, 4))
+            .or_else(|| memchr::memmem::find(&w[p..], b"\n\n").map(|e| (e, 2)))
+        else {
             return (out, true);
         };
         let head = String::from_utf8_lossy(&w[p..p + end.0]).into_owned();
@@ -254,7 +250,13 @@ fn websocket(w: &[u8]) -> (Vec<WsMessage>, bool) {
         let frame = &w[p..p + len];
         p += len;
         let (opcode, data) = unframe(frame).unwrap_or((WsOpcode::Binary, frame.to_vec()));
-        out.push(WsMessage { time: when.unwrap_or(DateTime::<Utc>::UNIX_EPOCH), direction: dir, opcode, data, frame: None });
+        out.push(WsMessage {
+            time: when.unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+            direction: dir,
+            opcode,
+            data,
+            frame: None,
+        });
     }
     (out, false)
 }

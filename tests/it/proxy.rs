@@ -313,12 +313,14 @@ fn garbled_burp_and_saz_never_panic() {
 fn charles_json_session_reads_and_explains_its_401() {
     let f = fixture("proxy/charles_401.chlsj");
     let rows = ndjson(&["exchanges", "--format", "ndjson", f.to_str().unwrap()]);
-    let want: BTreeMap<String, usize> = [("200", 1), ("401", 1), ("none", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let want: BTreeMap<String, usize> =
+        [("200", 1), ("401", 1), ("none", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
     assert_eq!(status_counts(&rows), want);
     assert_eq!(rows[2]["url"], "https://api.mypurecloud.com/api/v2/conversations?pageSize=25");
     let (_, ex) = read_all(&f);
     // The base64 ("encoded") error body decodes; the failed transaction keeps Charles' reason.
-    assert!(String::from_utf8_lossy(&ex[1].response.as_ref().unwrap().body.as_ref().unwrap().raw).contains("bad.credentials"));
+    assert!(String::from_utf8_lossy(&ex[1].response.as_ref().unwrap().body.as_ref().unwrap().raw)
+        .contains("bad.credentials"));
     assert!(ex[2].notes.iter().any(|n| n.code == "chlsj.no_response" && n.message.contains("Connection reset")));
     let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
     assert_eq!(doc["inputs"][0]["format"], "chlsj");
