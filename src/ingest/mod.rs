@@ -8,8 +8,16 @@
 //!
 //! Inputs are read in parallel (rayon) and merged in time order.
 
+pub mod burp;
+pub mod chlsj;
+pub mod decompress;
 pub mod har;
+pub mod http1;
+pub mod logs;
+pub mod mitm;
 pub mod pcap;
+pub mod saz;
+pub mod tnetstring;
 
 use crate::model::{Capture, Exchange, Format, Input, Note};
 use rayon::prelude::*;
@@ -36,11 +44,13 @@ pub const ANALYSIS_BODY_CAP: usize = 1 << 20;
 #[derive(Debug, Clone, Copy)]
 pub struct IngestOptions {
     pub bodies: BodyPolicy,
+    /// A user-defined access-log format (`--log-format FILE`), tried before the built-in ones.
+    pub log_format: Option<&'static logs::UserFormat>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { bodies: BodyPolicy::Analysis }
+        IngestOptions { bodies: BodyPolicy::Analysis, log_format: None }
     }
 }
 
@@ -154,7 +164,13 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
                 return Ok(Format::Jsonl);
             }
         }
+        if logs::looks_like(text) {
+            return Ok(Format::Log);
+        }
         return Err(format!("JSON object without a HAR \"log\" (starts {})", show_head(b)));
+    }
+    if text.starts_with(b"[") && logs::looks_like(text) {
+        return Ok(Format::Log);
     }
     if text.starts_with(b"[") {
         return Ok(Format::Chlsj);
@@ -163,6 +179,10 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
         let window = &text[..text.len().min(4096)];
         if contains(window, b"<items") {
             return Ok(Format::Burp);
+        }
+        if logs::looks_like(text) {
+            // `<134>1 2024-...`: syslog lines with a priority.
+            return Ok(Format::Log);
         }
         return Err(format!("XML that is not a Burp items export (starts {})", show_head(b)));
     }
@@ -174,6 +194,9 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
     }
     if b.is_empty() {
         return Err("empty file".into());
+    }
+    if logs::looks_like(b) {
+        return Ok(Format::Log);
     }
     Err(format!("unknown format (starts {})", show_head(b)))
 }
@@ -311,8 +334,22 @@ pub fn read_input_with(
             return info;
         }
     };
+    let (src, layers) = match decompress::unwrap_source(src) {
+        Ok(x) => x,
+        Err(e) => {
+            info.error = Some(format!("{shown}: {}", e.message));
+            return info;
+        }
+    };
+    for (c, packed, unpacked) in &layers {
+        info.notes.push(Note::info(
+            "input.compressed",
+            format!("{c}-compressed: {packed} bytes decompressed to {unpacked} (in a temporary file)"),
+        ));
+    }
     let format = match detect(src.bytes()) {
         Ok(f) => f,
+        Err(_) if opts.log_format.is_some_and(|u| logs::user_matches(u, src.bytes())) => Format::Log,
         Err(seen) => {
             info.error = Some(format!("{shown}: not a capture harken can read: {seen}"));
             return info;
@@ -324,11 +361,15 @@ pub fn read_input_with(
     let result = match format {
         Format::Har => har::read(&src, &mut cx),
         Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
-        other => Err(ReadError::new(format!("recognized as {other}, which this version of harken does not read yet"))),
+        Format::Mitm => mitm::read(&src, &mut cx),
+        Format::Burp => burp::read(&src, &mut cx),
+        Format::Saz => saz::read(&src, &mut cx),
+        Format::Chlsj => chlsj::read(&src, &mut cx),
+        Format::Log | Format::Jsonl => logs::read(&src, &mut cx),
     };
     info.exchanges = cx.count;
     info.creator = cx.creator.take();
-    info.notes = std::mem::take(&mut cx.notes);
+    info.notes.append(&mut cx.notes);
     if let Err(e) = result {
         info.error = Some(format!("{shown}: {}", e.message));
     }
@@ -424,7 +465,7 @@ mod tests {
 
     #[test]
     fn analysis_keeps_only_bodies_it_can_read() {
-        let o = IngestOptions { bodies: BodyPolicy::Analysis };
+        let o = IngestOptions { bodies: BodyPolicy::Analysis, ..Default::default() };
         assert!(o.keep_body(Some("application/json; charset=utf-8"), 100));
         assert!(o.keep_body(Some("application/vnd.api+json"), 100));
         assert!(o.keep_body(Some("application/x-www-form-urlencoded"), 100));
@@ -432,6 +473,6 @@ mod tests {
         assert!(!o.keep_body(Some("text/html"), 100));
         assert!(!o.keep_body(Some("image/png"), 100));
         assert!(!o.keep_body(Some("application/json"), ANALYSIS_BODY_CAP + 1));
-        assert!(!IngestOptions { bodies: BodyPolicy::None }.keep_body(None, 1));
+        assert!(!IngestOptions { bodies: BodyPolicy::None, ..Default::default() }.keep_body(None, 1));
     }
 }

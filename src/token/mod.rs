@@ -45,6 +45,10 @@ pub enum CredentialKind {
     ApiKey,
     /// A Genesys web messaging guest JWT (from a `JwtResponse` frame or the token exchange).
     GuestJwt,
+    /// Not a secret but who the request was made as, as an access log records it (remote user,
+    /// `user_id`, `DOMAIN\\user`, a JWT's subject, a consumer or client id): uses and refusals
+    /// can be grouped by it like a credential's.
+    Identity,
 }
 
 impl CredentialKind {
@@ -56,6 +60,7 @@ impl CredentialKind {
             CredentialKind::Cookie => "cookie",
             CredentialKind::ApiKey => "api_key",
             CredentialKind::GuestJwt => "guest_jwt",
+            CredentialKind::Identity => "identity",
         }
     }
 }
@@ -389,6 +394,17 @@ const MAX_COOKIES: usize = 3;
 /// `Sec-WebSocket-Protocol` tokens, and session-like cookies (at most three).
 /// URL fragments are not included: browsers do not send them.
 pub fn request_credentials(ex: &Exchange) -> Vec<Credential> {
+    let mut out = request_credentials_sent(ex);
+    // A logged identity comes last: a credential the request carried stays the primary one.
+    if let Some(id) = &ex.identity {
+        let mut c = Credential::new(CredentialKind::Identity, format!("log: {}", id.source), id.name.clone());
+        c.principal = Some(id.name.clone());
+        out.push(c);
+    }
+    out
+}
+
+fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
     let mut out = Vec::new();
     let url = ex.url();
     let path = url.as_ref().map(|u| u.path().to_string()).unwrap_or_else(|| ex.path());
@@ -731,9 +747,6 @@ pub struct TokenUse<'a> {
 pub struct TokenOptions {
     /// Keys to verify JWS signatures with (`--jwks`). Without them nothing is verified.
     pub jwks: Option<jwt::Keys>,
-    /// Forget each token's value ([`Token::secret`]) once the index is built (decoded,
-    /// verified): runs that do not show secrets need not hold every token in memory.
-    pub forget_secrets: bool,
 }
 
 impl TokenOptions {
@@ -741,7 +754,7 @@ impl TokenOptions {
     pub fn with_jwks_file(path: &std::path::Path) -> anyhow::Result<TokenOptions> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("--jwks {}: {e}", path.display()))?;
         let keys = jwt::Keys::parse(&text).map_err(|e| anyhow::anyhow!("--jwks {}: {e}", path.display()))?;
-        Ok(TokenOptions { jwks: Some(keys), forget_secrets: false })
+        Ok(TokenOptions { jwks: Some(keys) })
     }
 }
 
@@ -940,11 +953,6 @@ impl TokenIndex {
             }
             t.jwt = Some(JwtInfo { form, alg, kid, encrypted, claims, signature, verified_with });
         });
-        if opts.forget_secrets {
-            for t in &mut self.tokens {
-                t.secret = String::new();
-            }
-        }
         self.jwks = keys.map(|k| {
             let mut s = JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() };
             for t in &self.tokens {
