@@ -5,6 +5,7 @@ mod common;
 mod diagnose;
 mod exchanges;
 mod har;
+mod keep;
 mod logs;
 mod output;
 mod pcap;
