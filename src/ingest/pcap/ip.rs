@@ -6,7 +6,7 @@
 //! those that stay incomplete for [`FRAG_TIMEOUT_NS`].
 
 use super::link::L3;
-use super::{Meta, Stats};
+use super::stream::{Meta, Stats};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
