@@ -34,7 +34,7 @@ mod unexplained;
 mod user_context_required;
 
 use crate::catalog::{Catalog, Lookup, Operation};
-use crate::model::{Capture, Exchange, Origin};
+use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
 use crate::timeline::{StateMet, Timeline};
 use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
 use chrono::{DateTime, Utc};
@@ -198,6 +198,11 @@ pub struct Facts<'a> {
     /// producer, or an HTML/binary body harken does not keep): its media type, if known.
     pub body_not_kept: Option<String>,
     pub inferred: Option<Inferred>,
+    /// What the source never records (an access log: headers, bodies, credentials): their
+    /// absence proves nothing.
+    pub unrecorded: Unrecorded,
+    /// The identity the log records for the request.
+    pub identity: Option<Identity>,
 }
 
 impl<'a> Facts<'a> {
@@ -221,6 +226,8 @@ impl<'a> Facts<'a> {
             has_body: false,
             body_not_kept: None,
             inferred: None,
+            unrecorded: Unrecorded::empty(),
+            identity: None,
         }
     }
 
@@ -389,6 +396,8 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     let status = ex.status().unwrap_or(0);
     let mut f = Facts::new(ex.origin, ex.started, &ex.request.method, &host, &path, status);
     f.credentials = token::request_credentials(ex);
+    f.unrecorded = ex.unrecorded;
+    f.identity = ex.identity.clone();
     f.token_use = cx.tokens.judge(ex);
     f.state = cx.timeline.state_met(&ex.origin);
     f.conversation = cx.timeline.conversation_of(&ex.origin).map(|c| c.id.clone());
@@ -426,6 +435,17 @@ fn finding(cx: &Context<'_>, ex: &Exchange, f: &Facts<'_>, verdicts: Vec<Verdict
                 evidence.push(e);
             }
         }
+    }
+    if !ex.unrecorded.is_empty() {
+        // Every finding on a log says what the log could not carry.
+        evidence.push(Evidence {
+            input: path_of(&ex.origin),
+            index: ex.origin.index,
+            fact: format!(
+                "this input does not record {}: what they would show (the credential sent, the error body, WWW-Authenticate) is not evidence here",
+                ex.unrecorded.names().join(", ")
+            ),
+        });
     }
     let primary = &verdicts[0];
     let mut fix = primary.fix.clone();
