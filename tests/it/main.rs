@@ -9,6 +9,7 @@ mod har;
 mod logs;
 mod output;
 mod pcap;
+mod proxy;
 mod secrets;
 mod timeline;
 mod tokens;
