@@ -375,3 +375,24 @@ fn tunnelled_captures_are_unwrapped() {
     files.sort();
     garble(&files, "g.pcap");
 }
+
+/// samples/proxy_genesys.mitm, recorded by real mitmdump (samples/gen/mitm.py): the token
+/// reply and tokens/me are learned, the 403 names the missing permission, the websocket keeps
+/// its two messages.
+#[test]
+fn mitmdump_sample_tells_its_story() {
+    let f = sample("proxy_genesys.mitm");
+    let rows = ndjson(&["exchanges", "--format", "ndjson", f.to_str().unwrap()]);
+    let want: BTreeMap<String, usize> =
+        [("101", 1), ("200", 3), ("401", 1), ("403", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(status_counts(&rows), want);
+    let (info, ex) = read_all(&f);
+    assert!(info.creator.as_deref().unwrap().contains("21"), "{:?}", info.creator);
+    let ws = ex.iter().find(|e| e.status() == Some(101)).unwrap();
+    assert_eq!(ws.websocket.len(), 2, "the heartbeat and the ping (mitmproxy keeps closes out of messages)");
+    let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+    let causes: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["cause"].as_str().unwrap()).collect();
+    assert_eq!(causes.len(), 2, "{causes:?}");
+    assert!(causes.contains(&"permission_missing"), "{causes:?}");
+    garble(&[f], "g.mitm");
+}
