@@ -39,6 +39,12 @@ pub struct Stats {
     pub unknown_interface: u64,
     pub h2_errors: u64,
     pub ws_errors: u64,
+    /// Frames per link type.
+    pub links: BTreeMap<u32, u64>,
+    /// Frames unwrapped per encapsulation (GRE, ERSPAN, VXLAN...).
+    pub tunnels: BTreeMap<&'static str, u64>,
+    /// Packets per IP protocol other than TCP (and UDP destination port), at most 16 kinds.
+    pub other_protocols: BTreeMap<(u8, Option<u16>), u64>,
 }
 
 /// The output side shared by every layer: finished exchanges waiting to be emitted, the reading
