@@ -12,6 +12,13 @@ use std::collections::{BTreeMap, VecDeque};
 /// Buffer capacity a direction keeps once everything in it was parsed.
 pub(super) const KEEP_CAPACITY: usize = 2 << 10;
 
+/// The network-layer packet of a frame.
+#[derive(Debug, Clone, Copy)]
+pub enum L3<'a> {
+    V4(&'a [u8]),
+    V6(&'a [u8]),
+}
+
 /// Where and when a frame was captured: its 1-based frame number and its time (ns since epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Meta {
