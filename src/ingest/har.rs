@@ -226,7 +226,8 @@ fn flush(batch: &mut Vec<(usize, usize, &[u8])>, cx: &mut ReadCx<'_>, stats: &mu
     let input = cx.input;
     let opts = cx.opts;
     let prepare = cx.prepare;
-    let parsed: Vec<Result<(Exchange, (bool, bool)), String>> = batch
+    type Parsed = Result<(Exchange, (bool, bool)), String>;
+    let parsed: Vec<Parsed> = batch
         .par_iter()
         .map(|&(index, _, slice)| {
             parse_entry(slice, input, index, opts).map(|mut ex| {

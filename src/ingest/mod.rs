@@ -434,7 +434,7 @@ where
     // Sorted in place (no buffer as large as the values). Keys are meant to be unique (they
     // end with the origin), so an unstable sort orders as a stable one would; already ordered
     // values (most HARs) are not moved at all.
-    if !all.is_sorted_by_key(|t| key(t)) {
+    if !all.is_sorted_by_key(&key) {
         all.par_sort_unstable_by_key(|t| key(t));
     }
     all.shrink_to_fit();
