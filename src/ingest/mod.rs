@@ -80,7 +80,7 @@ pub fn is_textual(mime: Option<&str>) -> bool {
 }
 
 /// Work on each exchange that a reader may run in parallel, before the exchange is handed on
-/// (e.g. dropping what the caller will not read: [`crate::keep`]).
+/// (e.g. dropping what the caller will not read).
 pub type Prepare<'a> = &'a (dyn Fn(&mut Exchange) + Sync);
 
 /// The state of one input being read: where its exchanges and notes go.
