@@ -94,7 +94,7 @@ impl Settings {
                 (ex.started, ex.origin)
             });
         let capture = Capture::new(inputs, exchanges, Vec::new());
-        let failed = crate::cmd::report_errors(&capture.inputs);
+        let failed = report_errors(&capture.inputs);
         (capture, failed)
     }
 
