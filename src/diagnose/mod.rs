@@ -629,13 +629,25 @@ impl Successes {
     }
 }
 
-/// Minutes between two instants, for summaries.
+/// The time between two instants as people say it, for summaries: `45 s`, `20 min`,
+/// `3 h 10 min`, `2 days`, `13 years` (the largest unit or two; the sign is dropped).
 pub(crate) fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    let s = (to - from).num_seconds();
-    if s.abs() < 120 {
-        format!("{s} s")
-    } else {
-        format!("{} min", s / 60)
+    human_duration((to - from).num_seconds().unsigned_abs())
+}
+
+/// Seconds as people say them: `45 s`, `20 min`, `3 h 10 min`, `2 days`, `13 years`.
+pub fn human_duration(s: u64) -> String {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=5_399 => format!("{} min", s / 60),
+        5_400..=172_799 => match (s / 3600, (s % 3600) / 60) {
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        },
+        172_800..=5_183_999 => plural(s / 86_400, "day", "days"),
+        5_184_000..=63_071_999 => plural(s / 2_629_746, "month", "months"),
+        _ => plural(s / 31_556_952, "year", "years"),
     }
 }
 
@@ -703,6 +715,15 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(20 * 60), "20 min");
+        assert_eq!(human_duration(3 * 3600 + 600), "3 h 10 min");
+        assert_eq!(human_duration(2 * 86_400), "2 days");
+        assert_eq!(human_duration(6_895_757 * 60), "13 years");
+    }
     use crate::catalog::Catalog;
     use crate::token::Validity;
 
