@@ -208,7 +208,11 @@ fn bash_sources_the_completions_and_man_renders_the_page() {
     assert_eq!(stderr(&o), "");
 
     let page = harken(&["man"]).stdout;
-    assert!(page.starts_with(b".ie") || page.starts_with(b".TH"), "{}", String::from_utf8_lossy(&page[..40.min(page.len())]));
+    assert!(
+        page.starts_with(b".ie") || page.starts_with(b".TH"),
+        "{}",
+        String::from_utf8_lossy(&page[..40.min(page.len())])
+    );
     let have_man = Command::new("man").arg("--version").output().is_ok_and(|o| o.status.success());
     if !have_man {
         eprintln!("note: `man` is not installed; the roff page was checked, not rendered");
