@@ -4,14 +4,13 @@
 mod architecture;
 mod common;
 mod diagnose;
-mod diagnostics;
 mod exchanges;
 mod har;
-mod keep;
 mod logs;
 mod output;
 mod pcap;
 mod proxy;
 mod secrets;
+mod stats;
 mod timeline;
 mod tokens;
