@@ -4,8 +4,10 @@
 mod architecture;
 mod common;
 mod diagnose;
+mod diagnostics;
 mod exchanges;
 mod har;
+mod keep;
 mod logs;
 mod output;
 mod pcap;
