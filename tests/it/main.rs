@@ -5,6 +5,7 @@ mod common;
 mod diagnose;
 mod exchanges;
 mod har;
+mod hostile;
 mod pcap;
 mod secrets;
 mod timeline;
