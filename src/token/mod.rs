@@ -924,7 +924,11 @@ impl TokenIndex {
 /// dates may be anywhere chrono can parse (year ±262143), and a lifetime added to one of them
 /// can leave the range.
 pub(crate) fn plus(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    t.checked_add_signed(d).unwrap_or(if d < Duration::zero() { DateTime::<Utc>::MIN_UTC } else { DateTime::<Utc>::MAX_UTC })
+    t.checked_add_signed(d).unwrap_or(if d < Duration::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
 }
 
 /// Seconds since the epoch as a time (None when out of range).

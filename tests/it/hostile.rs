@@ -23,8 +23,10 @@ fn har(entries: &[(&str, f64, &str, &str, u16, &[(&str, &str)], &str)]) -> Vec<u
             })
         })
         .collect();
-    serde_json::to_vec(&serde_json::json!({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": es}}))
-        .unwrap()
+    serde_json::to_vec(
+        &serde_json::json!({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": es}}),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -34,17 +36,44 @@ fn dates_at_the_end_of_time_do_not_overflow() {
         let t = |rest: &str| format!("{year}-12-31T23:59:{rest}+0000");
         let (a, b, c) = (t("50"), t("58"), t("59.999"));
         let bytes = har(&[
-            (&a, 86_000_000.0, "POST", "https://login.mypurecloud.com/oauth/token", 200, &[],
-             r#"{"access_token":"opaque-token-value-0123456789","token_type":"bearer","expires_in":315360000}"#),
-            (&b, 5_000.0, "GET", "https://api.mypurecloud.com/api/v2/tokens/me", 200, &bearer,
-             r#"{"authorizedScope":["conversations:readonly"]}"#),
-            (&c, 1.0, "POST", "https://api.mypurecloud.com/api/v2/conversations/messages/agentless", 403, &bearer, "{}"),
+            (
+                &a,
+                86_000_000.0,
+                "POST",
+                "https://login.mypurecloud.com/oauth/token",
+                200,
+                &[],
+                r#"{"access_token":"opaque-token-value-0123456789","token_type":"bearer","expires_in":315360000}"#,
+            ),
+            (
+                &b,
+                5_000.0,
+                "GET",
+                "https://api.mypurecloud.com/api/v2/tokens/me",
+                200,
+                &bearer,
+                r#"{"authorizedScope":["conversations:readonly"]}"#,
+            ),
+            (
+                &c,
+                1.0,
+                "POST",
+                "https://api.mypurecloud.com/api/v2/conversations/messages/agentless",
+                403,
+                &bearer,
+                "{}",
+            ),
         ]);
         let (_d, p) = temp_file("end_of_time.har", &bytes);
         let p = p.to_string_lossy().into_owned();
         for cmd in ["analyze", "tokens", "timeline", "exchanges"] {
             let out = harken(&[cmd, "--format", "json", &p]);
-            assert!(matches!(out.status.code(), Some(0 | 1)), "{cmd} on year {year}: {:?}\n{}", out.status, stderr(&out));
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{cmd} on year {year}: {:?}\n{}",
+                out.status,
+                stderr(&out)
+            );
         }
     }
 }
