@@ -8,8 +8,13 @@
 //!
 //! Inputs are read in parallel (rayon) and merged in time order.
 
+pub mod decompress;
 pub mod har;
+pub mod http1;
+pub mod logs;
+pub mod mitm;
 pub mod pcap;
+pub mod tnetstring;
 
 use crate::model::{Capture, Exchange, Format, Input, Note};
 use rayon::prelude::*;
@@ -36,11 +41,13 @@ pub const ANALYSIS_BODY_CAP: usize = 1 << 20;
 #[derive(Debug, Clone, Copy)]
 pub struct IngestOptions {
     pub bodies: BodyPolicy,
+    /// A user-defined access-log format (`--log-format FILE`), tried before the built-in ones.
+    pub log_format: Option<&'static logs::UserFormat>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { bodies: BodyPolicy::Analysis }
+        IngestOptions { bodies: BodyPolicy::Analysis, log_format: None }
     }
 }
 
@@ -140,7 +147,13 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
                 return Ok(Format::Jsonl);
             }
         }
+        if logs::looks_like(text) {
+            return Ok(Format::Log);
+        }
         return Err(format!("JSON object without a HAR \"log\" (starts {})", show_head(b)));
+    }
+    if text.starts_with(b"[") && logs::looks_like(text) {
+        return Ok(Format::Log);
     }
     if text.starts_with(b"[") {
         return Ok(Format::Chlsj);
@@ -149,6 +162,10 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
         let window = &text[..text.len().min(4096)];
         if contains(window, b"<items") {
             return Ok(Format::Burp);
+        }
+        if logs::looks_like(text) {
+            // `<134>1 2024-...`: syslog lines with a priority.
+            return Ok(Format::Log);
         }
         return Err(format!("XML that is not a Burp items export (starts {})", show_head(b)));
     }
@@ -160,6 +177,21 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
     }
     if b.is_empty() {
         return Err("empty file".into());
+    }
+    if b.starts_with(&[0x1f, 0x8b]) {
+        // gzip: an access log inside, when its first lines read as one.
+        let mut head = Vec::new();
+        let _ = std::io::Read::read_to_end(
+            &mut std::io::Read::take(flate2::read::MultiGzDecoder::new(b), 64 * 1024),
+            &mut head,
+        );
+        if logs::looks_like(&head) {
+            return Ok(Format::Log);
+        }
+        return Err(format!("gzip-compressed, and not an access log inside (starts {})", show_head(&head)));
+    }
+    if logs::looks_like(b) {
+        return Ok(Format::Log);
     }
     Err(format!("unknown format (starts {})", show_head(b)))
 }
@@ -224,21 +256,6 @@ pub fn show_head(b: &[u8]) -> String {
 /// Bytes of a non-regular input (stdin, a pipe) kept in memory before it is spooled to disk.
 pub const SPOOL_IN_MEMORY: usize = 16 << 20;
 
-/// A new temporary file, already unlinked so that it vanishes with the process.
-fn temp_file() -> Option<std::fs::File> {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = std::env::temp_dir();
-    for _ in 0..16 {
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let p = dir.join(format!(".harken-spool-{}-{n}", std::process::id()));
-        if let Ok(f) = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&p) {
-            let _ = std::fs::remove_file(&p);
-            return Some(f);
-        }
-    }
-    None
-}
-
 /// The bytes of an input: memory-mapped when it is a regular file (or a long stream spooled
 /// to disk), read otherwise.
 pub enum Source {
@@ -281,7 +298,7 @@ impl Source {
         if head.len() <= SPOOL_IN_MEMORY {
             return Ok(Source::Owned(head));
         }
-        let Some(mut file) = temp_file() else {
+        let Ok(mut file) = tempfile::tempfile() else {
             r.read_to_end(&mut head)?;
             return Ok(Source::Owned(head));
         };
@@ -332,6 +349,19 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
             return info;
         }
     };
+    let (src, layers) = match decompress::unwrap_source(src) {
+        Ok(x) => x,
+        Err(e) => {
+            info.error = Some(format!("{shown}: {}", e.message));
+            return info;
+        }
+    };
+    for (c, packed, unpacked) in &layers {
+        info.notes.push(Note::info(
+            "input.compressed",
+            format!("{c}-compressed: {packed} bytes decompressed to {unpacked} (in a temporary file)"),
+        ));
+    }
     let format = match detect(src.bytes()) {
         Ok(f) => f,
         Err(seen) => {
@@ -344,11 +374,13 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
     let result = match format {
         Format::Har => har::read(&src, &mut cx),
         Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
+        Format::Mitm => mitm::read(&src, &mut cx),
+        Format::Log | Format::Jsonl => logs::read(&src, &mut cx),
         other => Err(ReadError::new(format!("recognized as {other}, which this version of harken does not read yet"))),
     };
     info.exchanges = cx.count;
     info.creator = cx.creator.take();
-    info.notes = std::mem::take(&mut cx.notes);
+    info.notes.append(&mut cx.notes);
     if let Err(e) = result {
         info.error = Some(format!("{shown}: {}", e.message));
     }
@@ -428,7 +460,7 @@ mod tests {
 
     #[test]
     fn analysis_keeps_only_bodies_it_can_read() {
-        let o = IngestOptions { bodies: BodyPolicy::Analysis };
+        let o = IngestOptions { bodies: BodyPolicy::Analysis, ..Default::default() };
         assert!(o.keep_body(Some("application/json; charset=utf-8"), 100));
         assert!(o.keep_body(Some("application/vnd.api+json"), 100));
         assert!(o.keep_body(Some("application/x-www-form-urlencoded"), 100));
@@ -436,6 +468,6 @@ mod tests {
         assert!(!o.keep_body(Some("text/html"), 100));
         assert!(!o.keep_body(Some("image/png"), 100));
         assert!(!o.keep_body(Some("application/json"), ANALYSIS_BODY_CAP + 1));
-        assert!(!IngestOptions { bodies: BodyPolicy::None }.keep_body(None, 1));
+        assert!(!IngestOptions { bodies: BodyPolicy::None, ..Default::default() }.keep_body(None, 1));
     }
 }
