@@ -6,7 +6,10 @@ use crate::common::{harken, stderr, temp_file};
 
 /// A HAR whose entries are given as (startedDateTime, time ms, method, url, status, request
 /// headers, response JSON body).
-fn har(entries: &[(&str, f64, &str, &str, u16, &[(&str, &str)], &str)]) -> Vec<u8> {
+/// (startedDateTime, time ms, method, url, status, request headers, response JSON body)
+type Entry<'a> = (&'a str, f64, &'a str, &'a str, u16, &'a [(&'a str, &'a str)], &'a str);
+
+fn har(entries: &[Entry<'_>]) -> Vec<u8> {
     let es: Vec<serde_json::Value> = entries
         .iter()
         .map(|(t, ms, m, u, st, hs, body)| {
