@@ -8,12 +8,15 @@
 //!
 //! Inputs are read in parallel (rayon) and merged in time order.
 
+pub mod burp;
+pub mod chlsj;
 pub mod decompress;
 pub mod har;
 pub mod http1;
 pub mod logs;
 pub mod mitm;
 pub mod pcap;
+pub mod saz;
 pub mod tnetstring;
 
 use crate::model::{Capture, Exchange, Format, Input, Note};
@@ -375,8 +378,10 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
         Format::Har => har::read(&src, &mut cx),
         Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
         Format::Mitm => mitm::read(&src, &mut cx),
+        Format::Burp => burp::read(&src, &mut cx),
+        Format::Saz => saz::read(&src, &mut cx),
+        Format::Chlsj => chlsj::read(&src, &mut cx),
         Format::Log | Format::Jsonl => logs::read(&src, &mut cx),
-        other => Err(ReadError::new(format!("recognized as {other}, which this version of harken does not read yet"))),
     };
     info.exchanges = cx.count;
     info.creator = cx.creator.take();
