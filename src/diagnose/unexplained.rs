@@ -9,7 +9,7 @@
 //!   credentials ("Export HAR (with sensitive data)", then let harken mask it), including the
 //!   login/token call and a `GET /api/v2/tokens/me`, or pass `--catalog` for other APIs.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 use crate::catalog::Lookup;
 use crate::token::Validity;
 
@@ -58,6 +58,9 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         Lookup::NotCovered if token_endpoint => {
             checked.push("the OAuth token endpoint (no operation requirements)".into())
         }
+        Lookup::NotCovered if f.catalog_given => {
+            lacks.push(format!("requirements of {} (not described by the catalog given)", f.call()))
+        }
         Lookup::NotCovered => lacks.push(format!("requirements of {} (not in the catalog; try --catalog)", f.call())),
     }
     match &f.state {
@@ -76,6 +79,12 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         )),
         None => lacks.push("the response body".into()),
     }
+    if let Some((ok, n)) = &f.history.same_operation {
+        checked.push(format!(
+            "the same credential succeeded on this operation {n} time(s) before (last at #{}), so it lacks neither scope nor permission",
+            ok.origin.index
+        ));
+    }
     let mut fact = format!("{} refused with {}; checked: {}", f.call(), f.status, checked.join(", "));
     if !lacks.is_empty() {
         fact.push_str(&format!("; the capture lacks: {}", lacks.join("; ")));
@@ -93,7 +102,7 @@ pub fn check(f: &Facts<'_>) -> Verdict {
             summary: format!("the token endpoint refused the client's credentials{code}; no token was issued"),
             evidence: vec![f.here(fact)],
             fix: fix.into(),
-            proven: false,
+            confidence: Confidence::Assumed,
         };
     }
     let fix = if log {
@@ -102,6 +111,8 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         "Re-capture with credentials (DevTools > Network > Export HAR (with sensitive data); harken masks secrets in its output), including the login/token call and a GET /api/v2/tokens/me."
     } else if f.genesys_host() {
         "Capture the token request (login.{region domain}/oauth/token) and a GET /api/v2/tokens/me in the same session, keep response bodies, and pass --catalog for APIs outside the built-in profile."
+    } else if f.catalog_given {
+        "Capture the token request in the same session and keep response bodies; the catalog given does not describe this call (check its servers and paths)."
     } else {
         "Capture the token request in the same session, keep response bodies, and pass --catalog with the API's OpenAPI document so its requirements are known."
     };
@@ -114,7 +125,7 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         },
         evidence: vec![f.here(fact)],
         fix: fix.into(),
-        proven: false,
+        confidence: Confidence::Assumed,
     }
 }
 
