@@ -33,11 +33,10 @@ mod token_wrong_region;
 mod unexplained;
 mod user_context_required;
 
-use crate::analysis::Context;
-use crate::catalog::{Lookup, Operation};
-use crate::model::{Exchange, Identity, Origin, Unrecorded};
-use crate::timeline::StateMet;
-use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenUse};
+use crate::catalog::{Catalog, Lookup, Operation};
+use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
+use crate::timeline::{StateMet, Timeline};
+use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -126,6 +125,15 @@ impl Confidence {
             Confidence::Assumed => 2,
         }
     }
+}
+
+/// Everything the diagnosis reads. Built once per run by [`crate::analysis::run`].
+pub struct Context<'a> {
+    pub capture: &'a Capture,
+    pub tokens: &'a TokenIndex,
+    pub timeline: &'a Timeline,
+    pub catalog: &'a Catalog,
+    pub show_secrets: bool,
 }
 
 /// One fact that supports a finding, pointing at the exchange that shows it.
@@ -289,6 +297,10 @@ pub struct Facts<'a> {
     pub catalog_given: bool,
     /// Successful calls to the same operation that carried a credential.
     pub ok_with_credentials: usize,
+    /// When the input does not record request bodies: the last earlier write (PATCH, PUT,
+    /// DELETE) on the same conversation that the server accepted (its origin, `METHOD path`
+    /// and time). Its body, which would prove a disconnect, is not at hand.
+    pub earlier_write: Option<(Origin, String, DateTime<Utc>)>,
 }
 
 impl<'a> Facts<'a> {
@@ -318,6 +330,7 @@ impl<'a> Facts<'a> {
             challenges: Vec::new(),
             catalog_given: false,
             ok_with_credentials: 0,
+            earlier_write: None,
         }
     }
 
@@ -547,6 +560,19 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     f.token_use = cx.tokens.judge(ex);
     f.state = cx.timeline.state_met(&ex.origin);
     f.conversation = cx.timeline.conversation_of(&ex.origin).map(|c| c.id.clone());
+    if ex.unrecorded.contains(Unrecorded::REQUEST_BODY) {
+        f.earlier_write = cx.timeline.conversation_of(&ex.origin).and_then(|c| {
+            c.events
+                .iter()
+                .rfind(|e| {
+                    e.time < ex.started
+                        && e.websocket.is_none()
+                        && matches!(e.method.as_str(), "PATCH" | "PUT" | "DELETE")
+                        && e.status.is_some_and(|s| (200..300).contains(&s))
+                })
+                .map(|e| (e.origin, format!("{} {}", e.method, e.path), e.time))
+        });
+    }
     f.lookup = cx.catalog.lookup_at(&host, &ex.request.method, &path);
     if let Some(resp) = &ex.response {
         f.has_body = resp.body.as_ref().is_some_and(|b| !b.omitted && !b.raw.is_empty());

@@ -181,18 +181,6 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
     if b.is_empty() {
         return Err("empty file".into());
     }
-    if b.starts_with(&[0x1f, 0x8b]) {
-        // gzip: an access log inside, when its first lines read as one.
-        let mut head = Vec::new();
-        let _ = std::io::Read::read_to_end(
-            &mut std::io::Read::take(flate2::read::MultiGzDecoder::new(b), 64 * 1024),
-            &mut head,
-        );
-        if logs::looks_like(&head) {
-            return Ok(Format::Log);
-        }
-        return Err(format!("gzip-compressed, and not an access log inside (starts {})", show_head(&head)));
-    }
     if logs::looks_like(b) {
         return Ok(Format::Log);
     }
@@ -367,6 +355,7 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
     }
     let format = match detect(src.bytes()) {
         Ok(f) => f,
+        Err(_) if opts.log_format.is_some_and(|u| logs::user_matches(u, src.bytes())) => Format::Log,
         Err(seen) => {
             info.error = Some(format!("{shown}: not a capture harken can read: {seen}"));
             return info;

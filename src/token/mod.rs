@@ -258,7 +258,7 @@ fn authorization(value: &str, guest: bool) -> Credential {
         "bearer" => token_credential(rest, "authorization: bearer".into(), guest),
         "basic" => {
             let mut c = Credential::new(CredentialKind::Basic, "authorization: basic", rest);
-            let decoded = crate::ingest::har::base64_lenient(rest).and_then(|b| String::from_utf8(b).ok());
+            let decoded = crate::body::base64_lenient(rest).and_then(|b| String::from_utf8(b).ok());
             match decoded.as_deref().and_then(|s| s.split_once(':')) {
                 Some((user, _)) => c.principal = Some(user.to_string()),
                 None if rest.is_empty() => c.malformed = Some("Basic with no credentials".into()),
@@ -383,8 +383,13 @@ fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
                         "access_token" | "bearer" | "authorization" | "token" | "jwt"
                     )
                 });
+            // `authorization.bearer.<token>` (GraphQL and API gateways that cannot set headers
+            // on a browser websocket: `Sec-WebSocket-Protocol: v1, authorization.bearer.<JWT>`).
+            let lower = m.get(..21).map(str::to_ascii_lowercase);
             if let Some(t) = m.strip_prefix("base64url.bearer.authorization.k8s.io.") {
                 out.push(token_credential(t, "sec-websocket-protocol: bearer".into(), guest));
+            } else if lower.as_deref() == Some("authorization.bearer.") && m.len() > 21 {
+                out.push(token_credential(&m[21..], "sec-websocket-protocol: authorization.bearer".into(), guest));
             } else if after_marker || jwt::decode(m).is_jose() {
                 out.push(token_credential(m, "sec-websocket-protocol".into(), guest));
             }

@@ -327,3 +327,72 @@ fn charles_json_session_reads_and_explains_its_401() {
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
     garble(&[f], "g.chlsj");
 }
+
+/// Mirrored traffic: the same 401 exchange inside every encapsulation harken unwraps
+/// (tests/fixtures/tunnels/gen.py writes them), and a capture where nothing decodes says why.
+#[test]
+fn tunnelled_captures_are_unwrapped() {
+    for (name, tunnel) in [
+        ("gre", "GRE"),
+        ("gre_key_seq", "GRE"),
+        ("gre_eth", "GRE (Ethernet)"),
+        ("erspan1", "ERSPAN type I"),
+        ("erspan2", "ERSPAN type II"),
+        ("erspan3", "ERSPAN type III"),
+        ("vxlan", "VXLAN"),
+        ("geneve", "Geneve"),
+        ("mpls", ""),
+        ("mpls_pw", ""),
+        ("ipv6_gre", "GRE"),
+    ] {
+        let f = fixture(&format!("tunnels/{name}.pcap"));
+        let rows = ndjson(&["exchanges", "--format", "ndjson", f.to_str().unwrap()]);
+        assert_eq!(rows.len(), 1, "{name}");
+        assert_eq!(rows[0]["status"], 401, "{name}");
+        assert_eq!(rows[0]["url"], "http://api.mypurecloud.com/api/v2/users/me", "{name}");
+        let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+        assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{name}");
+        if !tunnel.is_empty() {
+            let notes = doc["inputs"][0]["notes"].as_array().unwrap();
+            assert!(
+                notes.iter().any(|n| n["code"] == "pcap.tunnel" && n["message"].as_str().unwrap().contains(tunnel)),
+                "{name}: {notes:?}"
+            );
+        }
+    }
+    let f = fixture("tunnels/unknown_udp.pcap");
+    let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+    assert_eq!(doc["exchanges"], 0);
+    let notes = doc["inputs"][0]["notes"].as_array().unwrap();
+    let n = notes.iter().find(|n| n["code"] == "pcap.nothing_decoded").expect("a warning says why nothing decoded");
+    let m = n["message"].as_str().unwrap();
+    assert!(m.contains("link type 1") && m.contains("UDP to port 4790"), "{m}");
+    let mut files: Vec<_> = std::fs::read_dir(fixture("tunnels"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    files.sort();
+    garble(&files, "g.pcap");
+}
+
+/// samples/proxy_genesys.mitm, recorded by real mitmdump (samples/gen/mitm.py): the token
+/// reply and tokens/me are learned, the 403 names the missing permission, the websocket keeps
+/// its two messages.
+#[test]
+fn mitmdump_sample_tells_its_story() {
+    let f = sample("proxy_genesys.mitm");
+    let rows = ndjson(&["exchanges", "--format", "ndjson", f.to_str().unwrap()]);
+    let want: BTreeMap<String, usize> =
+        [("101", 1), ("200", 3), ("401", 1), ("403", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(status_counts(&rows), want);
+    let (info, ex) = read_all(&f);
+    assert!(info.creator.as_deref().unwrap().contains("21"), "{:?}", info.creator);
+    let ws = ex.iter().find(|e| e.status() == Some(101)).unwrap();
+    assert_eq!(ws.websocket.len(), 2, "the heartbeat and the ping (mitmproxy keeps closes out of messages)");
+    let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+    let causes: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["cause"].as_str().unwrap()).collect();
+    assert_eq!(causes.len(), 2, "{causes:?}");
+    assert!(causes.contains(&"permission_missing"), "{causes:?}");
+    garble(&[f], "g.mitm");
+}

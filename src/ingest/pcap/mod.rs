@@ -17,50 +17,15 @@ pub mod http1;
 pub mod http2;
 pub mod ip;
 pub mod link;
+pub mod stream;
 pub mod tcp;
 pub mod tls;
+pub mod tunnel;
 pub mod websocket;
 
 use super::{ReadCx, ReadError, Source};
-use crate::model::{Exchange, Format, Note, Origin};
-use std::collections::BTreeMap;
-
-/// Where and when a frame was captured: its 1-based frame number and its time (ns since epoch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Meta {
-    pub frame: u64,
-    pub ts: i64,
-}
-
-/// Counters of what was skipped or repaired, reported as notes at the end of an input.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub frames: u64,
-    pub unsupported_links: BTreeMap<u32, u64>,
-    pub snaplen_cut: u64,
-    pub bad_packets: u64,
-    pub non_tcp: u64,
-    pub frag_incomplete: u64,
-    pub ipv6_fragments: u64,
-    pub tls_connections: u64,
-    pub tls_names: std::collections::BTreeSet<String>,
-    pub tls_no_sni: u64,
-    pub gaps: u64,
-    pub gap_bytes: u64,
-    pub midstream: u64,
-    pub ignored_connections: u64,
-    pub unknown_interface: u64,
-    pub h2_errors: u64,
-    pub ws_errors: u64,
-}
-
-/// The output side shared by every layer: finished exchanges waiting to be emitted, the reading
-/// options, and the counters.
-pub struct Out {
-    pub exchanges: Vec<Exchange>,
-    pub opts: super::IngestOptions,
-    pub stats: Stats,
-}
+use crate::model::{Format, Note};
+pub use stream::{ms, origin, time, Meta, Out, Stats};
 
 /// The packet pipeline of one input.
 pub struct Engine {
@@ -86,6 +51,7 @@ impl Engine {
         if (data.len() as u64) < u64::from(orig_len) {
             self.out.stats.snaplen_cut += 1;
         }
+        *self.out.stats.links.entry(linktype).or_default() += 1;
         let l3 = match link::decode(linktype, data) {
             link::Link::Ip(l3) => l3,
             link::Link::NotIp => {
@@ -101,6 +67,34 @@ impl Engine {
                 return;
             }
         };
+        let mut l3 = l3;
+        for _ in 0..tunnel::MAX_DEPTH {
+            let Some((inner, name)) = tunnel::unwrap(l3) else { break };
+            *self.out.stats.tunnels.entry(name).or_default() += 1;
+            l3 = match inner {
+                tunnel::Inner::Ip(x) => x,
+                tunnel::Inner::Ether(f) => match link::decode(link::ETHERNET, f) {
+                    link::Link::Ip(x) => x,
+                    link::Link::NotIp => {
+                        self.out.stats.non_tcp += 1;
+                        return;
+                    }
+                    _ => {
+                        self.out.stats.bad_packets += 1;
+                        return;
+                    }
+                },
+            };
+        }
+        if let Some((proto, port)) = tunnel::protocol(l3) {
+            if proto != 6 && self.out.stats.other_protocols.len() < 16 {
+                *self.out.stats.other_protocols.entry((proto, port)).or_default() += 1;
+            } else if proto != 6 {
+                if let Some(n) = self.out.stats.other_protocols.get_mut(&(proto, port)) {
+                    *n += 1;
+                }
+            }
+        }
         let mut scratch = Vec::new();
         if let Some(seg) = ip::decode(l3, meta, &mut self.frags, &mut scratch, &mut self.out.stats) {
             self.tcp.segment(seg, meta, &mut self.out);
@@ -144,12 +138,73 @@ impl Engine {
         for n in notes(&self.out.stats) {
             cx.note(n);
         }
+        if self.emitted == 0 && self.out.stats.frames > 0 {
+            cx.note(nothing_decoded(&self.out.stats, self.tcp.connections()));
+        }
     }
+}
+
+/// Why a capture with frames gave no exchange: its link types, the encapsulations seen, and
+/// where the frames went.
+fn nothing_decoded(s: &Stats, connections: u64) -> Note {
+    let links: Vec<String> = s
+        .links
+        .iter()
+        .map(|(lt, n)| {
+            let name = pcap_parser::Linktype(i32::try_from(*lt).unwrap_or(-1)).to_string();
+            format!("{n} on link type {lt} ({})", crate::redact::escape(&name))
+        })
+        .collect();
+    let tunnels: Vec<String> = s.tunnels.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    let mut why = Vec::new();
+    if !s.unsupported_links.is_empty() {
+        why.push("link types harken does not read".to_string());
+    }
+    if s.non_tcp > 0 {
+        let kinds: Vec<String> = s
+            .other_protocols
+            .iter()
+            .map(|((proto, port), n)| match (proto, port) {
+                (17, Some(p)) => format!("{n} UDP to port {p}"),
+                (1, _) => format!("{n} ICMP"),
+                (47, _) => format!("{n} GRE of a kind harken does not unwrap"),
+                (p, _) => format!("{n} IP protocol {p}"),
+            })
+            .collect();
+        let kinds = if kinds.is_empty() { String::new() } else { format!(": {}", kinds.join(", ")) };
+        why.push(format!(
+            "{} packet(s) were not TCP or used an encapsulation harken does not unwrap{kinds}",
+            s.non_tcp
+        ));
+    }
+    if s.bad_packets > 0 {
+        why.push(format!("{} packet(s) were malformed", s.bad_packets));
+    }
+    if s.tls_connections > 0 {
+        why.push(format!("{} connection(s) were TLS-encrypted", s.tls_connections));
+    }
+    if connections > 0 && s.tls_connections == 0 {
+        why.push(format!("{connections} TCP connection(s) carried no HTTP/1 or HTTP/2 harken recognized"));
+    }
+    Note::warning(
+        "pcap.nothing_decoded",
+        format!(
+            "no HTTP exchange could be decoded from {} frame(s): {}; encapsulation unwrapped: {}; {}",
+            s.frames,
+            links.join(", "),
+            if tunnels.is_empty() { "none".to_string() } else { tunnels.join(", ") },
+            if why.is_empty() { "no TCP payload was seen".to_string() } else { why.join("; ") }
+        ),
+    )
 }
 
 /// Turn the counters into notes for the user.
 pub fn notes(s: &Stats) -> Vec<Note> {
     let mut v = Vec::new();
+    if !s.tunnels.is_empty() {
+        let t: Vec<String> = s.tunnels.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        v.push(Note::info("pcap.tunnel", format!("encapsulated frames were unwrapped: {}", t.join(", "))));
+    }
     for (lt, n) in &s.unsupported_links {
         let name = pcap_parser::Linktype(i32::try_from(*lt).unwrap_or(-1)).to_string();
         v.push(Note::warning(
@@ -507,21 +562,6 @@ fn read_pcapng(src: &Source, eng: &mut Engine, cx: &mut ReadCx<'_>) -> Result<()
     }
     let _ = skipped_blocks;
     Ok(())
-}
-
-/// Build an exchange skeleton shared by the HTTP/1 and HTTP/2 parsers.
-pub fn origin(req: Option<Meta>, resp: Option<Meta>) -> Origin {
-    Origin { input: 0, index: 0, request_frame: req.map(|m| m.frame), response_frame: resp.map(|m| m.frame) }
-}
-
-/// Nanoseconds since the epoch as a UTC time.
-pub fn time(ts: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_nanos(ts)
-}
-
-/// Milliseconds between two packet times.
-pub fn ms(from: i64, to: i64) -> f64 {
-    (to.saturating_sub(from)) as f64 / 1e6
 }
 
 #[cfg(test)]
