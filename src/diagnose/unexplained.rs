@@ -11,7 +11,7 @@
 
 use super::{Cause, Confidence, Facts, Verdict};
 use crate::catalog::Lookup;
-use crate::token::Validity;
+use crate::token::{CredentialKind, Validity};
 
 pub fn check(f: &Facts<'_>) -> Verdict {
     let token_endpoint = f.is_token_endpoint();
@@ -33,9 +33,23 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         checked.push(format!("credential {}", f.credential_label()));
     }
     let identity_only = f.credentials.iter().all(|c| c.kind == crate::token::CredentialKind::Identity);
+    // What the credential sent is, in words: scopes and issues are a token's, not a session
+    // cookie's, a password's or an API key's.
+    let scheme = f.token_use.as_ref().map(|u| u.credential.kind).and_then(|k| match k {
+        CredentialKind::Cookie => Some("a session cookie"),
+        CredentialKind::Basic => Some("Basic credentials"),
+        CredentialKind::ApiKey => Some("an API key"),
+        _ => None,
+    });
     match (f.token_use.as_ref(), f.token()) {
         // A logged identity is not a token: nothing about scopes or lifetimes to miss.
         _ if identity_only && !f.credentials.is_empty() => {}
+        _ if scheme.is_some() && !token_endpoint => {
+            lacks.push(format!(
+                "what {} grants (the traffic does not describe it; the server's error body or logs would)",
+                scheme.unwrap_or("the credential")
+            ));
+        }
         (Some(u), Some(t)) => {
             checked.push(format!("validity ({})", validity(u.validity)));
             if t.scopes.is_none() {
@@ -156,6 +170,24 @@ mod tests {
         assert_eq!(v.cause, Cause::Unexplained);
         assert!(v.evidence[0].1.contains("sanitized"), "{}", v.evidence[0].1);
         assert!(v.fix.contains("sensitive data"));
+    }
+
+    #[test]
+    fn speaks_of_the_scheme_used_not_of_token_scopes() {
+        let mut f = facts("GET", "/reports/1", 403, None, Validity::Unknown);
+        f.host = "reports.example".into();
+        let cred = crate::token::Credential::new(CredentialKind::Cookie, "cookie: SESSIONID", "abc");
+        f.credentials.push(cred.clone());
+        f.token_use = Some(crate::token::TokenUse {
+            credential: cred,
+            token: None,
+            validity: Validity::Unknown,
+            used_region: None,
+            cross_region: None,
+        });
+        let v = check(&f);
+        assert!(v.summary.contains("what a session cookie grants"), "{}", v.summary);
+        assert!(!v.evidence[0].1.contains("token"), "{}", v.evidence[0].1);
     }
 
     #[test]
