@@ -20,5 +20,6 @@ pub mod redact;
 pub mod region;
 pub mod report;
 pub mod settings;
+pub mod stats;
 pub mod timeline;
 pub mod token;

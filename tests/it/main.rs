@@ -4,7 +4,6 @@
 mod architecture;
 mod common;
 mod diagnose;
-mod diagnostics;
 mod exchanges;
 mod har;
 mod hostile;
@@ -13,5 +12,6 @@ mod output;
 mod pcap;
 mod proxy;
 mod secrets;
+mod stats;
 mod timeline;
 mod tokens;
