@@ -7,6 +7,7 @@ mod diagnose;
 mod diagnostics;
 mod exchanges;
 mod har;
+mod hostile;
 mod keep;
 mod logs;
 mod output;
