@@ -449,6 +449,78 @@ mod tests {
         assert!(ex[0].notes.iter().any(|n| n.code == "mitm.no_response"));
     }
 
+    /// Formats 7-11: the websocket messages are a record of their own that names its handshake
+    /// flow; it joins that flow, whichever comes first.
+    #[test]
+    fn separate_websocket_records_join_their_handshake() {
+        let req = dict(&[
+            ("method", t("GET", ',')),
+            ("scheme", t("http", ',')),
+            ("host", t("h", ',')),
+            ("port", t("80", '#')),
+            ("path", t("/ws", ',')),
+            ("http_version", t("HTTP/1.1", ',')),
+            ("headers", "0:]".into()),
+            ("content", t("", ',')),
+            ("timestamp_start", t("1600000000.0", '^')),
+        ]);
+        let resp = dict(&[
+            ("status_code", t("101", '#')),
+            ("reason", t("Switching Protocols", ',')),
+            ("http_version", t("HTTP/1.1", ',')),
+            ("headers", "0:]".into()),
+            ("content", t("", ',')),
+            ("timestamp_end", t("1600000000.1", '^')),
+        ]);
+        let handshake = |id: &str| {
+            dict(&[
+                ("version", t("7", '#')),
+                ("type", t("http", ';')),
+                ("id", t(id, ';')),
+                ("request", req.clone()),
+                ("response", resp.clone()),
+                ("metadata", dict(&[("websocket", "4:true!".into())])),
+            ])
+        };
+        let msg = |text: &str, client: bool| {
+            let body = format!(
+                "{}{}{}{}",
+                t("1", '#'),
+                if client { "4:true!".to_string() } else { "5:false!".to_string() },
+                t(text, ','),
+                t("1600000001.5", '^')
+            );
+            t(&body, ']')
+        };
+        let ws = |hs: &str| {
+            dict(&[
+                ("version", t("7", '#')),
+                ("type", t("websocket", ';')),
+                ("id", t("w", ';')),
+                ("messages", t(&format!("{}{}", msg("hello", true), msg("world", false)), ']')),
+                ("metadata", dict(&[("websocket_handshake", t(hs, ';'))])),
+            ])
+        };
+        // Handshake first, then messages; and messages first, then the handshake.
+        let data = format!("{}{}{}{}", handshake("a"), ws("a"), ws("b"), handshake("b"));
+        let (ex, notes, r) = read(data.as_bytes());
+        r.unwrap();
+        assert_eq!(ex.len(), 2);
+        for e in &ex {
+            assert_eq!(e.status(), Some(101));
+            assert_eq!(e.websocket.len(), 2);
+            assert_eq!(e.websocket[0].text(), Some("hello"));
+            assert_eq!(e.websocket[0].direction, Direction::Send);
+            assert_eq!(e.websocket[1].direction, Direction::Receive);
+        }
+        assert!(notes.iter().all(|n| n.code != "mitm.websocket_orphaned"));
+        // A handshake whose record never comes is still emitted; lost messages are noted.
+        let data = format!("{}{}", handshake("c"), ws("zzz"));
+        let (ex, notes, _) = read(data.as_bytes());
+        assert_eq!(ex.len(), 1);
+        assert!(notes.iter().any(|n| n.code == "mitm.websocket_orphaned"));
+    }
+
     #[test]
     fn truncated_and_garbled_dumps_name_the_position() {
         let f = dict(&[("version", t("20", '#')), ("type", t("http", ';'))]);
