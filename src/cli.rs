@@ -65,6 +65,17 @@ pub enum Command {
     /// `unknown`. Each row shows the state the request met and the state after it; a request
     /// made after the conversation ended is marked. See docs/conversations.md.
     Timeline(TimelineArgs),
+    /// Write a HAR 1.2 that can be shared: every secret replaced by a keyed pseudonym.
+    ///
+    /// Reads any input format and writes one HAR 1.2. Credentials (Authorization, API-key
+    /// headers, cookies), secret URL parameters and secrets in JSON bodies, forms and websocket
+    /// frames become keyed pseudonyms (HMAC-SHA256 under --key): the same value gets the same
+    /// pseudonym in every file and run with the same key, with the same length and character
+    /// classes, so token lineage survives. JWTs keep their header and claims and get a new
+    /// signature. Basic credentials keep the user. Ends with a self-scan of the written bytes for
+    /// every original secret and prints what it replaced. `harken analyze` on the result gives
+    /// the same findings. See docs/report.md.
+    Sanitize(SanitizeArgs),
 }
 
 /// Output formats. Not every command offers every format.
@@ -191,4 +202,25 @@ pub struct TimelineArgs {
     /// genesys).
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SanitizeArgs {
+    /// Capture files of any format harken reads (detected from content). `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Where to write the sanitized HAR (`-` for standard output).
+    #[arg(long, short = 'o', value_name = "OUT.har")]
+    pub output: PathBuf,
+
+    /// The pseudonym key (any string). Without it a random key is made and printed once on
+    /// standard error; give the same key to sanitize more captures with matching pseudonyms.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// Also replace personal data: e-mail addresses, E.164 phone numbers, person-name fields in
+    /// bodies, and the JWT `sub` claim.
+    #[arg(long)]
+    pub pii: bool,
 }

@@ -18,5 +18,6 @@ pub mod model;
 pub mod redact;
 pub mod region;
 pub mod report;
+pub mod sanitize;
 pub mod timeline;
 pub mod token;

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod exchanges;
+pub mod sanitize;
 pub mod timeline;
 pub mod tokens;
 
@@ -33,6 +34,7 @@ pub fn main() -> i32 {
         Command::Exchanges(a) => exchanges::run(a, &mut out),
         Command::Tokens(a) => tokens::run(a, &mut out),
         Command::Timeline(a) => timeline::run(a, &mut out),
+        Command::Sanitize(a) => sanitize::run(a, &mut out),
     };
     let flushed = out.flush();
     match result {
