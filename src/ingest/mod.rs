@@ -9,6 +9,7 @@
 //! Inputs are read in parallel (rayon) and merged in time order.
 
 pub mod har;
+pub mod http1;
 pub mod pcap;
 
 use crate::model::{Capture, Exchange, Format, Input, Note};

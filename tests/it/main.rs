@@ -5,6 +5,7 @@ mod common;
 mod diagnose;
 mod exchanges;
 mod har;
+mod output;
 mod pcap;
 mod sanitize;
 mod secrets;
