@@ -469,7 +469,7 @@ mod tests {
     use super::*;
 
     fn all() -> IngestOptions {
-        IngestOptions { bodies: crate::ingest::BodyPolicy::All }
+        IngestOptions { bodies: crate::ingest::BodyPolicy::All, ..Default::default() }
     }
 
     #[test]

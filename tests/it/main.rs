@@ -5,6 +5,7 @@ mod common;
 mod diagnose;
 mod exchanges;
 mod har;
+mod logs;
 mod output;
 mod pcap;
 mod sanitize;
