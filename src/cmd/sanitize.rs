@@ -21,8 +21,16 @@ pub fn run(a: &SanitizeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         }
     };
     // Everything is kept: a shared capture should hold every body the source had.
-    let capture = ingest::load(&a.files, IngestOptions { bodies: BodyPolicy::All });
+    let capture = ingest::load(&a.files, IngestOptions { bodies: BodyPolicy::All, ..Default::default() });
     let failed = report_errors(&capture.inputs);
+    let unrecorded = capture.exchanges.iter().filter(|e| !e.unrecorded.is_empty()).count();
+    if unrecorded > 0 {
+        eprintln!(
+            "harken: warning: {unrecorded} exchange(s) come from access logs, which never record headers, bodies or \
+             credentials; HAR cannot say so, so analysing the sanitized HAR may report missing credentials the log \
+             simply did not record"
+        );
+    }
     let result = sanitize::sanitize(&capture, &Options { key: key.into_bytes(), pii: a.pii })?;
     if a.output.as_os_str() == "-" {
         out.write_all(&result.bytes)?;
