@@ -8,10 +8,13 @@
 //!
 //! Inputs are read in parallel (rayon) and merged in time order.
 
+pub mod decompress;
 pub mod har;
 pub mod http1;
 pub mod logs;
+pub mod mitm;
 pub mod pcap;
+pub mod tnetstring;
 
 use crate::model::{Capture, Exchange, Format, Input, Note};
 use rayon::prelude::*;
@@ -315,6 +318,19 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
             return info;
         }
     };
+    let (src, layers) = match decompress::unwrap_source(src) {
+        Ok(x) => x,
+        Err(e) => {
+            info.error = Some(format!("{shown}: {}", e.message));
+            return info;
+        }
+    };
+    for (c, packed, unpacked) in &layers {
+        info.notes.push(Note::info(
+            "input.compressed",
+            format!("{c}-compressed: {packed} bytes decompressed to {unpacked} (in a temporary file)"),
+        ));
+    }
     let format = match detect(src.bytes()) {
         Ok(f) => f,
         Err(seen) => {
@@ -327,12 +343,13 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
     let result = match format {
         Format::Har => har::read(&src, &mut cx),
         Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
+        Format::Mitm => mitm::read(&src, &mut cx),
         Format::Log | Format::Jsonl => logs::read(&src, &mut cx),
         other => Err(ReadError::new(format!("recognized as {other}, which this version of harken does not read yet"))),
     };
     info.exchanges = cx.count;
     info.creator = cx.creator.take();
-    info.notes = std::mem::take(&mut cx.notes);
+    info.notes.append(&mut cx.notes);
     if let Err(e) = result {
         info.error = Some(format!("{shown}: {}", e.message));
     }

@@ -8,6 +8,7 @@ mod har;
 mod logs;
 mod output;
 mod pcap;
+mod proxy;
 mod sanitize;
 mod secrets;
 mod timeline;
