@@ -89,6 +89,17 @@ pub enum Command {
     /// every original secret and prints what it replaced. `harken analyze` on the result gives
     /// the same findings. See docs/report.md.
     Sanitize(SanitizeArgs),
+    /// Write a report for a support ticket: one HTML page or a Markdown document.
+    ///
+    /// In this order: the verdict in one paragraph (how many refusals, their causes, the fix for
+    /// each); every finding grouped by cause and operation with its why, evidence exchanges
+    /// (time, method, path, status, file#index) and fix; a timeline chart per conversation; a
+    /// lifetime bar per credential; statistics; the capture's quality notes with the steps to
+    /// capture again; what was read. The HTML is one self-contained file (inline CSS and SVG, no
+    /// request of any kind, light and dark, prints well); the Markdown renders on GitHub, GitLab
+    /// and Jira/Zendesk. Credentials appear as kind:fingerprint unless --show-secrets.
+    /// See docs/report.md.
+    Report(ReportArgs),
 }
 
 /// Output formats. Not every command offers every format.
@@ -244,4 +255,30 @@ pub struct SanitizeArgs {
     /// bodies, and the JWT `sub` claim.
     #[arg(long)]
     pub pii: bool,
+}
+
+/// The formats of `harken report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown (GitHub, GitLab, Jira/Zendesk), no raw HTML.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Where to write the report; the format follows the extension (.html/.htm, .md/.markdown).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The format, when it cannot be told from --output (or to write to standard output).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<ReportFormat>,
+
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
 }

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod exchanges;
+pub mod report;
 pub mod sanitize;
 pub mod timeline;
 pub mod tokens;
@@ -40,6 +41,7 @@ pub fn main() -> i32 {
         Command::Tokens(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| tokens::run(a, &s, &mut out)),
         Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
         Command::Sanitize(a) => sanitize::run(a, &mut out),
+        Command::Report(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| report::run(a, &s, &mut out)),
     };
     let flushed = out.flush();
     match result {

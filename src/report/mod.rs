@@ -34,10 +34,13 @@
 
 pub mod csv;
 pub mod escape;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod ndjson;
 pub mod rows;
 pub mod table;
+pub mod ticket;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;

@@ -9,6 +9,7 @@ mod logs;
 mod output;
 mod pcap;
 mod proxy;
+mod report;
 mod sanitize;
 mod secrets;
 mod timeline;
