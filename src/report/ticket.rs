@@ -266,7 +266,12 @@ impl<'a> Ticket<'a> {
         chosen.truncate(MAX_CHARTS);
         let bars = bars(capture, &chosen);
 
-        let statuses: Vec<(String, usize)> = crate::cmd::analyze::statuses(capture).into_iter().collect();
+        let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+        for ex in &capture.exchanges {
+            let key = ex.status().map(|s| s.to_string()).unwrap_or_else(|| "none".into());
+            *by_status.entry(key).or_insert(0) += 1;
+        }
+        let statuses: Vec<(String, usize)> = by_status.into_iter().collect();
         let mut hosts: BTreeMap<String, HostCount> = BTreeMap::new();
         for ex in &capture.exchanges {
             let h = ex.host();
