@@ -596,7 +596,7 @@ impl Successes {
             if !ex.status().is_some_and(|c| (200..300).contains(&c)) {
                 continue;
             }
-            let Some(scopes) = cx.tokens.judge(ex).and_then(|u| u.token).and_then(|t| t.scopes.clone()) else {
+            let Some(scopes) = cx.tokens.primary_token(ex).and_then(|t| t.scopes.clone()) else {
                 continue;
             };
             let path = ex.path();

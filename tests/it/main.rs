@@ -7,6 +7,7 @@ mod diagnose;
 mod diagnostics;
 mod exchanges;
 mod har;
+mod keep;
 mod logs;
 mod output;
 mod pcap;
