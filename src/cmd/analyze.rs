@@ -4,7 +4,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::analysis::{self, Analysis};
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::diagnose::Finding;
-use crate::keep::Keep;
+use crate::ingest::IngestOptions;
 use crate::model::{Capture, Input, Level, Note};
 use crate::report::escape::escape;
 use crate::report::rows::{FindingRow, InputRow};
@@ -77,13 +77,23 @@ fn fail_on(spec: &str) -> anyhow::Result<Option<Vec<u16>>> {
 
 pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
     let fail = a.fail_on.as_deref().map(fail_on).transpose()?;
-    let (capture, failed) = s.load_kept(&Keep { profile: Some(&s.analysis.profile) });
+    let (capture, failed) = s.load(IngestOptions::default());
     let analysis = analysis::run(&capture, &s.analysis);
     let findings: Vec<&Finding> = analysis.findings.iter().filter(|f| s.window.contains(f.time)).collect();
     let style = s.style();
     match a.format {
         OutputFormat::Json => json::write_document(out, &report(&capture, &analysis, &findings))?,
-        OutputFormat::Table => write_table(out, &capture, &findings, &style)?,
+        OutputFormat::Table => {
+            write_table(out, &capture, &findings, &style)?;
+            if !findings.is_empty() {
+                // The statistics that matter for the findings (src/stats/summary.rs).
+                let top = crate::stats::summary::refusals(&capture, &s.analysis.catalog, &s.window, 5)?;
+                let lines = crate::stats::summary::lines(&top);
+                if !lines.is_empty() {
+                    writeln!(out, "\n{}", lines.join("\n"))?;
+                }
+            }
+        }
         f => {
             report::render(Format::from(f), out, &style, findings.iter().map(|f| FindingRow(f)))?;
         }

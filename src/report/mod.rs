@@ -38,6 +38,8 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;
+#[cfg(feature = "polars")]
+pub mod parquet;
 pub mod rows;
 pub mod table;
 pub mod ticket;

@@ -4,10 +4,8 @@
 mod architecture;
 mod common;
 mod diagnose;
-mod diagnostics;
 mod exchanges;
 mod har;
-mod keep;
 mod logs;
 mod output;
 mod pcap;
@@ -15,5 +13,6 @@ mod proxy;
 mod report;
 mod sanitize;
 mod secrets;
+mod stats;
 mod timeline;
 mod tokens;
