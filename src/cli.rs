@@ -84,6 +84,28 @@ pub enum Command {
     /// `unknown`. Each row shows the state the request met and the state after it; a request
     /// made after the conversation ended is marked. See docs/conversations.md.
     Timeline(TimelineArgs),
+    /// Write a HAR 1.2 that can be shared: every secret replaced by a keyed pseudonym.
+    ///
+    /// Reads any input format and writes one HAR 1.2. Credentials (Authorization, API-key
+    /// headers, cookies), secret URL parameters and secrets in JSON bodies, forms and websocket
+    /// frames become keyed pseudonyms (HMAC-SHA256 under --key): the same value gets the same
+    /// pseudonym in every file and run with the same key, with the same length and character
+    /// classes, so token lineage survives. JWTs keep their header and claims and get a new
+    /// signature. Basic credentials keep the user. Ends with a self-scan of the written bytes for
+    /// every original secret and prints what it replaced. `harken analyze` on the result gives
+    /// the same findings. See docs/report.md.
+    Sanitize(SanitizeArgs),
+    /// Write a report for a support ticket: one HTML page or a Markdown document.
+    ///
+    /// In this order: the verdict in one paragraph (how many refusals, their causes, the fix for
+    /// each); every finding grouped by cause and operation with its why, evidence exchanges
+    /// (time, method, path, status, file#index) and fix; a timeline chart per conversation; a
+    /// lifetime bar per credential; statistics; the capture's quality notes with the steps to
+    /// capture again; what was read. The HTML is one self-contained file (inline CSS and SVG, no
+    /// request of any kind, light and dark, prints well); the Markdown renders on GitHub, GitLab
+    /// and Jira/Zendesk. Credentials appear as kind:fingerprint unless --show-secrets.
+    /// See docs/report.md.
+    Report(ReportArgs),
     /// Counts, refusal rates (401, 403, 4xx, 5xx), latency percentiles and bytes, grouped.
     ///
     /// By default: refused requests by endpoint and credential, the view to start a 401/403
@@ -251,6 +273,53 @@ pub struct TimelineArgs {
     /// Show only this conversation (its id as shown, case-insensitive).
     #[arg(long, value_name = "ID")]
     pub conversation: Option<String>,
+
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SanitizeArgs {
+    /// Capture files of any format harken reads (detected from content). `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Where to write the sanitized HAR (`-` for standard output).
+    #[arg(long, short = 'o', value_name = "OUT.har")]
+    pub output: PathBuf,
+
+    /// The pseudonym key (any string). Without it a random key is made and printed once on
+    /// standard error; give the same key to sanitize more captures with matching pseudonyms.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// Also replace personal data: e-mail addresses, E.164 phone numbers, person-name fields in
+    /// bodies, and the JWT `sub` claim.
+    #[arg(long)]
+    pub pii: bool,
+}
+
+/// The formats of `harken report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown (GitHub, GitLab, Jira/Zendesk), no raw HTML.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Where to write the report; the format follows the extension (.html/.htm, .md/.markdown).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The format, when it cannot be told from --output (or to write to standard output).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<ReportFormat>,
 
     #[command(flatten)]
     pub shared: AnalysisArgs,

@@ -20,6 +20,7 @@ pub mod model;
 pub mod redact;
 pub mod region;
 pub mod report;
+pub mod sanitize;
 pub mod settings;
 pub mod stats;
 pub mod timeline;

@@ -4,6 +4,8 @@ pub mod analyze;
 pub mod completions;
 pub mod exchanges;
 pub mod export;
+pub mod report;
+pub mod sanitize;
 pub mod stats;
 pub mod timeline;
 pub mod tokens;
@@ -41,6 +43,8 @@ pub fn main() -> i32 {
         }
         Command::Tokens(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| tokens::run(a, &s, &mut out)),
         Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
+        Command::Sanitize(a) => sanitize::run(a, &mut out),
+        Command::Report(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| report::run(a, &s, &mut out)),
         Command::Stats(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| stats::run(a, &s, &mut out)),
         Command::Export(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| export::run(a, &s, &mut out)),
         Command::Completions { shell } => completions::completions(*shell, &mut out),

@@ -121,3 +121,75 @@ mod tests {
         }
     }
 }
+
+/// HTML text and attribute values: dangerous characters first become visible as in
+/// [`escape`] (`\x1b`, `\u{202e}`), then `& < > " '` become entities. Safe in element content
+/// and in double- or single-quoted attributes.
+pub fn html(s: &str) -> String {
+    let v = escape(s);
+    let mut out = String::with_capacity(v.len() + 8);
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Markdown inline text: dangerous characters visible as in [`escape`], then a backslash
+/// before every character Markdown could read as markup (emphasis, links, code, raw HTML,
+/// entities, table pipes), so captured text renders literally and can never become HTML.
+pub fn markdown(s: &str) -> String {
+    let v = escape(s);
+    let mut out = String::with_capacity(v.len() + 8);
+    for c in v.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#' | '!' | '{' | '}') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A Markdown code span holding `s` literally: fenced with more backticks than it contains,
+/// padded when it starts or ends with one. In a table cell (`in_table`) pipes are written `\|`
+/// (GFM reads that as a pipe inside the cell, code spans included).
+pub fn markdown_code(s: &str, in_table: bool) -> String {
+    let v = escape(s);
+    let v = if in_table { v.replace('|', "\\|") } else { v.into_owned() };
+    if v.is_empty() {
+        return String::new();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in v.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if v.starts_with('`') || v.ends_with('`') || v.starts_with(' ') { " " } else { "" };
+    format!("{fence}{pad}{v}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod report_escape_tests {
+    use super::*;
+
+    #[test]
+    fn html_and_markdown_escape_markup_and_controls() {
+        assert_eq!(html("<b a=\"x\">&'\x1b"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;\\x1b");
+        assert_eq!(markdown("a|b*<i>"), "a\\|b\\*\\<i\\>");
+        assert_eq!(markdown_code("a`b|c", true), "``a`b\\|c``");
+        assert_eq!(markdown_code("`x", false), "`` `x ``");
+        assert_eq!(html("x\u{202e}y"), "x\\u{202e}y");
+    }
+}

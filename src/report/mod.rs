@@ -34,12 +34,15 @@
 
 pub mod csv;
 pub mod escape;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod ndjson;
 #[cfg(feature = "polars")]
 pub mod parquet;
 pub mod rows;
 pub mod table;
+pub mod ticket;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;

@@ -13,6 +13,8 @@ mod logs;
 mod output;
 mod pcap;
 mod proxy;
+mod report;
+mod sanitize;
 mod secrets;
 mod stats;
 mod timeline;

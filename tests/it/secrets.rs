@@ -53,8 +53,8 @@ fn collect_pairs(s: &str, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Every secret value in a HAR.
-fn secrets_of(har: &Value) -> BTreeSet<String> {
+/// Every secret value in a HAR (also used by the sanitize and report canaries).
+pub(crate) fn secrets_of(har: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let entries = har["log"]["entries"].as_array().cloned().unwrap_or_default();
     for e in &entries {
