@@ -25,6 +25,9 @@ Examples:
   harken exchanges --format ndjson big.har     one JSON object per exchange, for jq
   harken tokens login.har api.pcap             every credential and what it could do
   harken timeline --conversation ID a.har      one conversation, state at every step
+  harken replay --only refused --token-env NEW --target https://api.example --send a.har
+                                               do the refused requests pass now?
+  harken serve a.har --listen 127.0.0.1:8080   answer with the captured responses
 
 Exit codes: 0 ok, 1 findings when --fail-on asked for it, 2 an input could not be read
 or the command line was wrong (other inputs are still reported).";
@@ -65,6 +68,18 @@ pub enum Command {
     /// `unknown`. Each row shows the state the request met and the state after it; a request
     /// made after the conversation ended is marked. See docs/conversations.md.
     Timeline(TimelineArgs),
+    /// Re-send captured requests (dry run unless --send) and compare the answers.
+    ///
+    /// Prints the plan (method, rewritten URL, headers with credentials masked, body size)
+    /// and sends nothing unless --send. With --send, each answer is compared with the
+    /// captured one (status, Content-Type and chosen headers, JSON body shape, time), and a
+    /// summary says what now passes, still fails or changed. See docs/replay.md.
+    Replay(crate::cmd::replay::ReplayArgs),
+    /// Answer HTTP requests with the captured responses, in captured order.
+    ///
+    /// Matched by method, path and query; repeated calls are answered in captured order, so
+    /// a client meets the customer's 401 at the same step. See docs/replay.md.
+    Serve(crate::cmd::serve::ServeArgs),
 }
 
 /// Output formats. Not every command offers every format.

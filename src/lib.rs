@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod model;
 pub mod redact;
 pub mod region;
+pub mod replay;
 pub mod report;
 pub mod timeline;
 pub mod token;

@@ -2,6 +2,8 @@
 
 pub mod analyze;
 pub mod exchanges;
+pub mod replay;
+pub mod serve;
 pub mod timeline;
 pub mod tokens;
 
@@ -33,6 +35,8 @@ pub fn main() -> i32 {
         Command::Exchanges(a) => exchanges::run(a, &mut out),
         Command::Tokens(a) => tokens::run(a, &mut out),
         Command::Timeline(a) => timeline::run(a, &mut out),
+        Command::Replay(a) => replay::run(a, &mut out),
+        Command::Serve(a) => serve::run(a, &mut out),
     };
     let flushed = out.flush();
     match result {

@@ -6,6 +6,7 @@ mod diagnose;
 mod exchanges;
 mod har;
 mod pcap;
+mod replay;
 mod secrets;
 mod timeline;
 mod tokens;

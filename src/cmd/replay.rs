@@ -1,0 +1,579 @@
+//! `harken replay`: plan (dry run, the default) or send (`--send`) captured requests, and
+//! compare what comes back with what was captured.
+
+use super::{code, load, EXIT_FINDINGS};
+use crate::cli::InputArgs;
+use crate::ingest::{BodyPolicy, IngestOptions};
+use crate::redact::escape;
+use crate::replay::client::{self, Answer, SendOptions, Timing};
+use crate::replay::diff::{self, Diff, Outcome};
+use crate::replay::plan::{self, NewCredential, PlanOptions, Selection, Step};
+use crate::replay::target::Targets;
+use crate::report::{self, table};
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const AFTER_HELP: &str = "\
+Safety: nothing is sent without --send (the dry run opens no socket). Only hosts named by
+--target, --map or --allow-host are contacted, redirects included (each hop is checked; a
+redirect elsewhere is reported, not followed). POST, PUT, PATCH and DELETE are skipped without
+--allow-unsafe. Captured credentials (Authorization, cookies, API keys, secret query and body
+fields) are stripped unless --use-captured-credentials; --token-env, --token-file or
+--oauth-client-credentials supply a new one. See docs/replay.md.
+
+Examples:
+  harken replay capture.har --target http://127.0.0.1:8080            the plan, nothing sent
+  harken replay capture.har --only refused --token-env NEW_TOKEN \\
+      --target https://api.mypurecloud.ie --send                      is it fixed?
+  harken replay capture.har --map api.mypurecloud.com=https://api.mypurecloud.ie \\
+      --oauth-client-credentials --send    another region; login.* follows api.*";
+
+/// `--only` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// The 401 and 403 responses (with --lead-up, also what led up to them).
+    Refused,
+}
+
+/// Output formats of `replay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    Table,
+    Json,
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Send every selected request to this base URL (scheme, host, port, optional path prefix).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Send requests for HOST to URL (repeatable). Moving a Genesys Cloud host to another
+    /// region moves its sibling hosts (login., webmessaging., api-cdn., apps.) with it.
+    #[arg(long, value_name = "HOST=URL")]
+    pub map: Vec<String>,
+
+    /// Also allow connections to this host (or host:port), e.g. a redirect's destination.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub allow_host: Vec<String>,
+
+    /// Really send. Without it harken prints the plan and sends nothing.
+    #[arg(long)]
+    pub send: bool,
+
+    /// Allow POST, PUT, PATCH and DELETE (they change server state).
+    #[arg(long)]
+    pub allow_unsafe: bool,
+
+    /// Send the credentials found in the capture (Authorization, cookies, API keys, secret
+    /// query and body fields) instead of stripping them.
+    #[arg(long, conflicts_with_all = ["token_env", "token_file", "oauth_client_credentials"])]
+    pub use_captured_credentials: bool,
+
+    /// Send `Authorization: Bearer $VAR` (or the value as is when it names a scheme) instead of
+    /// the captured credential.
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["token_file", "oauth_client_credentials"])]
+    pub token_env: Option<String>,
+
+    /// Like --token-env, with the token read from a file.
+    #[arg(long, value_name = "FILE", conflicts_with = "oauth_client_credentials")]
+    pub token_file: Option<PathBuf>,
+
+    /// Get a fresh token (client-credentials grant) from the token endpoint seen in the capture,
+    /// with the client id and secret from --client-id-env / --client-secret-env.
+    #[arg(long)]
+    pub oauth_client_credentials: bool,
+
+    /// Environment variable holding the OAuth client id.
+    #[arg(long, value_name = "VAR", default_value = "HARKEN_CLIENT_ID")]
+    pub client_id_env: String,
+
+    /// Environment variable holding the OAuth client secret.
+    #[arg(long, value_name = "VAR", default_value = "HARKEN_CLIENT_SECRET")]
+    pub client_secret_env: String,
+
+    /// Select: `refused` (the 401/403s).
+    #[arg(long, value_enum)]
+    pub only: Option<Only>,
+
+    /// With --only refused: also replay the earlier requests that carried the same credential.
+    #[arg(long, requires = "only")]
+    pub lead_up: bool,
+
+    /// Select these captured statuses: codes and classes, e.g. 401,403 or 4xx.
+    #[arg(long, value_name = "LIST")]
+    pub status: Option<String>,
+
+    /// Select paths matching this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub path: Option<String>,
+
+    /// Select these methods, e.g. GET or GET,DELETE.
+    #[arg(long)]
+    pub method: Option<String>,
+
+    /// Select requests started at or after this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Select requests started before this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Select entries: INPUT#INDEX, comma-separated or repeated. INPUT is a FILE argument (or
+    /// its file name, or its 0-based position); INDEX the entry index shown by `exchanges`.
+    #[arg(long, value_name = "INPUT#INDEX")]
+    pub entry: Vec<String>,
+
+    /// Replay at most N requests (the first N selected).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// At most this many requests per second: N/s, N/m, N/h.
+    #[arg(long, value_name = "N/s")]
+    pub rate: Option<String>,
+
+    /// Requests in flight at once (1 keeps them strictly one after another).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// When each request starts: asap, original (the captured spacing), or a speed factor such
+    /// as x2 (captured spacing, twice as fast) or x0.5.
+    #[arg(long, value_name = "WHEN", default_value = "asap")]
+    pub timing: String,
+
+    /// Seconds to wait for each response.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Compare this response header too (repeatable; Content-Type is always compared).
+    #[arg(long, value_name = "NAME")]
+    pub diff_header: Vec<String>,
+
+    /// Exit with status 1 when any replayed response differs from the captured one (or fails).
+    #[arg(long)]
+    pub fail_on_diff: bool,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReplayFormat::Table)]
+    pub format: ReplayFormat,
+}
+
+/// One replayed request: the JSON contract of `replay --send --format json|ndjson`.
+#[derive(Debug, Serialize)]
+pub struct ResultRow {
+    pub n: usize,
+    pub input: String,
+    pub index: usize,
+    pub chosen: &'static str,
+    pub method: String,
+    pub url: Option<String>,
+    pub credential: String,
+    pub captured_status: Option<u16>,
+    pub replayed_status: Option<u16>,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<Diff>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+}
+
+/// Counts over a replay.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub sent: usize,
+    pub now_passing: usize,
+    pub still_failing: usize,
+    pub now_failing: usize,
+    pub changed: usize,
+    pub same: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    /// Sent requests whose response differs from the captured one, or that failed.
+    pub with_diff: usize,
+}
+
+fn credential(a: &ReplayArgs) -> anyhow::Result<NewCredential> {
+    if a.use_captured_credentials {
+        return Ok(NewCredential::Captured);
+    }
+    if let Some(var) = &a.token_env {
+        let v = std::env::var(var).with_context(|| format!("--token-env {var}: the variable is not set"))?;
+        return NewCredential::token(&v, format!("--token-env {var}"));
+    }
+    if let Some(f) = &a.token_file {
+        let v = std::fs::read_to_string(f).with_context(|| format!("--token-file {}", f.display()))?;
+        return NewCredential::token(&v, format!("--token-file {}", f.display()));
+    }
+    Ok(NewCredential::None)
+}
+
+fn selection(a: &ReplayArgs) -> anyhow::Result<Selection> {
+    let files: Vec<String> = a.input.files.iter().map(|p| p.display().to_string()).collect();
+    Ok(Selection {
+        refused: a.only == Some(Only::Refused),
+        lead_up: a.lead_up,
+        statuses: a.status.as_deref().map(Selection::parse_statuses).transpose()?,
+        path: a
+            .path
+            .as_deref()
+            .map(regex::Regex::new)
+            .transpose()
+            .context("--path is not a valid regular expression")?,
+        methods: a.method.as_ref().map(|m| m.split(',').map(|s| s.trim().to_ascii_uppercase()).collect()),
+        since: a.since.as_deref().map(super::exchanges::parse_when).transpose().context("--since")?,
+        until: a.until.as_deref().map(super::exchanges::parse_when).transpose().context("--until")?,
+        entries: (!a.entry.is_empty()).then(|| Selection::parse_entries(&a.entry, &files)).transpose()?,
+        limit: a.limit,
+    })
+}
+
+pub fn run(a: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    // Everything the command line says is checked before any input is read.
+    let targets = Targets::new(a.target.as_deref(), &a.map, &a.allow_host)?;
+    let sel = selection(a)?;
+    let mut cred = credential(a)?;
+    let timing = Timing::parse(&a.timing)?;
+    let rate = a.rate.as_deref().map(client::parse_rate).transpose()?;
+    if !(a.timeout.is_finite() && a.timeout > 0.0 && a.timeout <= 86_400.0) {
+        bail!("--timeout must be a number of seconds between 0 and 86400");
+    }
+
+    let (capture, failed) = load(&a.input, IngestOptions { bodies: BodyPolicy::All });
+    let chosen = sel.select(&capture);
+
+    if a.oauth_client_credentials {
+        let ep = capture
+            .exchanges
+            .iter()
+            .find(|e| e.request.method.eq_ignore_ascii_case("POST") && plan::is_token_endpoint(&e.path()))
+            .context("--oauth-client-credentials: the capture has no POST to a token endpoint (.../oauth/token)")?;
+        let captured = ep.url().context("the token endpoint's URL does not parse")?;
+        let endpoint = targets.rewrite(&captured).with_context(|| {
+            format!(
+                "--oauth-client-credentials: the token endpoint's host {} is named by no --target or --map",
+                ep.host()
+            )
+        })?;
+        let (id, secret) = if a.send {
+            let id = std::env::var(&a.client_id_env)
+                .with_context(|| format!("--oauth-client-credentials: {} is not set", a.client_id_env))?;
+            let secret = std::env::var(&a.client_secret_env)
+                .with_context(|| format!("--oauth-client-credentials: {} is not set", a.client_secret_env))?;
+            (id, secret)
+        } else {
+            (String::new(), String::new())
+        };
+        cred = NewCredential::OAuth { endpoint, client_id: id, client_secret: secret };
+    }
+
+    let opts = PlanOptions {
+        targets: &targets,
+        credential: &cred,
+        allow_unsafe: a.allow_unsafe,
+        show_secrets: a.input.show_secrets,
+    };
+    let first = chosen.first().map(|(i, _)| capture.exchanges[*i].started).unwrap_or_default();
+    let mut steps: Vec<Step> = chosen
+        .iter()
+        .enumerate()
+        .map(|(n, (i, why))| {
+            let ex = &capture.exchanges[*i];
+            plan::step(n + 1, why, capture.input_path(&ex.origin), ex, first, &opts)
+        })
+        .collect();
+    if steps.iter().any(|s| matches!(s.captured_status, Some(401 | 403))) {
+        attach_findings(&capture, &mut steps, a.input.show_secrets);
+    }
+
+    if !a.send {
+        write_plan(out, a, &targets, &cred, &steps)?;
+        return Ok(code(failed));
+    }
+
+    let oauth = match &cred {
+        NewCredential::OAuth { endpoint, client_id, client_secret } => {
+            Some((endpoint, client_id.as_str(), client_secret.as_str()))
+        }
+        _ => None,
+    };
+    let send_opts =
+        SendOptions { timing, rate, concurrency: a.concurrency as usize, timeout: Duration::from_secs_f64(a.timeout) };
+    let answers = client::run(&steps, &targets, oauth, &send_opts)?;
+    let mut chosen_headers = vec!["content-type".to_string()];
+    chosen_headers.extend(a.diff_header.iter().map(|h| h.trim().to_ascii_lowercase()));
+    chosen_headers.dedup();
+    let mut summary = Summary::default();
+    let rows: Vec<ResultRow> = steps
+        .iter()
+        .zip(answers)
+        .map(|(s, ans)| {
+            let mut row = ResultRow {
+                n: s.n,
+                input: s.input.clone(),
+                index: s.index,
+                chosen: s.chosen,
+                method: s.method.clone(),
+                url: s.url.clone(),
+                credential: s.credential.clone(),
+                captured_status: s.captured_status,
+                replayed_status: None,
+                outcome: Outcome::Skipped,
+                finding: s.finding.clone(),
+                diff: None,
+                skip: s.skip.clone(),
+                error: None,
+                notes: Vec::new(),
+            };
+            match ans {
+                None => summary.skipped += 1,
+                Some(Answer::Failed(e)) => {
+                    summary.sent += 1;
+                    summary.errors += 1;
+                    summary.with_diff += 1;
+                    row.outcome = Outcome::Error;
+                    row.error = Some(e);
+                }
+                Some(Answer::Response { observed, notes }) => {
+                    summary.sent += 1;
+                    let d = diff::diff(&s.expected, &observed, &chosen_headers);
+                    row.outcome = diff::outcome(s.captured_status, &d, observed.status);
+                    match row.outcome {
+                        Outcome::NowPassing => summary.now_passing += 1,
+                        Outcome::StillFailing => summary.still_failing += 1,
+                        Outcome::NowFailing => summary.now_failing += 1,
+                        Outcome::Changed => summary.changed += 1,
+                        Outcome::Same => summary.same += 1,
+                        _ => {}
+                    }
+                    if !d.is_empty() {
+                        summary.with_diff += 1;
+                    }
+                    row.replayed_status = Some(observed.status);
+                    row.diff = Some(d);
+                    row.notes = notes;
+                }
+            }
+            row
+        })
+        .collect();
+    write_results(out, a, &rows, &summary)?;
+    if failed {
+        return Ok(code(failed));
+    }
+    if a.fail_on_diff && summary.with_diff > 0 {
+        return Ok(EXIT_FINDINGS);
+    }
+    Ok(code(false))
+}
+
+/// The diagnosed cause of each captured 401/403 in the plan.
+fn attach_findings(capture: &crate::model::Capture, steps: &mut [Step], show_secrets: bool) {
+    let opts = crate::analysis::Options {
+        catalog: crate::catalog::Catalog::genesys(),
+        profile: crate::timeline::Profile::genesys(),
+        show_secrets,
+        tokens: Default::default(),
+    };
+    let analysis = crate::analysis::run(capture, &opts);
+    for s in steps.iter_mut() {
+        if let Some(f) = analysis.findings.iter().find(|f| f.input == s.input && f.index == s.index) {
+            s.finding = Some(f.cause.name().to_string());
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PlanDoc<'a> {
+    mode: &'static str,
+    routes: Vec<String>,
+    credential: String,
+    steps: &'a [Step],
+}
+
+fn credential_line(c: &NewCredential) -> String {
+    match c {
+        NewCredential::None => "captured credentials stripped; none added".into(),
+        NewCredential::Captured => "captured credentials sent (--use-captured-credentials)".into(),
+        NewCredential::Token { authorization, source } => {
+            format!("Authorization: {} from {source}", plan::label_of(authorization))
+        }
+        NewCredential::OAuth { endpoint, .. } => {
+            format!("Authorization: Bearer <fetched from {} with the client-credentials grant>", endpoint)
+        }
+    }
+}
+
+fn write_plan(
+    out: &mut dyn Write,
+    a: &ReplayArgs,
+    targets: &Targets,
+    cred: &NewCredential,
+    steps: &[Step],
+) -> anyhow::Result<()> {
+    match a.format {
+        ReplayFormat::Json => report::write_json(
+            out,
+            &PlanDoc { mode: "plan", routes: targets.describe(), credential: credential_line(cred), steps },
+        ),
+        ReplayFormat::Ndjson => {
+            for s in steps {
+                report::write_json_line(out, s)?;
+            }
+            Ok(())
+        }
+        ReplayFormat::Table => {
+            writeln!(out, "Dry run: nothing was sent (add --send to send). Routes:")?;
+            for r in targets.describe() {
+                writeln!(out, "  {}", escape(&r))?;
+            }
+            writeln!(out, "Credential: {}", escape(&credential_line(cred)))?;
+            let sendable = steps.iter().filter(|s| s.send.is_some()).count();
+            writeln!(out, "{} request{} selected, {sendable} would be sent.", steps.len(), plural(steps.len()))?;
+            for s in steps {
+                writeln!(out)?;
+                let status = s.captured_status.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+                let finding = s.finding.as_deref().map(|f| format!(", {f}")).unwrap_or_default();
+                writeln!(
+                    out,
+                    "{:>3}. {} {}  [{}#{}, captured {status}{finding}, +{:.3}s]",
+                    s.n,
+                    escape(&s.method),
+                    escape(s.url.as_deref().unwrap_or(&s.captured_url)),
+                    escape(&s.input),
+                    s.index,
+                    s.captured_offset_s
+                )?;
+                if let Some(why) = &s.skip {
+                    writeln!(out, "     SKIPPED: {}", escape(why))?;
+                    continue;
+                }
+                for h in &s.headers {
+                    writeln!(out, "     {}: {}", escape(&h.name), escape(&h.value))?;
+                }
+                writeln!(out, "     credential: {}; body: {} bytes", escape(&s.credential), s.body_size)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn diff_text(r: &ResultRow) -> String {
+    if let Some(e) = &r.error {
+        return e.clone();
+    }
+    if let Some(s) = &r.skip {
+        return format!("skipped: {s}");
+    }
+    let Some(d) = &r.diff else { return String::new() };
+    let mut parts: Vec<String> = Vec::new();
+    if let Some((c, n)) = d.status {
+        parts.push(format!("status {} -> {n}", c.map(|c| c.to_string()).unwrap_or_else(|| "-".into())));
+    }
+    parts.extend(d.headers.iter().cloned());
+    parts.extend(d.body.iter().take(4).cloned());
+    if d.body.len() > 4 {
+        parts.push(format!("... {} more body differences", d.body.len() - 4));
+    }
+    parts.extend(r.notes.iter().cloned());
+    parts.join("; ")
+}
+
+fn write_results(out: &mut dyn Write, a: &ReplayArgs, rows: &[ResultRow], s: &Summary) -> anyhow::Result<()> {
+    match a.format {
+        ReplayFormat::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                mode: &'static str,
+                requests: &'a [ResultRow],
+                summary: &'a Summary,
+            }
+            report::write_json(out, &Doc { mode: "send", requests: rows, summary: s })
+        }
+        ReplayFormat::Ndjson => {
+            for r in rows {
+                report::write_json_line(out, r)?;
+            }
+            report::write_json_line(out, &serde_json::json!({ "summary": s }))
+        }
+        ReplayFormat::Table => {
+            let mut t =
+                table::new(&["#", "entry", "method", "url", "captured", "replayed", "outcome", "ms", "differences"]);
+            for r in rows {
+                let ms = r.diff.as_ref().map(|d| format!("{:.0}", d.replayed_ms)).unwrap_or_default();
+                t.add_row(vec![
+                    r.n.to_string(),
+                    escape(&format!("{}#{}", r.input, r.index)),
+                    escape(&r.method),
+                    table::clip(&escape(r.url.as_deref().unwrap_or("-")), 60),
+                    r.captured_status.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                    r.replayed_status.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                    r.outcome.name().to_string(),
+                    ms,
+                    table::clip(&escape(&diff_text(r)), 120),
+                ]);
+            }
+            if !rows.is_empty() {
+                writeln!(out, "{t}")?;
+            }
+            writeln!(
+                out,
+                "{} sent: {} now passing, {} still failing, {} now failing, {} changed, {} same; {} error{}, {} skipped.",
+                s.sent,
+                s.now_passing,
+                s.still_failing,
+                s.now_failing,
+                s.changed,
+                s.same,
+                s.errors,
+                plural(s.errors),
+                s.skipped
+            )?;
+            let refused: Vec<&ResultRow> = rows.iter().filter(|r| r.chosen == "refused").collect();
+            if !refused.is_empty() {
+                writeln!(out, "Is it fixed?")?;
+                for r in refused {
+                    let answer = match r.outcome {
+                        Outcome::NowPassing => format!("yes: now {}", r.replayed_status.unwrap_or(0)),
+                        Outcome::StillFailing => format!("no: still {}", r.replayed_status.unwrap_or(0)),
+                        Outcome::Skipped => "not replayed".to_string(),
+                        Outcome::Error => "unknown: no answer".to_string(),
+                        _ => format!("changed: now {}", r.replayed_status.map(|s| s.to_string()).unwrap_or_default()),
+                    };
+                    writeln!(
+                        out,
+                        "  {}#{} {} ({}): {}",
+                        escape(&r.input),
+                        r.index,
+                        escape(&r.method),
+                        r.finding.as_deref().unwrap_or("refused"),
+                        answer
+                    )?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
