@@ -74,7 +74,7 @@ pub enum Command {
     /// and sends nothing unless --send. With --send, each answer is compared with the
     /// captured one (status, Content-Type and chosen headers, JSON body shape, time), and a
     /// summary says what now passes, still fails or changed. See docs/replay.md.
-    Replay(crate::cmd::replay::ReplayArgs),
+    Replay(Box<crate::cmd::replay::ReplayArgs>),
     /// Answer HTTP requests with the captured responses, in captured order.
     ///
     /// Matched by method, path and query; repeated calls are answered in captured order, so
