@@ -39,7 +39,7 @@ fn main() {
             use harken::ingest::{read_input, BodyPolicy, IngestOptions};
             let bodies = if which == "harken" { BodyPolicy::Analysis } else { BodyPolicy::None };
             let (mut n, mut bad) = (0usize, 0usize);
-            let info = read_input(&path, 0, IngestOptions { bodies }, &mut |ex| {
+            let info = read_input(&path, 0, IngestOptions { bodies, ..Default::default() }, &mut |ex| {
                 n += 1;
                 bad += ex.status().is_some_and(|s| s >= 400) as usize;
             });

@@ -35,8 +35,21 @@ or the command line was wrong (other inputs are still reported).";
 #[derive(Debug, Parser)]
 #[command(name = "harken", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// When to colour tables: `auto` (only on a terminal, and not when NO_COLOR is set),
+    /// `always` or `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +119,37 @@ pub struct InputArgs {
     pub show_secrets: bool,
 }
 
+/// The flags every analysing command shares (analyze, exchanges, tokens, timeline). Declared
+/// once; turned into [`crate::settings::Settings`] before any work.
+#[derive(Debug, Args, Default)]
+pub struct AnalysisArgs {
+    /// An API description (Swagger 2.0 or OpenAPI 3.x, JSON or YAML) that says what each
+    /// operation requires; used instead of the built-in Genesys Cloud catalog.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// A conversation profile (TOML) for APIs other than Genesys Cloud: where conversation ids
+    /// are (path templates, body fields, websocket topics) and what proves a state; see
+    /// docs/conversations.md. `generic` and `genesys` name the built-in profiles (default:
+    /// genesys).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// A JWK Set (JSON `{"keys":[...]}`, or one JWK) to verify JWT signatures with. Without it
+    /// no signature is checked: claims are reported as the token states them.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+
+    /// Report only what happened at or after this time (RFC 3339, or a date `2024-05-01`).
+    /// Everything before still teaches (a token issued earlier, a conversation closed earlier).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Report only what happened before this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     #[command(flatten)]
@@ -120,20 +164,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "STATUSES")]
     pub fail_on: Option<String>,
 
-    /// An API description (Swagger 2.0 or OpenAPI 3.x, JSON or YAML) that says what each
-    /// operation requires; used instead of the built-in Genesys Cloud catalog.
-    #[arg(long, value_name = "FILE")]
-    pub catalog: Option<PathBuf>,
-
-    /// A conversation profile (TOML) for APIs other than Genesys Cloud: where conversation ids
-    /// are and what proves a state; see docs/conversations.md. `generic` and `genesys` name the
-    /// built-in profiles (default: genesys).
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-
-    /// A JWK Set (JSON) to verify JWT signatures with.
-    #[arg(long, value_name = "FILE")]
-    pub jwks: Option<PathBuf>,
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]
@@ -163,13 +195,8 @@ pub struct ExchangesArgs {
     #[arg(long, value_name = "REGEX")]
     pub path: Option<String>,
 
-    /// Keep only requests started at or after this time (RFC 3339, or a date `2024-05-01`).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Keep only requests started before this time (RFC 3339, or a date).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]
@@ -181,10 +208,8 @@ pub struct TokensArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 
-    /// A JWK Set (JSON `{"keys":[...]}`, or one JWK) to verify JWT signatures with. Without it
-    /// no signature is checked: claims are reported as the token states them.
-    #[arg(long, value_name = "FILE")]
-    pub jwks: Option<PathBuf>,
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]
@@ -200,10 +225,6 @@ pub struct TimelineArgs {
     #[arg(long, value_name = "ID")]
     pub conversation: Option<String>,
 
-    /// A conversation profile (TOML) for APIs other than Genesys Cloud: where conversation ids
-    /// are (path templates, body fields, websocket topics) and what proves a state; see
-    /// docs/conversations.md. `generic` and `genesys` name the built-in profiles (default:
-    /// genesys).
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
 }

@@ -19,5 +19,6 @@ pub mod redact;
 pub mod region;
 pub mod replay;
 pub mod report;
+pub mod settings;
 pub mod timeline;
 pub mod token;

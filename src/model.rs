@@ -24,6 +24,8 @@ pub enum Format {
     Saz,
     Chlsj,
     Jsonl,
+    /// A web-server, proxy or load-balancer access log (text or JSON lines; src/ingest/logs/).
+    Log,
 }
 
 impl Format {
@@ -37,6 +39,7 @@ impl Format {
             Format::Saz => "saz",
             Format::Chlsj => "chlsj",
             Format::Jsonl => "jsonl",
+            Format::Log => "log",
         }
     }
 }
@@ -280,6 +283,74 @@ pub struct Exchange {
     pub stream: Option<u64>,
     pub websocket: Vec<WsMessage>,
     pub notes: Vec<Note>,
+    /// What the source never records (an access log has no request headers, bodies or
+    /// credentials): the analysis must not read the absence of these as a fact.
+    #[serde(skip_serializing_if = "Unrecorded::is_empty")]
+    pub unrecorded: Unrecorded,
+    /// The identity a log records for the request (remote user, Caddy `user_id`,
+    /// `DOMAIN\user`, a JWT's subject, a consumer or client id), when it records one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+}
+
+/// Fields a source never records, as a small set. Empty for HAR, pcap and proxy sessions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Unrecorded(u8);
+
+impl Unrecorded {
+    /// No credential value: `Authorization`, cookies, API keys (not logged, or redacted).
+    pub const CREDENTIALS: Unrecorded = Unrecorded(1);
+    /// Request headers other than the few the log names (user agent, referer...).
+    pub const REQUEST_HEADERS: Unrecorded = Unrecorded(2);
+    pub const REQUEST_BODY: Unrecorded = Unrecorded(4);
+    /// Response headers (`WWW-Authenticate`, `Date`...).
+    pub const RESPONSE_HEADERS: Unrecorded = Unrecorded(8);
+    /// Response bodies (the server's error body).
+    pub const RESPONSE_BODY: Unrecorded = Unrecorded(16);
+    /// What an access log never carries: headers, bodies and credentials.
+    pub const ACCESS_LOG: Unrecorded = Unrecorded(31);
+    const NAMES: [(u8, &'static str); 5] = [
+        (1, "credentials"),
+        (2, "request headers"),
+        (4, "request body"),
+        (8, "response headers"),
+        (16, "response body"),
+    ];
+
+    pub const fn empty() -> Self {
+        Unrecorded(0)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    pub fn contains(self, other: Unrecorded) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+    pub fn with(self, other: Unrecorded) -> Self {
+        Unrecorded(self.0 | other.0)
+    }
+    pub fn without(self, other: Unrecorded) -> Self {
+        Unrecorded(self.0 & !other.0)
+    }
+    /// The names, in a fixed order: `credentials`, `request headers`, ...
+    pub fn names(self) -> Vec<&'static str> {
+        Self::NAMES.iter().filter(|(b, _)| self.0 & b != 0).map(|(_, n)| *n).collect()
+    }
+}
+
+impl Serialize for Unrecorded {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.names())
+    }
+}
+
+/// An identity a log records for a request. It is not a secret (the log already shows it),
+/// but it is masked like a credential by default since it names a person or a client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Identity {
+    /// Which log field carried it: `remote_user`, `user_id`, `cs-username`, `jwt sub`...
+    pub source: String,
+    pub name: String,
 }
 
 impl Exchange {
@@ -296,6 +367,8 @@ impl Exchange {
             stream: None,
             websocket: Vec::new(),
             notes: Vec::new(),
+            unrecorded: Unrecorded::empty(),
+            identity: None,
         }
     }
     pub fn status(&self) -> Option<u16> {

@@ -1,7 +1,8 @@
 //! Keeping secrets and terminal escapes out of every output.
 //!
-//! Every renderer passes captured text through [`escape`] and every URL through [`mask_url`]
-//! unless the user gave `--show-secrets`. Credentials are shown as kind + fingerprint
+//! Every renderer passes captured text through the one escape boundary
+//! ([`crate::report::escape`]) and every URL through [`mask_url`] unless the user gave
+//! `--show-secrets`. Credentials are shown as kind + fingerprint
 //! (see [`crate::token`]), never as values.
 
 use sha2::{Digest, Sha256};
@@ -60,32 +61,10 @@ pub fn fingerprint(secret: &str) -> String {
     s
 }
 
-/// Escape control characters (C0, DEL, C1, and bidi/zero-width format characters) so that
-/// captured data can never move the cursor, change colours or reorder text on a terminal.
-/// Tab is kept only when `keep_tab`; newlines are always escaped.
+/// Escape captured text for a terminal or a CSV cell: the one implementation is
+/// [`crate::report::escape::escape`]; this owned-string form is for messages built elsewhere.
 pub fn escape(s: &str) -> String {
-    if !s.chars().any(needs_escape) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if needs_escape(c) {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-                c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c as u32, 0x200b..=0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff)
+    crate::report::escape::escape(s).into_owned()
 }
 
 /// Mask the values of secret query and fragment parameters in a URL

@@ -1,16 +1,17 @@
 //! `harken analyze`: the main job. A summary of the inputs, then every 401/403 explained.
 
-use super::{load, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::analysis::{self, Analysis, Options};
-use crate::catalog::Catalog;
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::analysis::{self, Analysis};
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::diagnose::Finding;
 use crate::ingest::IngestOptions;
 use crate::model::{Capture, Input, Level, Note};
-use crate::redact::escape;
-use crate::report::{self, table};
-use crate::timeline::{Conversation, Profile};
-use crate::token::{ClockSkew, Token, TokenOptions};
+use crate::report::escape::escape;
+use crate::report::rows::{FindingRow, InputRow};
+use crate::report::{self, json, Format, Style};
+use crate::settings::Settings;
+use crate::timeline::Conversation;
+use crate::token::{ClockSkew, Token};
 use anyhow::bail;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -32,10 +33,11 @@ pub struct Report<'a> {
     /// Server clock minus capture clock, estimated from response `Date` headers.
     pub clock_skew: Option<&'a ClockSkew>,
     pub conversations: &'a [Conversation],
-    pub findings: &'a [Finding],
+    pub findings: Vec<FindingRow<'a>>,
 }
 
-pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis) -> Report<'a> {
+/// The document for a capture and its analysis; findings limited to `findings`.
+pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis, findings: &[&'a Finding]) -> Report<'a> {
     Report {
         inputs: &capture.inputs,
         exchanges: capture.exchanges.len(),
@@ -45,7 +47,7 @@ pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis) -> Report<'a> {
         tokens: &analysis.tokens.tokens,
         clock_skew: analysis.tokens.clock_skew.as_ref(),
         conversations: &analysis.timeline.conversations,
-        findings: &analysis.findings,
+        findings: findings.iter().map(|f| FindingRow(f)).collect(),
     }
 }
 
@@ -67,103 +69,38 @@ fn fail_on(spec: &str) -> anyhow::Result<Option<Vec<u16>>> {
     spec.split(',')
         .map(|s| match s.trim().parse::<u16>() {
             Ok(c) => Ok(c),
-            Err(_) => bail!("--fail-on: {s:?} is not a status code; use a list like 401,403 or `any`"),
+            Err(_) => bail!("--fail-on: {:?} is not a status code; use a list like 401,403 or `any`", escape(s)),
         })
         .collect::<anyhow::Result<Vec<u16>>>()
         .map(Some)
 }
 
-pub fn run(a: &AnalyzeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
     let fail = a.fail_on.as_deref().map(fail_on).transpose()?;
-    let catalog = match &a.catalog {
-        Some(p) => Catalog::load(p)?,
-        None => Catalog::genesys(),
-    };
-    let tokens = match &a.jwks {
-        Some(p) => TokenOptions::with_jwks_file(p)?,
-        None => TokenOptions::default(),
-    };
-    let profile = match &a.profile {
-        Some(p) => Profile::load(p)?,
-        None => Profile::genesys(),
-    };
-    let (capture, failed) = load(&a.input, IngestOptions::default());
-    let analysis = analysis::run(&capture, &Options { catalog, profile, show_secrets: a.input.show_secrets, tokens });
+    let (capture, failed) = s.load(IngestOptions::default());
+    let analysis = analysis::run(&capture, &s.analysis);
+    let findings: Vec<&Finding> = analysis.findings.iter().filter(|f| s.window.contains(f.time)).collect();
+    let style = s.style();
     match a.format {
-        OutputFormat::Json => report::write_json(out, &report(&capture, &analysis))?,
-        OutputFormat::Ndjson => {
-            for f in &analysis.findings {
-                report::write_json_line(out, f)?;
-            }
+        OutputFormat::Json => json::write_document(out, &report(&capture, &analysis, &findings))?,
+        OutputFormat::Table => write_table(out, &capture, &findings, &style)?,
+        f => {
+            report::render(Format::from(f), out, &style, findings.iter().map(|f| FindingRow(f)))?;
         }
-        OutputFormat::Csv => write_findings_csv(out, &analysis.findings)?,
-        OutputFormat::Table => write_table(out, &capture, &analysis)?,
     }
     if failed {
         return Ok(EXIT_ERROR);
     }
     let hit = match fail {
         None => false,
-        Some(None) => !analysis.findings.is_empty(),
-        Some(Some(codes)) => analysis.findings.iter().any(|f| codes.contains(&f.status)),
+        Some(None) => !findings.is_empty(),
+        Some(Some(codes)) => findings.iter().any(|f| codes.contains(&f.status)),
     };
     Ok(if hit { EXIT_FINDINGS } else { EXIT_OK })
 }
 
-/// One row per finding, for spreadsheets and batch audits. `causes` are joined with `;` and
-/// evidence is given as `input#index: fact` lines joined with ` | `.
-fn write_findings_csv(out: &mut dyn Write, findings: &[Finding]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "input",
-        "index",
-        "time",
-        "method",
-        "url",
-        "status",
-        "cause",
-        "causes",
-        "summary",
-        "evidence",
-        "fix",
-        "credential",
-        "conversation",
-    ])?;
-    for f in findings {
-        let causes: Vec<&str> = f.causes.iter().map(|c| c.name()).collect();
-        let evidence: Vec<String> = f.evidence.iter().map(|e| format!("{}#{}: {}", e.input, e.index, e.fact)).collect();
-        w.write_record([
-            f.input.as_str(),
-            &f.index.to_string(),
-            &report::time(&f.time),
-            &f.method,
-            &f.url,
-            &f.status.to_string(),
-            f.cause.name(),
-            &causes.join(";"),
-            &f.summary,
-            &evidence.join(" | "),
-            &f.fix,
-            f.credential.as_deref().unwrap_or(""),
-            f.conversation.as_deref().unwrap_or(""),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-fn write_table(out: &mut dyn Write, capture: &Capture, analysis: &Analysis) -> anyhow::Result<()> {
-    let mut t = table::new(&["input", "format", "creator", "exchanges", "notes"]);
-    for i in &capture.inputs {
-        t.add_row(vec![
-            escape(&i.path),
-            i.format.map(|f| f.to_string()).unwrap_or_else(|| "?".into()),
-            escape(i.creator.as_deref().unwrap_or("")),
-            i.exchanges.to_string(),
-            i.notes.len().to_string(),
-        ]);
-    }
-    writeln!(out, "{t}")?;
+fn write_table(out: &mut dyn Write, capture: &Capture, findings: &[&Finding], style: &Style) -> anyhow::Result<()> {
+    report::render(Format::Table, out, style, capture.inputs.iter().map(InputRow))?;
     let st: Vec<String> = statuses(capture).into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
     writeln!(
         out,
@@ -171,22 +108,8 @@ fn write_table(out: &mut dyn Write, capture: &Capture, analysis: &Analysis) -> a
         capture.exchanges.len(),
         if st.is_empty() { "-".into() } else { st.join(", ") }
     )?;
-    let notes: Vec<(&str, &Note)> = capture
-        .inputs
-        .iter()
-        .flat_map(|i| i.notes.iter().map(move |n| (i.path.as_str(), n)))
-        .filter(|(_, n)| n.level >= Level::Warning)
-        .collect();
-    if !notes.is_empty() {
-        writeln!(out, "\nNotes:")?;
-        for (path, n) in notes.iter().take(20) {
-            writeln!(out, "  {} [{}] {}: {}", escape(path), n.code, level(n.level), escape(&n.message))?;
-        }
-        if notes.len() > 20 {
-            writeln!(out, "  … and {} more (see --format json)", notes.len() - 20)?;
-        }
-    }
-    if analysis.findings.is_empty() {
+    write_notes(out, capture)?;
+    if findings.is_empty() {
         let refused = capture.exchanges.iter().filter(|e| matches!(e.status(), Some(401 | 403))).count();
         if refused == 0 {
             writeln!(out, "\nNo request was refused (no 401 or 403).")?;
@@ -194,20 +117,8 @@ fn write_table(out: &mut dyn Write, capture: &Capture, analysis: &Analysis) -> a
         return Ok(());
     }
     writeln!(out, "\nFindings:")?;
-    let mut t = table::new(&["time", "method", "path", "status", "cause", "why"]);
-    for f in &analysis.findings {
-        let path = url::Url::parse(&f.url).map(|u| u.path().to_string()).unwrap_or_else(|_| f.url.clone());
-        t.add_row(vec![
-            report::short_time(&f.time),
-            escape(&f.method),
-            table::clip(&escape(&path), 50),
-            f.status.to_string(),
-            serde_json::to_value(f.cause).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-            table::clip(&escape(&f.summary), 100),
-        ]);
-    }
-    writeln!(out, "{t}")?;
-    for (n, f) in analysis.findings.iter().enumerate() {
+    report::render(Format::Table, out, style, findings.iter().map(|f| FindingRow(f)))?;
+    for (n, f) in findings.iter().enumerate() {
         writeln!(
             out,
             "\n#{} {} {} → {} ({}#{})",
@@ -222,6 +133,40 @@ fn write_table(out: &mut dyn Write, capture: &Capture, analysis: &Analysis) -> a
             writeln!(out, "  evidence {}#{}: {}", escape(&e.input), e.index, escape(&e.fact))?;
         }
         writeln!(out, "  fix: {}", escape(&f.fix))?;
+    }
+    Ok(())
+}
+
+/// Warnings and errors in full (up to 20), info notes counted by code on one line each; where
+/// the rest is.
+fn write_notes(out: &mut dyn Write, capture: &Capture) -> anyhow::Result<()> {
+    let all: Vec<(&str, &Note)> = capture
+        .inputs
+        .iter()
+        .flat_map(|i| i.notes.iter().map(move |n| (i.path.as_str(), n)))
+        .chain(capture.notes.iter().map(|n| ("", n)))
+        .collect();
+    if all.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nNotes:")?;
+    let serious: Vec<&(&str, &Note)> = all.iter().filter(|(_, n)| n.level >= Level::Warning).collect();
+    for (path, n) in serious.iter().take(20) {
+        let at = if path.is_empty() { String::new() } else { format!("{} ", escape(path)) };
+        writeln!(out, "  {at}[{}] {}: {}", escape(&n.code), level(n.level), escape(&n.message))?;
+    }
+    let mut info: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+    for (_, n) in all.iter().filter(|(_, n)| n.level < Level::Warning) {
+        info.entry(&n.code).or_insert((0, &n.message)).0 += 1;
+    }
+    for (code, (count, first)) in &info {
+        let times = if *count > 1 { format!(" (×{count})") } else { String::new() };
+        writeln!(out, "  [{}] info{times}: {}", escape(code), escape(&report::table::clip(first, 100)))?;
+    }
+    let hidden = serious.len().saturating_sub(20);
+    if hidden > 0 || info.values().any(|(c, _)| *c > 1) {
+        let more = if hidden > 0 { format!("{hidden} more warnings; ") } else { String::new() };
+        writeln!(out, "  ({more}every note with its position: --format json, `inputs[].notes`)")?;
     }
     Ok(())
 }

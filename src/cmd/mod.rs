@@ -10,6 +10,7 @@ pub mod tokens;
 use crate::cli::{Cli, Command, InputArgs};
 use crate::ingest::{self, IngestOptions};
 use crate::model::Capture;
+use crate::settings::Settings;
 use clap::Parser;
 use std::io::Write;
 
@@ -30,12 +31,16 @@ pub fn main() -> i32 {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    // Settings first: a wrong flag fails (exit 2) before any input is read.
+    let color = cli.color;
     let result = match &cli.command {
-        Command::Analyze(a) => analyze::run(a, &mut out),
-        Command::Exchanges(a) => exchanges::run(a, &mut out),
-        Command::Tokens(a) => tokens::run(a, &mut out),
-        Command::Timeline(a) => timeline::run(a, &mut out),
-        Command::Replay(a) => replay::run(a, &mut out),
+        Command::Analyze(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| analyze::run(a, &s, &mut out)),
+        Command::Exchanges(a) => {
+            Settings::new(&a.input, &a.shared, color).and_then(|s| exchanges::run(a, &s, &mut out))
+        }
+        Command::Tokens(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| tokens::run(a, &s, &mut out)),
+        Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
+        Command::Replay(a) => replay::run(a, crate::settings::color_enabled(color), &mut out),
         Command::Serve(a) => serve::run(a, &mut out),
     };
     let flushed = out.flush();
@@ -59,8 +64,15 @@ pub fn main() -> i32 {
     }
 }
 
+/// Whether the error is a closed stdout (`harken … | head -1`): that ends the run quietly.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>().is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
+            || c.downcast_ref::<csv::Error>()
+                .is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe))
+    })
 }
 
 /// Read the inputs. Inputs that could not be read (to the end) are reported on stderr, and the

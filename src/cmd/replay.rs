@@ -9,7 +9,8 @@ use crate::replay::client::{self, Answer, SendOptions, Timing};
 use crate::replay::diff::{self, Diff, Outcome};
 use crate::replay::plan::{self, NewCredential, PlanOptions, Selection, Step};
 use crate::replay::target::Targets;
-use crate::report::{self, table};
+use crate::report::rows::status_tone;
+use crate::report::{self, table, Cell, Col, Row, Tone};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -235,14 +236,14 @@ fn selection(a: &ReplayArgs) -> anyhow::Result<Selection> {
             .transpose()
             .context("--path is not a valid regular expression")?,
         methods: a.method.as_ref().map(|m| m.split(',').map(|s| s.trim().to_ascii_uppercase()).collect()),
-        since: a.since.as_deref().map(super::exchanges::parse_when).transpose().context("--since")?,
-        until: a.until.as_deref().map(super::exchanges::parse_when).transpose().context("--until")?,
+        since: a.since.as_deref().map(crate::settings::parse_when).transpose().context("--since")?,
+        until: a.until.as_deref().map(crate::settings::parse_when).transpose().context("--until")?,
         entries: (!a.entry.is_empty()).then(|| Selection::parse_entries(&a.entry, &files)).transpose()?,
         limit: a.limit,
     })
 }
 
-pub fn run(a: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub fn run(a: &ReplayArgs, color: bool, out: &mut dyn Write) -> anyhow::Result<i32> {
     // Everything the command line says is checked before any input is read.
     let targets = Targets::new(a.target.as_deref(), &a.map, &a.allow_host)?;
     let sel = selection(a)?;
@@ -253,7 +254,7 @@ pub fn run(a: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         bail!("--timeout must be a number of seconds between 0 and 86400");
     }
 
-    let (capture, failed) = load(&a.input, IngestOptions { bodies: BodyPolicy::All });
+    let (capture, failed) = load(&a.input, IngestOptions { bodies: BodyPolicy::All, ..Default::default() });
     let chosen = sel.select(&capture);
 
     if a.oauth_client_credentials {
@@ -371,7 +372,7 @@ pub fn run(a: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
             row
         })
         .collect();
-    write_results(out, a, &rows, &summary)?;
+    write_results(out, a, &rows, &summary, &report::Style { color })?;
     if failed {
         return Ok(code(failed));
     }
@@ -426,10 +427,10 @@ fn write_plan(
     steps: &[Step],
 ) -> anyhow::Result<()> {
     match a.format {
-        ReplayFormat::Json => report::write_json(
+        ReplayFormat::Json => Ok(report::write_json(
             out,
             &PlanDoc { mode: "plan", routes: targets.describe(), credential: credential_line(cred), steps },
-        ),
+        )?),
         ReplayFormat::Ndjson => {
             for s in steps {
                 report::write_json_line(out, s)?;
@@ -501,7 +502,13 @@ fn diff_text(r: &ResultRow) -> String {
     parts.join("; ")
 }
 
-fn write_results(out: &mut dyn Write, a: &ReplayArgs, rows: &[ResultRow], s: &Summary) -> anyhow::Result<()> {
+fn write_results(
+    out: &mut dyn Write,
+    a: &ReplayArgs,
+    rows: &[ResultRow],
+    s: &Summary,
+    style: &report::Style,
+) -> anyhow::Result<()> {
     match a.format {
         ReplayFormat::Json => {
             #[derive(Serialize)]
@@ -510,33 +517,17 @@ fn write_results(out: &mut dyn Write, a: &ReplayArgs, rows: &[ResultRow], s: &Su
                 requests: &'a [ResultRow],
                 summary: &'a Summary,
             }
-            report::write_json(out, &Doc { mode: "send", requests: rows, summary: s })
+            Ok(report::write_json(out, &Doc { mode: "send", requests: rows, summary: s })?)
         }
         ReplayFormat::Ndjson => {
             for r in rows {
                 report::write_json_line(out, r)?;
             }
-            report::write_json_line(out, &serde_json::json!({ "summary": s }))
+            Ok(report::write_json_line(out, &serde_json::json!({ "summary": s }))?)
         }
         ReplayFormat::Table => {
-            let mut t =
-                table::new(&["#", "entry", "method", "url", "captured", "replayed", "outcome", "ms", "differences"]);
-            for r in rows {
-                let ms = r.diff.as_ref().map(|d| format!("{:.0}", d.replayed_ms)).unwrap_or_default();
-                t.add_row(vec![
-                    r.n.to_string(),
-                    escape(&format!("{}#{}", r.input, r.index)),
-                    escape(&r.method),
-                    table::clip(&escape(r.url.as_deref().unwrap_or("-")), 60),
-                    r.captured_status.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-                    r.replayed_status.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-                    r.outcome.name().to_string(),
-                    ms,
-                    table::clip(&escape(&diff_text(r)), 120),
-                ]);
-            }
             if !rows.is_empty() {
-                writeln!(out, "{t}")?;
+                report::render(report::Format::Table, out, style, rows.iter())?;
             }
             writeln!(
                 out,
@@ -575,5 +566,67 @@ fn write_results(out: &mut dyn Write, a: &ReplayArgs, rows: &[ResultRow], s: &Su
             }
             Ok(())
         }
+    }
+}
+
+impl Row for &ResultRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "n",
+        "input",
+        "index",
+        "method",
+        "url",
+        "captured_status",
+        "replayed_status",
+        "outcome",
+        "finding",
+        "replayed_ms",
+        "differences",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.n.to_string(),
+            self.input.clone(),
+            self.index.to_string(),
+            self.method.clone(),
+            self.url.clone().unwrap_or_default(),
+            self.captured_status.map(|c| c.to_string()).unwrap_or_default(),
+            self.replayed_status.map(|c| c.to_string()).unwrap_or_default(),
+            self.outcome.name().to_string(),
+            self.finding.clone().unwrap_or_default(),
+            self.diff.as_ref().map(|d| format!("{:.1}", d.replayed_ms)).unwrap_or_default(),
+            diff_text(self),
+        ]
+    }
+    const TABLE: &'static [Col] = &[
+        Col::number("#"),
+        Col::fixed("entry"),
+        Col::text("method"),
+        Col::text("url"),
+        Col::number("captured"),
+        Col::number("replayed"),
+        Col::fixed("outcome"),
+        Col::number("ms"),
+        Col::text("differences"),
+    ];
+    fn table_cells(&self) -> Vec<Cell> {
+        let tone = match self.outcome {
+            Outcome::NowPassing | Outcome::Same => Tone::Good,
+            Outcome::StillFailing | Outcome::NowFailing | Outcome::Error => Tone::Bad,
+            Outcome::Changed => Tone::Warn,
+            Outcome::Skipped => Tone::Dim,
+        };
+        let status = |s: Option<u16>| Cell::new(s.map(|c| c.to_string()).unwrap_or_else(|| "-".into()), status_tone(s));
+        vec![
+            self.n.to_string().into(),
+            format!("{}#{}", report::rows::short_input(&self.input), self.index).into(),
+            self.method.clone().into(),
+            table::clip(self.url.as_deref().unwrap_or("-"), 60).into(),
+            status(self.captured_status),
+            status(self.replayed_status),
+            Cell::new(self.outcome.name(), tone),
+            self.diff.as_ref().map(|d| format!("{:.0}", d.replayed_ms)).unwrap_or_default().into(),
+            table::clip(&diff_text(self), 120).into(),
+        ]
     }
 }

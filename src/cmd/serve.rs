@@ -59,7 +59,7 @@ pub fn run(a: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
         .listen
         .parse()
         .with_context(|| format!("--listen {:?}: expected ADDR:PORT, e.g. 127.0.0.1:8080", a.listen))?;
-    let (capture, failed) = load(&a.input, IngestOptions { bodies: BodyPolicy::All });
+    let (capture, failed) = load(&a.input, IngestOptions { bodies: BodyPolicy::All, ..Default::default() });
     if capture.exchanges.is_empty() {
         bail!("nothing to serve: the inputs hold no exchanges");
     }

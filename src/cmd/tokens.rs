@@ -1,13 +1,14 @@
 //! `harken tokens`: one row per credential seen in the inputs: kind, grant, issuer, region,
 //! scopes, issue and expiry, first and last use, uses, and how many uses were refused.
 
-use super::{code, load};
+use super::code;
 use crate::cli::{OutputFormat, TokensArgs};
 use crate::ingest::IngestOptions;
-use crate::redact::escape;
-use crate::report::{self, table};
-use crate::token::{ClockSkew, JwksSummary, Token, TokenIndex, TokenOptions};
-use chrono::{DateTime, Utc};
+use crate::report::escape::escape;
+use crate::report::rows::TokenRow;
+use crate::report::{self, json, Format};
+use crate::settings::{Settings, Window};
+use crate::token::{ClockSkew, JwksSummary, Token, TokenIndex};
 use serde::Serialize;
 use std::io::Write;
 
@@ -19,105 +20,44 @@ pub struct Document<'a> {
     /// Present when `--jwks` was given: which tokens were verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks: Option<&'a JwksSummary>,
-    pub tokens: &'a [Token],
+    pub tokens: Vec<TokenRow<'a>>,
 }
 
-pub fn run(a: &TokensArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let opts = match &a.jwks {
-        Some(p) => TokenOptions::with_jwks_file(p)?,
-        None => TokenOptions::default(),
-    };
-    let (capture, failed) = load(&a.input, IngestOptions::default());
-    let mut idx = TokenIndex::build_with(&capture, &opts);
-    if a.input.show_secrets {
+pub fn run(a: &TokensArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let (capture, failed) = s.load(IngestOptions::default());
+    let mut idx = TokenIndex::build_with(&capture, &s.analysis.tokens);
+    if s.show_secrets {
         idx.reveal_secrets();
     }
+    let tokens: Vec<TokenRow> = idx.tokens.iter().filter(|t| in_window(t, &s.window)).map(TokenRow).collect();
     match a.format {
-        OutputFormat::Json => report::write_json(
+        OutputFormat::Json => json::write_document(
             out,
-            &Document { clock_skew: idx.clock_skew.as_ref(), jwks: idx.jwks.as_ref(), tokens: &idx.tokens },
+            &Document { clock_skew: idx.clock_skew.as_ref(), jwks: idx.jwks.as_ref(), tokens },
         )?,
-        OutputFormat::Ndjson => {
-            for t in &idx.tokens {
-                report::write_json_line(out, t)?;
-            }
+        OutputFormat::Table => write_table(out, &idx, tokens, s)?,
+        f => {
+            report::render(Format::from(f), out, &s.style(), tokens)?;
         }
-        OutputFormat::Csv => write_csv(out, &idx, a.input.show_secrets)?,
-        OutputFormat::Table => write_table(out, &idx, a.input.show_secrets)?,
     }
     Ok(code(failed))
 }
 
-/// One row per credential with the JSON field names as columns (lists joined by spaces,
-/// carriers by `; `; `value`
-/// only with `--show-secrets`). Captured text is escaped like the table's.
-fn write_csv(out: &mut dyn Write, idx: &TokenIndex, show_secrets: bool) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    let mut header = vec![
-        "fingerprint",
-        "kind",
-        "grant",
-        "issuer",
-        "region",
-        "scopes",
-        "issued",
-        "expires",
-        "revoked",
-        "first_use",
-        "last_use",
-        "uses",
-        "refused",
-        "has_user",
-        "client_id",
-        "supersedes",
-        "superseded_by",
-        "carriers",
-        "used_regions",
-        "malformed",
-    ];
-    if show_secrets {
-        header.push("value");
+/// A token belongs to the window when it was issued or used in it.
+fn in_window(t: &Token, w: &Window) -> bool {
+    if w.is_open() {
+        return true;
     }
-    w.write_record(&header)?;
-    let time = |t: &Option<DateTime<Utc>>| t.as_ref().map(report::time).unwrap_or_default();
-    let text = |s: &Option<String>| s.as_deref().map(escape).unwrap_or_default();
-    for t in &idx.tokens {
-        let mut row = vec![
-            t.fingerprint.clone(),
-            t.kind.name().to_string(),
-            t.grant.name().to_string(),
-            text(&t.issuer),
-            text(&t.region),
-            t.scopes.as_ref().map(|s| escape(&s.join(" "))).unwrap_or_default(),
-            time(&t.issued),
-            time(&t.expires),
-            time(&t.revoked),
-            time(&t.first_use),
-            time(&t.last_use),
-            t.uses.to_string(),
-            t.refused.to_string(),
-            t.has_user.map(|u| u.to_string()).unwrap_or_default(),
-            text(&t.client_id),
-            t.supersedes.clone().unwrap_or_default(),
-            t.superseded_by.clone().unwrap_or_default(),
-            escape(&t.carriers.join("; ")),
-            t.used_regions.join(" "),
-            text(&t.malformed),
-        ];
-        if show_secrets {
-            row.push(escape(&t.secret));
-        }
-        w.write_record(&row)?;
+    let times = [t.issued, t.first_use, t.last_use];
+    let from = times.iter().flatten().min();
+    let to = times.iter().flatten().max();
+    match (from, to) {
+        (Some(f), Some(t)) => w.overlaps(*f, *t),
+        _ => false,
     }
-    w.flush()?;
-    Ok(())
 }
 
-fn when(t: &Option<DateTime<Utc>>) -> String {
-    t.as_ref().map(report::short_time).unwrap_or_else(|| "-".into())
-}
-
-fn write_table(out: &mut dyn Write, idx: &TokenIndex, show_secrets: bool) -> anyhow::Result<()> {
+fn write_table(out: &mut dyn Write, idx: &TokenIndex, tokens: Vec<TokenRow>, s: &Settings) -> anyhow::Result<()> {
     match &idx.clock_skew {
         Some(s) => writeln!(out, "Clock: {}.", s.statement)?,
         None => writeln!(
@@ -141,46 +81,17 @@ fn write_table(out: &mut dyn Write, idx: &TokenIndex, show_secrets: bool) -> any
     } else {
         writeln!(out, "Signatures: not checked (give --jwks FILE to verify JWTs).")?;
     }
-    if idx.tokens.is_empty() {
-        writeln!(out, "\nNo credential was found in any request or reply.")?;
+    if tokens.is_empty() {
+        if idx.tokens.is_empty() {
+            writeln!(out, "\nNo credential was found in any request or reply.")?;
+        } else {
+            writeln!(out, "\nNo credential was issued or used between --since and --until.")?;
+        }
         return Ok(());
     }
-    let mut t = table::new(&[
-        "credential",
-        "grant",
-        "issuer",
-        "region",
-        "scopes",
-        "issued",
-        "expires",
-        "first use",
-        "last use",
-        "uses",
-        "401/403",
-    ]);
-    for tok in &idx.tokens {
-        let scopes = match &tok.scopes {
-            None => "?".to_string(),
-            Some(s) if s.is_empty() => "(none)".to_string(),
-            Some(s) => table::clip(&escape(&s.join(" ")), 40),
-        };
-        t.add_row(vec![
-            tok.label(),
-            tok.grant.name().to_string(),
-            escape(tok.issuer.as_deref().unwrap_or("-")),
-            tok.region.clone().unwrap_or_else(|| "-".into()),
-            scopes,
-            when(&tok.issued),
-            when(&tok.expires),
-            when(&tok.first_use),
-            when(&tok.last_use),
-            tok.uses.to_string(),
-            tok.refused.to_string(),
-        ]);
-    }
-    writeln!(out, "{t}")?;
+    report::render(Format::Table, out, &s.style(), tokens.iter().copied())?;
     let mut notes = Vec::new();
-    for tok in &idx.tokens {
+    for TokenRow(tok) in &tokens {
         let l = tok.label();
         if let Some(m) = &tok.malformed {
             notes.push(format!("{l}: malformed: {}", escape(m)));
@@ -221,14 +132,14 @@ fn write_table(out: &mut dyn Write, idx: &TokenIndex, show_secrets: bool) -> any
                 tok.client_id.as_deref().map(|c| format!("; client {}", escape(c))).unwrap_or_default()
             ));
         }
-        if show_secrets {
+        if s.show_secrets {
             notes.push(format!("{l}: value {}", escape(&tok.secret)));
         }
     }
     if !notes.is_empty() {
         writeln!(out)?;
         for n in notes {
-            writeln!(out, "  {n}")?;
+            writeln!(out, "  {}", escape(&n))?;
         }
     }
     Ok(())

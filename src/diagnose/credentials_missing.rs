@@ -9,7 +9,8 @@
 //! - **Fix:** get a token from `POST https://login.{region domain}/oauth/token` and send it as
 //!   `Authorization: Bearer <token>`.
 //!
-//! Not fired when the input is a sanitized export (`har.sanitized`): such exports strip the
+//! Not fired when the input does not record credentials at all (an access log: the absence of
+//! an `Authorization` header there proves nothing), nor when the input is a sanitized export (`har.sanitized`): such exports strip the
 //! `Authorization` header, so its absence proves nothing (unless the server itself said
 //! `authentication.required`).
 
@@ -17,7 +18,10 @@ use super::{Cause, Facts, Verdict};
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let server_says = f.error_code() == Some("authentication.required");
-    if !f.credentials.is_empty() || (f.has_note("har.sanitized") && !server_says) {
+    if !f.credentials.is_empty()
+        || (f.has_note("har.sanitized") && !server_says)
+        || f.unrecorded.contains(crate::model::Unrecorded::CREDENTIALS)
+    {
         return None;
     }
     let mut evidence = vec![f.here(format!(
@@ -65,5 +69,8 @@ mod tests {
         assert!(!check(&f).unwrap().fix.contains("login."), "no Genesys host advice for other hosts");
         let tok = token(crate::token::Grant::ClientCredentials, None);
         assert!(check(&facts("GET", "/x", 401, Some(&tok), Validity::Valid)).is_none());
+        let mut f = facts("GET", "/api/v2/users/me", 401, None, Validity::Unknown);
+        f.unrecorded = crate::model::Unrecorded::ACCESS_LOG;
+        assert!(check(&f).is_none(), "an access log does not record credentials");
     }
 }

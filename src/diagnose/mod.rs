@@ -35,7 +35,7 @@ mod user_context_required;
 
 use crate::analysis::Context;
 use crate::catalog::{Lookup, Operation};
-use crate::model::{Exchange, Origin};
+use crate::model::{Exchange, Identity, Origin, Unrecorded};
 use crate::timeline::StateMet;
 use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenUse};
 use chrono::{DateTime, Utc};
@@ -190,6 +190,11 @@ pub struct Facts<'a> {
     /// producer, or an HTML/binary body harken does not keep): its media type, if known.
     pub body_not_kept: Option<String>,
     pub inferred: Option<Inferred>,
+    /// What the source never records (an access log: headers, bodies, credentials): their
+    /// absence proves nothing.
+    pub unrecorded: Unrecorded,
+    /// The identity the log records for the request.
+    pub identity: Option<Identity>,
 }
 
 impl<'a> Facts<'a> {
@@ -213,6 +218,8 @@ impl<'a> Facts<'a> {
             has_body: false,
             body_not_kept: None,
             inferred: None,
+            unrecorded: Unrecorded::empty(),
+            identity: None,
         }
     }
 
@@ -381,6 +388,8 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     let status = ex.status().unwrap_or(0);
     let mut f = Facts::new(ex.origin, ex.started, &ex.request.method, &host, &path, status);
     f.credentials = token::request_credentials(ex);
+    f.unrecorded = ex.unrecorded;
+    f.identity = ex.identity.clone();
     f.token_use = cx.tokens.judge(ex);
     f.state = cx.timeline.state_met(&ex.origin);
     f.conversation = cx.timeline.conversation_of(&ex.origin).map(|c| c.id.clone());
@@ -418,6 +427,17 @@ fn finding(cx: &Context<'_>, ex: &Exchange, f: &Facts<'_>, verdicts: Vec<Verdict
                 evidence.push(e);
             }
         }
+    }
+    if !ex.unrecorded.is_empty() {
+        // Every finding on a log says what the log could not carry.
+        evidence.push(Evidence {
+            input: path_of(&ex.origin),
+            index: ex.origin.index,
+            fact: format!(
+                "this input does not record {}: what they would show (the credential sent, the error body, WWW-Authenticate) is not evidence here",
+                ex.unrecorded.names().join(", ")
+            ),
+        });
     }
     let primary = &verdicts[0];
     let mut fix = primary.fix.clone();

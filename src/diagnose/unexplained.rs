@@ -17,7 +17,13 @@ pub fn check(f: &Facts<'_>) -> Verdict {
     let token_endpoint = f.is_token_endpoint();
     let mut checked = Vec::new();
     let mut lacks = Vec::new();
-    if f.has_note("har.sanitized") {
+    let log = !f.unrecorded.is_empty();
+    if let Some(id) = &f.identity {
+        checked.push(format!("the identity the log records ({})", id.source));
+    }
+    if f.unrecorded.contains(crate::model::Unrecorded::CREDENTIALS) {
+        lacks.push("credentials: this input does not record them (an access log)".to_string());
+    } else if f.has_note("har.sanitized") {
         lacks.push(
             "credentials: the HAR was exported sanitized (Authorization headers and cookies removed)".to_string(),
         );
@@ -60,6 +66,9 @@ pub fn check(f: &Facts<'_>) -> Verdict {
     }
     match &f.error {
         Some(e) => checked.push(format!("error body (code {})", e.code.as_deref().unwrap_or("none"))),
+        None if f.unrecorded.contains(crate::model::Unrecorded::RESPONSE_BODY) => {
+            lacks.push("the response body (not recorded by this input)".into())
+        }
         None if f.has_body => checked.push("response body (not a Genesys error body)".into()),
         None if f.body_not_kept.is_some() => checked.push(format!(
             "response body ({} not kept; not a Genesys error body)",
@@ -87,7 +96,9 @@ pub fn check(f: &Facts<'_>) -> Verdict {
             proven: false,
         };
     }
-    let fix = if f.has_note("har.sanitized") {
+    let fix = if log {
+        "An access log cannot show the credential or the error body: capture the failing call (browser HAR with sensitive data, a proxy session, or a packet capture) to see what was sent and why it was refused, or log an identity (e.g. a JWT's sub or client id) next to each request so failures can be grouped by caller."
+    } else if f.has_note("har.sanitized") {
         "Re-capture with credentials (DevTools > Network > Export HAR (with sensitive data); harken masks secrets in its output), including the login/token call and a GET /api/v2/tokens/me."
     } else if f.genesys_host() {
         "Capture the token request (login.{region domain}/oauth/token) and a GET /api/v2/tokens/me in the same session, keep response bodies, and pass --catalog for APIs outside the built-in profile."

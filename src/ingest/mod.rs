@@ -8,8 +8,13 @@
 //!
 //! Inputs are read in parallel (rayon) and merged in time order.
 
+pub mod decompress;
 pub mod har;
+pub mod http1;
+pub mod logs;
+pub mod mitm;
 pub mod pcap;
+pub mod tnetstring;
 
 use crate::model::{Capture, Exchange, Format, Input, Note};
 use rayon::prelude::*;
@@ -36,11 +41,13 @@ pub const ANALYSIS_BODY_CAP: usize = 1 << 20;
 #[derive(Debug, Clone, Copy)]
 pub struct IngestOptions {
     pub bodies: BodyPolicy,
+    /// A user-defined access-log format (`--log-format FILE`), tried before the built-in ones.
+    pub log_format: Option<&'static logs::UserFormat>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { bodies: BodyPolicy::Analysis }
+        IngestOptions { bodies: BodyPolicy::Analysis, log_format: None }
     }
 }
 
@@ -140,7 +147,13 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
                 return Ok(Format::Jsonl);
             }
         }
+        if logs::looks_like(text) {
+            return Ok(Format::Log);
+        }
         return Err(format!("JSON object without a HAR \"log\" (starts {})", show_head(b)));
+    }
+    if text.starts_with(b"[") && logs::looks_like(text) {
+        return Ok(Format::Log);
     }
     if text.starts_with(b"[") {
         return Ok(Format::Chlsj);
@@ -149,6 +162,10 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
         let window = &text[..text.len().min(4096)];
         if contains(window, b"<items") {
             return Ok(Format::Burp);
+        }
+        if logs::looks_like(text) {
+            // `<134>1 2024-...`: syslog lines with a priority.
+            return Ok(Format::Log);
         }
         return Err(format!("XML that is not a Burp items export (starts {})", show_head(b)));
     }
@@ -160,6 +177,21 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
     }
     if b.is_empty() {
         return Err("empty file".into());
+    }
+    if b.starts_with(&[0x1f, 0x8b]) {
+        // gzip: an access log inside, when its first lines read as one.
+        let mut head = Vec::new();
+        let _ = std::io::Read::read_to_end(
+            &mut std::io::Read::take(flate2::read::MultiGzDecoder::new(b), 64 * 1024),
+            &mut head,
+        );
+        if logs::looks_like(&head) {
+            return Ok(Format::Log);
+        }
+        return Err(format!("gzip-compressed, and not an access log inside (starts {})", show_head(&head)));
+    }
+    if logs::looks_like(b) {
+        return Ok(Format::Log);
     }
     Err(format!("unknown format (starts {})", show_head(b)))
 }
@@ -286,6 +318,19 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
             return info;
         }
     };
+    let (src, layers) = match decompress::unwrap_source(src) {
+        Ok(x) => x,
+        Err(e) => {
+            info.error = Some(format!("{shown}: {}", e.message));
+            return info;
+        }
+    };
+    for (c, packed, unpacked) in &layers {
+        info.notes.push(Note::info(
+            "input.compressed",
+            format!("{c}-compressed: {packed} bytes decompressed to {unpacked} (in a temporary file)"),
+        ));
+    }
     let format = match detect(src.bytes()) {
         Ok(f) => f,
         Err(seen) => {
@@ -298,11 +343,13 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
     let result = match format {
         Format::Har => har::read(&src, &mut cx),
         Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
+        Format::Mitm => mitm::read(&src, &mut cx),
+        Format::Log | Format::Jsonl => logs::read(&src, &mut cx),
         other => Err(ReadError::new(format!("recognized as {other}, which this version of harken does not read yet"))),
     };
     info.exchanges = cx.count;
     info.creator = cx.creator.take();
-    info.notes = std::mem::take(&mut cx.notes);
+    info.notes.append(&mut cx.notes);
     if let Err(e) = result {
         info.error = Some(format!("{shown}: {}", e.message));
     }
@@ -369,7 +416,7 @@ mod tests {
 
     #[test]
     fn analysis_keeps_only_bodies_it_can_read() {
-        let o = IngestOptions { bodies: BodyPolicy::Analysis };
+        let o = IngestOptions { bodies: BodyPolicy::Analysis, ..Default::default() };
         assert!(o.keep_body(Some("application/json; charset=utf-8"), 100));
         assert!(o.keep_body(Some("application/vnd.api+json"), 100));
         assert!(o.keep_body(Some("application/x-www-form-urlencoded"), 100));
@@ -377,6 +424,6 @@ mod tests {
         assert!(!o.keep_body(Some("text/html"), 100));
         assert!(!o.keep_body(Some("image/png"), 100));
         assert!(!o.keep_body(Some("application/json"), ANALYSIS_BODY_CAP + 1));
-        assert!(!IngestOptions { bodies: BodyPolicy::None }.keep_body(None, 1));
+        assert!(!IngestOptions { bodies: BodyPolicy::None, ..Default::default() }.keep_body(None, 1));
     }
 }

@@ -1,9 +1,111 @@
-//! Renderers. Each writes to a `&mut dyn Write`; none prints captured text without
-//! [`crate::redact::escape`], and none prints a secret unless asked.
+//! Output: rows, renderers and the one escape boundary.
+//!
+//! # The pieces
+//! - [`escape`]: the one escape boundary. Terminal and CSV text goes through
+//!   [`escape::escape`]; JSON goes through [`escape::to_writer`] (a `serde_json` formatter
+//!   that writes dangerous characters as `\uXXXX`). Renderers call them; commands never do.
+//! - [`rows`]: one row type per concept, defined once: [`rows::ExchangeRow`],
+//!   [`rows::FindingRow`], [`rows::TokenRow`], [`rows::EventRow`], [`rows::InputRow`]. Rows are
+//!   built from the model and the analysis with secrets already masked (unless
+//!   `--show-secrets`), and hold raw captured text: escaping is the renderer's job.
+//! - Renderers, one per format, each a [`Sink`] writing to a `&mut dyn Write`: [`table`],
+//!   [`json`] (one array), [`ndjson`] and [`csv`]. ndjson and csv stream (one row in, one
+//!   line out); json streams its array; a table needs every row to size its columns.
+//!
+//! # Writing rows
+//! ```ignore
+//! let mut sink = report::sink::<ExchangeRow>(Format::Ndjson, out, &settings.style());
+//! for row in rows { sink.row(&row)?; }
+//! sink.finish()?;
+//! ```
+//! Whole documents (e.g. `analyze --format json`) go through [`json::write_document`] and
+//! [`ndjson::write_line`], which escape the same way.
+//!
+//! # Adding a row type
+//! Define the struct in [`rows`] (derive `Serialize`: that is its JSON), implement [`Row`]:
+//! `COLUMNS` + `cells` (every field, flat, for CSV and exports) and `TABLE` + `table_cells`
+//! (what a terminal shows, with [`Tone`]s for colour). Build it from the model with masking
+//! applied. Every renderer then handles it.
+//!
+//! # Adding a renderer
+//! Add `src/report/<format>.rs` with a type implementing [`Sink<R>`] for every `R: Row`
+//! (write each row as it comes when the format allows), a [`Format`] variant, and one arm in
+//! [`sink`]. Pass every captured string through [`escape`]; nothing else is needed.
 
+pub mod csv;
+pub mod escape;
+pub mod json;
+pub mod ndjson;
+pub mod rows;
 pub mod table;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use std::io::{self, Write};
+
+pub use rows::{Cell, Col, Row, Tone};
+
+/// The row formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+}
+
+impl From<crate::cli::OutputFormat> for Format {
+    fn from(f: crate::cli::OutputFormat) -> Format {
+        use crate::cli::OutputFormat as O;
+        match f {
+            O::Table => Format::Table,
+            O::Json => Format::Json,
+            O::Ndjson => Format::Ndjson,
+            O::Csv => Format::Csv,
+        }
+    }
+}
+
+/// How to draw: colour (decided once in [`crate::settings::Settings`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+}
+
+/// A renderer receiving rows one by one.
+pub trait Sink<R: Row> {
+    /// Write (or, for tables, keep) one row.
+    fn row(&mut self, row: &R) -> io::Result<()>;
+    /// Write what is left (a table, the closing `]`) and flush.
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// The renderer for `format`, writing to `out`.
+pub fn sink<'w, R: Row + 'w>(format: Format, out: &'w mut dyn Write, style: &Style) -> Box<dyn Sink<R> + 'w> {
+    match format {
+        Format::Table => Box::new(table::TableSink::new(out, style)),
+        Format::Json => Box::new(json::ArraySink::new(out)),
+        Format::Ndjson => Box::new(ndjson::LineSink::new(out)),
+        Format::Csv => Box::new(csv::CsvSink::new(out)),
+    }
+}
+
+/// Render every row of `rows` in `format`; returns how many.
+pub fn render<R: Row>(
+    format: Format,
+    out: &mut dyn Write,
+    style: &Style,
+    rows: impl IntoIterator<Item = R>,
+) -> io::Result<usize> {
+    let mut s = sink::<R>(format, out, style);
+    let mut n = 0;
+    for r in rows {
+        s.row(&r)?;
+        n += 1;
+    }
+    s.finish()?;
+    Ok(n)
+}
 
 /// RFC 3339 with microseconds, UTC (`2024-05-01T12:00:00.123456Z`).
 pub fn time(t: &DateTime<Utc>) -> String {
@@ -15,16 +117,20 @@ pub fn short_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
-/// Write one value as a JSON document followed by a newline.
-pub fn write_json(out: &mut dyn std::io::Write, value: &impl serde::Serialize) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)?;
-    Ok(())
+/// Write one value as an indented JSON document followed by a newline (escaped).
+pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    json::write_document(out, value)
 }
 
-/// Write one value as one JSON line.
-pub fn write_json_line(out: &mut dyn std::io::Write, value: &impl serde::Serialize) -> anyhow::Result<()> {
-    serde_json::to_writer(&mut *out, value)?;
-    out.write_all(b"\n")?;
-    Ok(())
+/// Write one value as one JSON line (escaped).
+pub fn write_json_line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    ndjson::write_line(out, value)
+}
+
+/// A `serde_json` error as an I/O error (keeps the I/O error, e.g. a closed pipe, when it was one).
+pub(crate) fn json_io(e: serde_json::Error) -> io::Error {
+    match e.io_error_kind() {
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::new(io::ErrorKind::InvalidData, e),
+    }
 }

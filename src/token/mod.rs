@@ -45,6 +45,10 @@ pub enum CredentialKind {
     ApiKey,
     /// A Genesys web messaging guest JWT (from a `JwtResponse` frame or the token exchange).
     GuestJwt,
+    /// Not a secret but who the request was made as, as an access log records it (remote user,
+    /// `user_id`, `DOMAIN\\user`, a JWT's subject, a consumer or client id): uses and refusals
+    /// can be grouped by it like a credential's.
+    Identity,
 }
 
 impl CredentialKind {
@@ -56,6 +60,7 @@ impl CredentialKind {
             CredentialKind::Cookie => "cookie",
             CredentialKind::ApiKey => "api_key",
             CredentialKind::GuestJwt => "guest_jwt",
+            CredentialKind::Identity => "identity",
         }
     }
 }
@@ -326,6 +331,17 @@ const MAX_COOKIES: usize = 3;
 /// `Sec-WebSocket-Protocol` tokens, and session-like cookies (at most three).
 /// URL fragments are not included: browsers do not send them.
 pub fn request_credentials(ex: &Exchange) -> Vec<Credential> {
+    let mut out = request_credentials_sent(ex);
+    // A logged identity comes last: a credential the request carried stays the primary one.
+    if let Some(id) = &ex.identity {
+        let mut c = Credential::new(CredentialKind::Identity, format!("log: {}", id.source), id.name.clone());
+        c.principal = Some(id.name.clone());
+        out.push(c);
+    }
+    out
+}
+
+fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
     let mut out = Vec::new();
     let url = ex.url();
     let path = url.as_ref().map(|u| u.path().to_string()).unwrap_or_else(|| ex.path());

@@ -114,7 +114,7 @@ fn garbled_and_truncated_hars_never_panic() {
         seed ^= seed << 17;
         seed
     };
-    let opts = IngestOptions { bodies: BodyPolicy::All };
+    let opts = IngestOptions { bodies: BodyPolicy::All, ..Default::default() };
     for f in files {
         let bytes = std::fs::read(&f).unwrap();
         let n = bytes.len();

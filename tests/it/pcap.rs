@@ -23,7 +23,8 @@ fn captures(c: &Path) -> Vec<PathBuf> {
 
 fn load(p: &Path) -> (Input, Vec<Exchange>) {
     let mut v = Vec::new();
-    let info = ingest::read_input(p, 0, IngestOptions { bodies: BodyPolicy::All }, &mut |e| v.push(e));
+    let info =
+        ingest::read_input(p, 0, IngestOptions { bodies: BodyPolicy::All, ..Default::default() }, &mut |e| v.push(e));
     (info, v)
 }
 

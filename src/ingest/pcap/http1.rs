@@ -12,112 +12,20 @@
 
 use super::tcp::{App, Half, Info, Io, Step};
 use super::{http2, ms, origin, time, websocket, Meta, Out};
-use crate::model::{Body, BodyState, Exchange, Headers, Note, Request, Response};
+use crate::ingest::http1::{
+    absolute_url, feed_body, framing, looks_like_response, request_head, response_has_no_body, response_head, Framing,
+    Head, MAX_HEAD,
+};
+pub use crate::ingest::http1::{looks_like_request, BodyAcc};
+use crate::model::{Exchange, Headers, Note, Request, Response};
 use std::collections::VecDeque;
 
-/// Largest message head accepted.
-const MAX_HEAD: usize = 256 * 1024;
 /// Bytes scanned for a message start before a direction is given up as not HTTP.
 const SCAN_BUDGET: usize = 64 * 1024;
 /// Requests waiting for an answer on one connection, at most. Beyond, the oldest is emitted
 /// without one: a capture that holds only one direction (asymmetric routing, a filter on one
 /// address) would otherwise keep every request of a long connection until it ends.
 pub const MAX_QUEUE: usize = 1024;
-
-const METHODS: &[&[u8]] = &[
-    b"GET ",
-    b"POST ",
-    b"PUT ",
-    b"DELETE ",
-    b"HEAD ",
-    b"OPTIONS ",
-    b"PATCH ",
-    b"CONNECT ",
-    b"TRACE ",
-    b"PROPFIND ",
-    b"PROPPATCH ",
-    b"MKCOL ",
-    b"COPY ",
-    b"MOVE ",
-    b"LOCK ",
-    b"UNLOCK ",
-    b"REPORT ",
-    b"SEARCH ",
-    b"PURGE ",
-];
-
-/// Whether bytes begin like an HTTP/1 request line.
-pub fn looks_like_request(b: &[u8]) -> bool {
-    METHODS.iter().any(|m| b.starts_with(m))
-}
-
-fn looks_like_response(b: &[u8]) -> bool {
-    b.starts_with(b"HTTP/1.") || (b.len() < 7 && b"HTTP/1.".starts_with(b) && !b.is_empty())
-}
-
-/// A body being accumulated: its bytes when kept, its size always.
-#[derive(Debug, Default)]
-pub struct BodyAcc {
-    data: Vec<u8>,
-    len: u64,
-    dropped: bool,
-    mime: Option<String>,
-}
-
-impl BodyAcc {
-    pub fn new(mime: Option<&str>) -> Self {
-        BodyAcc { mime: mime.map(str::to_string), ..Default::default() }
-    }
-    pub fn push(&mut self, b: &[u8], out: &Out) {
-        self.len += b.len() as u64;
-        if self.dropped || b.is_empty() {
-            return;
-        }
-        if out.opts.keep_body(self.mime.as_deref(), usize::try_from(self.len).unwrap_or(usize::MAX)) {
-            self.data.extend_from_slice(b);
-        } else {
-            self.dropped = true;
-            self.data = Vec::new();
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-    /// Count bytes known to exist but never captured.
-    pub fn missing(&mut self, n: u64) {
-        self.len += n;
-        self.dropped = true;
-        self.data = Vec::new();
-    }
-    pub fn finish(self) -> Option<Body> {
-        if self.len == 0 {
-            return None;
-        }
-        Some(Body {
-            raw: self.data,
-            state: BodyState::ContentEncoded,
-            stored_as: None,
-            mime: self.mime,
-            declared_size: self.dropped.then_some(self.len),
-            omitted: self.dropped,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Chunk {
-    Size,
-    Data(u64),
-    DataEnd,
-    Trailers,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Framing {
-    Length(u64),
-    Chunked(Chunk),
-    Close,
-}
 
 /// A response head being read (its body follows).
 struct RespHead {
@@ -166,64 +74,6 @@ enum Unit {
     None,
     Progress,
     Switch(App),
-}
-
-fn config() -> httparse::ParserConfig {
-    let mut c = httparse::ParserConfig::default();
-    c.allow_spaces_after_header_name_in_responses(true)
-        .allow_obsolete_multiline_headers_in_responses(true)
-        .allow_multiple_spaces_in_request_line_delimiters(true)
-        .allow_multiple_spaces_in_response_status_delimiters(true)
-        .ignore_invalid_headers_in_requests(true)
-        .ignore_invalid_headers_in_responses(true);
-    c
-}
-
-fn headers_of(h: &[httparse::Header<'_>]) -> Headers {
-    let mut out = Headers::new();
-    for x in h {
-        out.push(x.name.to_string(), String::from_utf8_lossy(x.value).into_owned());
-    }
-    out
-}
-
-fn framing(headers: &Headers, notes: &mut Vec<Note>) -> Option<Framing> {
-    let te: Vec<String> = headers
-        .get_all("transfer-encoding")
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    if te.last().map(String::as_str) == Some("chunked") {
-        return Some(Framing::Chunked(Chunk::Size));
-    }
-    if headers.contains("transfer-encoding") && !te.iter().any(|t| t == "identity") {
-        notes.push(Note::warning(
-            "http.transfer_encoding",
-            format!(
-                "Transfer-Encoding {:?} is not one harken can frame; the body was read by Content-Length or until close",
-                crate::redact::escape(headers.get("transfer-encoding").unwrap_or(""))
-            ),
-        ));
-    }
-    let mut lens = headers.get_all("content-length").map(|v| v.trim().to_string());
-    if let Some(first) = lens.next() {
-        if lens.any(|v| v != first) {
-            notes.push(Note::warning(
-                "http.content_length",
-                "several different Content-Length values; the first was used",
-            ));
-        }
-        match first.parse::<u64>() {
-            Ok(0) => return None,
-            Ok(n) => return Some(Framing::Length(n)),
-            Err(_) => notes.push(Note::warning(
-                "http.content_length",
-                format!("Content-Length {:?} is not a number", crate::redact::escape(&first)),
-            )),
-        }
-    }
-    Some(Framing::Close)
 }
 
 impl H1 {
@@ -310,88 +160,7 @@ impl H1 {
 
     /// Feed body bytes. Returns (consumed, done, error).
     fn body_unit(b: &mut InBody, h: &Half, out: &Out) -> (usize, bool, Option<String>) {
-        let d = h.data();
-        let mut p = 0usize;
-        let mut done = false;
-        let mut err = None;
-        loop {
-            match &mut b.framing {
-                Framing::Length(rem) => {
-                    let n = usize::try_from(*rem).unwrap_or(usize::MAX).min(d.len() - p);
-                    b.acc.push(&d[p..p + n], out);
-                    p += n;
-                    *rem -= n as u64;
-                    done = *rem == 0;
-                    break;
-                }
-                Framing::Close => {
-                    b.acc.push(&d[p..], out);
-                    p = d.len();
-                    break;
-                }
-                Framing::Chunked(st) => match *st {
-                    Chunk::Size => {
-                        let Some(nl) = memchr::memchr(b'\n', &d[p..]) else {
-                            if d.len() - p > 1024 {
-                                err = Some("chunk size line is too long".to_string());
-                            }
-                            break;
-                        };
-                        let line = &d[p..p + nl];
-                        let size_txt = line.split(|&c| c == b';').next().unwrap_or(b"");
-                        let size_txt = String::from_utf8_lossy(size_txt);
-                        match u64::from_str_radix(size_txt.trim(), 16) {
-                            Ok(0) => *st = Chunk::Trailers,
-                            Ok(n) => *st = Chunk::Data(n),
-                            Err(_) => {
-                                err =
-                                    Some(format!("chunk size {:?} is not hex", crate::redact::escape(size_txt.trim())));
-                                break;
-                            }
-                        }
-                        p += nl + 1;
-                    }
-                    Chunk::Data(n) => {
-                        let take = usize::try_from(n).unwrap_or(usize::MAX).min(d.len() - p);
-                        b.acc.push(&d[p..p + take], out);
-                        p += take;
-                        let left = n - take as u64;
-                        *st = if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) };
-                        if left > 0 {
-                            break;
-                        }
-                    }
-                    Chunk::DataEnd => {
-                        let r = &d[p..];
-                        if r.starts_with(b"\r\n") {
-                            p += 2;
-                        } else if r.starts_with(b"\n") {
-                            p += 1;
-                        } else if r.is_empty() || r == b"\r" {
-                            break;
-                        }
-                        *st = Chunk::Size;
-                    }
-                    Chunk::Trailers => {
-                        let Some(nl) = memchr::memchr(b'\n', &d[p..]) else { break };
-                        let line = &d[p..p + nl];
-                        let line = line.strip_suffix(b"\r").unwrap_or(line);
-                        p += nl + 1;
-                        if line.is_empty() {
-                            done = true;
-                            break;
-                        }
-                        if let Some(c) = line.iter().position(|&c| c == b':') {
-                            b.trailers.push(
-                                String::from_utf8_lossy(&line[..c]).trim().to_string(),
-                                String::from_utf8_lossy(&line[c + 1..]).trim().to_string(),
-                            );
-                        }
-                    }
-                },
-            }
-        }
-        (p, done, err)
+        feed_body(&mut b.framing, &mut b.acc, &mut b.trailers, h.data(), &out.opts)
     }
 
     fn request_unit(&mut self, io: &mut Io<'_>) -> bool {
@@ -430,36 +199,16 @@ impl H1 {
             return Self::resync(&mut self.req, io.cl, true);
         }
         let d = io.cl.data();
-        let mut hdrs = [httparse::EMPTY_HEADER; 128];
-        let mut big;
-        let mut req = httparse::Request::new(&mut hdrs);
-        let mut res = config().parse_request(&mut req, d);
-        if let Err(httparse::Error::TooManyHeaders) = res {
-            big = vec![httparse::EMPTY_HEADER; 4096];
-            req = httparse::Request::new(&mut big);
-            res = config().parse_request(&mut req, d);
-        }
-        match res {
-            Ok(httparse::Status::Complete(n)) => {
-                let headers = headers_of(req.headers);
-                let method = req.method.unwrap_or("").to_string();
-                let target = req.path.unwrap_or("").to_string();
-                let version = format!("HTTP/1.{}", req.version.unwrap_or(1));
+        match request_head(d) {
+            Ok(Head::Complete(head)) => {
+                let n = head.len;
+                let headers = head.headers;
+                let method = head.method;
+                let version = head.version;
                 let meta = io.cl.meta();
                 io.cl.consume(n);
                 self.req.messages += 1;
-                let url = if target.starts_with("http://") || target.starts_with("https://") {
-                    target
-                } else {
-                    let host = headers.get("host").map(str::trim).filter(|h| !h.is_empty()).unwrap_or(&io.info.server);
-                    if target.starts_with('/') {
-                        format!("http://{host}{target}")
-                    } else if method == "CONNECT" {
-                        format!("http://{target}")
-                    } else {
-                        format!("http://{host}/{target}")
-                    }
-                };
+                let url = absolute_url(&method, &head.target, &headers, "http", &io.info.server);
                 let upgrade = headers.get("upgrade").map(|u| u.trim().to_ascii_lowercase()).filter(|u| !u.is_empty());
                 let mut notes = Vec::new();
                 let fr = framing(&headers, &mut notes);
@@ -506,7 +255,7 @@ impl H1 {
                 }
                 true
             }
-            Ok(httparse::Status::Partial) => {
+            Ok(Head::Partial) => {
                 if d.len() > MAX_HEAD {
                     self.req.resync = true;
                     io.cl.consume(1);
@@ -565,21 +314,13 @@ impl H1 {
             return if Self::resync(&mut self.resp, io.sv, false) { Unit::Progress } else { Unit::None };
         }
         let d = io.sv.data();
-        let mut hdrs = [httparse::EMPTY_HEADER; 128];
-        let mut big;
-        let mut resp = httparse::Response::new(&mut hdrs);
-        let mut res = config().parse_response(&mut resp, d);
-        if let Err(httparse::Error::TooManyHeaders) = res {
-            big = vec![httparse::EMPTY_HEADER; 4096];
-            resp = httparse::Response::new(&mut big);
-            res = config().parse_response(&mut resp, d);
-        }
-        match res {
-            Ok(httparse::Status::Complete(n)) => {
-                let headers = headers_of(resp.headers);
-                let status = resp.code.unwrap_or(0);
-                let reason = resp.reason.unwrap_or("").to_string();
-                let version = format!("HTTP/1.{}", resp.version.unwrap_or(1));
+        match response_head(d) {
+            Ok(Head::Complete(head)) => {
+                let n = head.len;
+                let headers = head.headers;
+                let status = head.status;
+                let reason = head.reason;
+                let version = head.version;
                 let meta = io.sv.meta();
                 let last = io.sv.meta_plus(n.saturating_sub(1));
                 io.sv.consume(n);
@@ -596,11 +337,7 @@ impl H1 {
                     return Unit::Progress;
                 }
                 let mut notes = Vec::new();
-                let no_body = method.eq_ignore_ascii_case("HEAD")
-                    || (100..200).contains(&status)
-                    || status == 204
-                    || status == 304
-                    || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&status));
+                let no_body = response_has_no_body(&method, status);
                 let fr = if no_body { None } else { framing(&headers, &mut notes) };
                 let mime = headers.get("content-type").map(str::to_string);
                 let head = RespHead {
@@ -625,7 +362,7 @@ impl H1 {
                     }
                 }
             }
-            Ok(httparse::Status::Partial) => {
+            Ok(Head::Partial) => {
                 if d.len() > MAX_HEAD {
                     self.resp.resync = true;
                     io.sv.consume(1);

@@ -205,9 +205,9 @@ impl H2 {
                 let Some(s) = self.streams.get_mut(&sid) else { return };
                 s.last = last;
                 if client {
-                    s.req_body.push(&payload[a..b], out);
+                    s.req_body.push(&payload[a..b], &out.opts);
                 } else {
-                    s.resp_body.push(&payload[a..b], out);
+                    s.resp_body.push(&payload[a..b], &out.opts);
                     if flags & 0x1 != 0 {
                         s.resp_end = true;
                     }

@@ -74,7 +74,7 @@ impl Sim {
 }
 
 fn run(frames: &[Vec<u8>]) -> (Vec<Exchange>, super::Stats) {
-    let mut eng = Engine::new(IngestOptions { bodies: BodyPolicy::All });
+    let mut eng = Engine::new(IngestOptions { bodies: BodyPolicy::All, ..Default::default() });
     for (i, f) in frames.iter().enumerate() {
         let meta = Meta { frame: i as u64 + 1, ts: 1_700_000_000_000_000_000 + i as i64 * 1_000_000 };
         eng.frame(meta, ETHERNET, f, f.len() as u32);
@@ -255,7 +255,7 @@ use crate::model::{Format, Note};
 fn read_all(bytes: Vec<u8>, format: Format) -> (Result<(), String>, Vec<Exchange>, Vec<Note>) {
     let mut v = Vec::new();
     let mut sink = |e: Exchange| v.push(e);
-    let mut cx = ReadCx::new(0, IngestOptions { bodies: BodyPolicy::All }, &mut sink);
+    let mut cx = ReadCx::new(0, IngestOptions { bodies: BodyPolicy::All, ..Default::default() }, &mut sink);
     let r = super::read(&Source::Owned(bytes), format, &mut cx).map_err(|e| e.message);
     let notes = std::mem::take(&mut cx.notes);
     drop(cx);
@@ -545,7 +545,7 @@ fn ipv6_over_raw_link() {
 // ---- adversarial sequences (review of the pcap ingest) ----
 
 fn run_policy(frames: &[(Vec<u8>, u32)], bodies: BodyPolicy) -> (Vec<Exchange>, Vec<Note>, usize) {
-    let mut eng = Engine::new(IngestOptions { bodies });
+    let mut eng = Engine::new(IngestOptions { bodies, ..Default::default() });
     for (i, (f, orig)) in frames.iter().enumerate() {
         let meta = Meta { frame: i as u64 + 1, ts: 1_700_000_000_000_000_000 + i as i64 * 1_000_000 };
         eng.frame(meta, ETHERNET, f, *orig);
@@ -568,7 +568,7 @@ fn has(ex: &Exchange, code: &str) -> bool {
 #[test]
 fn connections_beyond_the_open_cap_are_flushed_with_what_they_had() {
     use super::tcp::MAX_CONNS;
-    let mut eng = Engine::new(IngestOptions { bodies: BodyPolicy::None });
+    let mut eng = Engine::new(IngestOptions { bodies: BodyPolicy::None, ..Default::default() });
     let n = MAX_CONNS + 50;
     let mut no = 0u64;
     let mut feed = |eng: &mut Engine, f: Vec<u8>| {

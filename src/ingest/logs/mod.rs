@@ -1,0 +1,831 @@
+//! Access logs: web servers, proxies, load balancers and gateways, one record per line.
+//!
+//! The family is detected per line, not per file: a file may mix formats (an nginx access log
+//! with error-log lines, a container log with JSON and text records, HAProxy inside syslog).
+//! Each family lives in its own file and turns one line into a [`Record`]; a line that is not
+//! an access record becomes a counted note, never an error.
+//!
+//! - [`clf`]: the Common Log Format family: nginx and Apache common/combined (with a vhost or
+//!   `host:port` prefix, trailing `X-Forwarded-For`), Apache `vhost_combined`, ingress-nginx
+//!   `upstreaminfo`, Envoy's default text format, HAProxy `httplog`;
+//! - [`aws`]: AWS Application and Classic Load Balancer logs;
+//! - [`w3c`]: W3C extended logs with `#Fields` directives: IIS and AWS CloudFront;
+//! - [`json`]: JSON records: nginx `escape=json`, Envoy, Traefik, Caddy, Google Cloud load
+//!   balancer `LogEntry`, Azure Application Gateway, and any JSON with recognisable keys;
+//! - [`user`]: a format described by the user in TOML (`--log-format FILE`).
+//!
+//! Wrappers are taken off first: a container runtime's CRI prefix
+//! (`2024-01-01T00:00:00.000Z stdout F `) and a syslog header (`Feb 25 16:19:49 host tag: `).
+//!
+//! Reading is parallel: a plain file is memory-mapped and cut into chunks at newlines; chunks
+//! are parsed on every core (rayon) a batch at a time and handed on in file order, so memory
+//! holds one batch, not the file. A gzipped file is decompressed as a stream into the same
+//! batches. The exchange's origin index is the 1-based line number.
+
+pub mod aws;
+pub mod clf;
+pub mod json;
+pub mod user;
+pub mod w3c;
+
+use super::{ReadCx, ReadError, Source};
+use crate::model::{Body, BodyState, Exchange, Headers, Identity, Note, Origin, Request, Response, Unrecorded};
+use chrono::{DateTime, NaiveDate, Utc};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::io::Read;
+
+pub use user::UserFormat;
+
+/// Longest line read; a longer one (a hostile or corrupt line) is skipped with a note.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One access record, as far as its log says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    /// The log family that matched (`nginx/apache combined`, `caddy`...).
+    pub family: &'static str,
+    pub time: Option<DateTime<Utc>>,
+    pub method: String,
+    /// `https`, `http`, when the log says.
+    pub scheme: Option<String>,
+    /// The requested host (vhost, `:authority`, `Host`), when the log says.
+    pub host: Option<String>,
+    /// The request target: a path with its query, or an absolute URL.
+    pub target: String,
+    pub http_version: String,
+    pub status: Option<u16>,
+    pub response_size: Option<u64>,
+    pub request_size: Option<u64>,
+    pub duration_ms: Option<f64>,
+    pub client: Option<String>,
+    pub forwarded_for: Option<String>,
+    /// The server or upstream that answered.
+    pub upstream: Option<String>,
+    pub identity: Option<Identity>,
+    pub request_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub referer: Option<String>,
+    /// Request headers the log records beyond the fields above.
+    pub request_headers: Vec<(String, String)>,
+    /// Response headers the log records.
+    pub response_headers: Vec<(String, String)>,
+    /// What this family never records.
+    pub unrecorded: Unrecorded,
+    /// Producer facts worth keeping (`response_flags UAEX`, `statusDetails ...`).
+    pub details: Vec<String>,
+}
+
+/// What one line is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Record(Box<Record>),
+    /// A W3C `#Fields:` directive: the columns of the following lines.
+    Fields(W3cFields),
+    /// Another directive or header line (`#Version`, `#Software`): not a record, not a problem.
+    Directive,
+    Blank,
+    /// Not an access record (an error-log line, a debug line, garbage): why.
+    Other(&'static str),
+}
+
+/// The columns declared by the last W3C `#Fields:` line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct W3cFields {
+    pub names: Vec<String>,
+    /// CloudFront (tab-separated, `time-taken` in seconds) rather than IIS.
+    pub cloudfront: bool,
+}
+
+/// What a line is read with: the `#Fields` in force and the user's format.
+#[derive(Clone, Copy, Default)]
+pub struct LineCx<'a> {
+    pub fields: Option<&'a W3cFields>,
+    pub user: Option<&'a UserFormat>,
+}
+
+/// Parse one line with no file state: the entry point for fuzzing. Never panics.
+pub fn parse(line: &[u8]) -> Line {
+    parse_line(line, LineCx::default())
+}
+
+/// Parse one line (without its newline). Never panics; lines over [`MAX_LINE`] are `Other`.
+pub fn parse_line(line: &[u8], cx: LineCx<'_>) -> Line {
+    if line.len() > MAX_LINE {
+        return Line::Other("line longer than 64 KiB");
+    }
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = String::from_utf8_lossy(line);
+    parse_text(text.trim(), cx, 0)
+}
+
+fn parse_text(t: &str, cx: LineCx<'_>, depth: u8) -> Line {
+    if t.is_empty() {
+        return Line::Blank;
+    }
+    if let Some(u) = cx.user {
+        if let Some(r) = u.parse(t) {
+            return Line::Record(Box::new(r));
+        }
+    }
+    if depth < 2 {
+        if let Some(rest) = cri_payload(t) {
+            return parse_text(rest.trim(), cx, depth + 1);
+        }
+    }
+    if t.starts_with('{') {
+        return match serde_json::from_str::<serde_json::Value>(t) {
+            Ok(v) => json::record(&v)
+                .map(|r| Line::Record(Box::new(r)))
+                .unwrap_or(Line::Other("JSON that is not an access record")),
+            Err(_) => Line::Other("a JSON line that does not parse"),
+        };
+    }
+    if t.starts_with('#') {
+        return w3c::directive(t);
+    }
+    if let Some(f) = cx.fields {
+        if let Some(r) = w3c::record(t, f) {
+            return Line::Record(Box::new(r));
+        }
+    }
+    if let Some(r) = clf::record(t).or_else(|| aws::record(t)) {
+        return Line::Record(Box::new(r));
+    }
+    if depth < 2 {
+        if let Some(rest) = syslog_payload(t) {
+            return match parse_text(rest.trim(), cx, depth + 1) {
+                Line::Record(r) => Line::Record(r),
+                _ => Line::Other("a syslog line that is not an access record"),
+            };
+        }
+    }
+    Line::Other("not an access record of a known format")
+}
+
+/// The payload of a container runtime (CRI) log line: `<RFC 3339> stdout|stderr F|P <payload>`.
+fn cri_payload(t: &str) -> Option<&str> {
+    let b = t.as_bytes();
+    if b.len() < 20 || !b[0].is_ascii_digit() || b.get(4) != Some(&b'-') {
+        return None;
+    }
+    let mut it = t.splitn(4, ' ');
+    let ts = it.next()?;
+    let stream = it.next()?;
+    let tag = it.next()?;
+    let rest = it.next()?;
+    (ts.contains('T') && matches!(stream, "stdout" | "stderr") && matches!(tag, "F" | "P")).then_some(rest)
+}
+
+/// The message of a syslog line: RFC 3164 (`Feb 25 16:19:49 host tag[pid]: msg`) or RFC 5424
+/// (`<134>1 2024-01-01T00:00:00Z host app pid msgid - msg`).
+fn syslog_payload(t: &str) -> Option<&str> {
+    let t = match t.strip_prefix('<') {
+        Some(r) => {
+            let end = r.find('>')?;
+            if end > 3 || !r[..end].bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            &r[end + 1..]
+        }
+        None => t,
+    };
+    if let Some(r) = t.strip_prefix("1 ") {
+        // RFC 5424: version, timestamp, host, app, procid, msgid, structured data, msg.
+        let mut it = r.splitn(6, ' ');
+        for _ in 0..5 {
+            it.next()?;
+        }
+        let rest = it.next()?;
+        let rest = if let Some(r) = rest.strip_prefix("- ") {
+            r
+        } else if rest.starts_with('[') {
+            rest.split_once("] ").map(|x| x.1)?
+        } else {
+            return None;
+        };
+        return Some(rest);
+    }
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    if t.len() < 16 || !MONTHS.iter().any(|m| t.starts_with(m)) {
+        return None;
+    }
+    // `Mmm dd hh:mm:ss ` then host then `tag: `.
+    let rest = t.get(16..)?;
+    let b = t.as_bytes();
+    if b[3] != b' ' || b[9] != b':' || b[12] != b':' {
+        return None;
+    }
+    let (_host, rest) = rest.split_once(' ')?;
+    let colon = rest.find(": ")?;
+    if colon > 64 || rest[..colon].contains(' ') {
+        return None;
+    }
+    Some(&rest[colon + 2..])
+}
+
+// ---- time ----
+
+fn month(m: &[u8]) -> Option<u32> {
+    Some(match m {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0')))
+}
+
+/// `22/Jan/2019:03:56:14 +0330` (nginx/Apache `$time_local`), `25/Feb/2019:16:19:48.143`
+/// (HAProxy, no zone: read as UTC).
+pub fn clf_time(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' || b[17] != b':' {
+        return None;
+    }
+    let day = digits(&b[0..2])?;
+    let mon = month(&b[3..6])?;
+    let year = digits(&b[7..11])? as i32;
+    let (h, mi, sec) = (digits(&b[12..14])?, digits(&b[15..17])?, digits(&b[18..20])?);
+    let mut rest = &b[20..];
+    let mut nanos = 0u32;
+    if let Some(r) = rest.strip_prefix(b".") {
+        let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        let frac = &r[..n.min(9)];
+        nanos = digits(frac).unwrap_or(0) * 10u32.pow(9 - frac.len() as u32);
+        rest = &r[n..];
+    }
+    let mut offset = 0i64;
+    if let Some(z) = rest.strip_prefix(b" ") {
+        if z.len() != 5 || !(z[0] == b'+' || z[0] == b'-') {
+            return None;
+        }
+        let hh = i64::from(digits(&z[1..3])?);
+        let mm = i64::from(digits(&z[3..5])?);
+        offset = (hh * 60 + mm) * 60 * if z[0] == b'-' { -1 } else { 1 };
+    } else if !rest.is_empty() {
+        return None;
+    }
+    let naive = NaiveDate::from_ymd_opt(year, mon, day)?.and_hms_nano_opt(h, mi, sec, nanos)?;
+    naive.and_utc().checked_sub_signed(chrono::Duration::seconds(offset))
+}
+
+/// RFC 3339 / ISO 8601 (`2024-01-01T00:00:00.123Z`, with an offset, or with no zone = UTC).
+pub fn iso_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, f) {
+            return Some(t.with_timezone(&Utc));
+        }
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc());
+        }
+    }
+    None
+}
+
+/// Seconds since the epoch, as a float or integer (Caddy `ts`); milliseconds when large.
+pub fn epoch_time(x: f64) -> Option<DateTime<Utc>> {
+    if !x.is_finite() || x <= 0.0 {
+        return None;
+    }
+    let secs = if x > 1e17 {
+        x / 1e9
+    } else if x > 1e14 {
+        x / 1e6
+    } else if x > 1e11 {
+        x / 1e3
+    } else {
+        x
+    };
+    let whole = secs.floor();
+    DateTime::from_timestamp(whole as i64, ((secs - whole) * 1e9) as u32)
+}
+
+/// Any of the time forms above.
+pub fn any_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim().trim_start_matches('[').trim_end_matches(']');
+    clf_time(s).or_else(|| iso_time(s)).or_else(|| s.parse::<f64>().ok().and_then(epoch_time))
+}
+
+/// `-` and the empty string mean "not logged".
+pub fn value(s: &str) -> Option<&str> {
+    let s = s.trim();
+    (!s.is_empty() && s != "-").then_some(s)
+}
+
+pub fn number(s: &str) -> Option<u64> {
+    value(s).and_then(|v| v.parse().ok())
+}
+
+/// Seconds (possibly fractional) as milliseconds; negative (ALB `-1`) means unknown.
+pub fn secs_ms(s: &str) -> Option<f64> {
+    value(s).and_then(|v| v.parse::<f64>().ok()).filter(|x| x.is_finite() && *x >= 0.0).map(|x| x * 1000.0)
+}
+
+/// The first address of an `X-Forwarded-For` chain: the original client.
+pub fn first_forwarded(xff: &str) -> Option<String> {
+    let first = xff.split(',').next()?.trim();
+    value(first).map(str::to_string)
+}
+
+/// An identity from a log field, unless it is empty or `-`.
+pub fn identity(source: &str, name: &str) -> Option<Identity> {
+    value(name).filter(|n| *n != "\"\"").map(|n| Identity { source: source.to_string(), name: n.to_string() })
+}
+
+/// Split `METHOD target PROTOCOL` (a logged request line). `None` for `-` or garbage.
+pub fn request_line(r: &str) -> Option<(&str, &str, &str)> {
+    let mut it = r.split(' ').filter(|s| !s.is_empty());
+    let m = it.next()?;
+    let target = it.next()?;
+    let proto = it.next().unwrap_or("");
+    if it.next().is_some() || !m.bytes().all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_') {
+        return None;
+    }
+    Some((m, target, proto))
+}
+
+// ---- records to exchanges ----
+
+impl Record {
+    /// The request URL: absolute as logged, or built from scheme, host and target.
+    pub fn url(&self) -> String {
+        let t = self.target.as_str();
+        if t.starts_with("http://") || t.starts_with("https://") || t.starts_with("ws://") || t.starts_with("wss://") {
+            return t.to_string();
+        }
+        match &self.host {
+            Some(h) if !h.is_empty() => {
+                let scheme = self.scheme.as_deref().unwrap_or(if h.ends_with(":443") { "https" } else { "http" });
+                let h = match (scheme, h.rsplit_once(':')) {
+                    ("https", Some((name, "443"))) | ("http", Some((name, "80"))) => name,
+                    _ => h.as_str(),
+                };
+                let slash = if t.starts_with('/') || t.is_empty() { "" } else { "/" };
+                format!("{scheme}://{h}{slash}{t}")
+            }
+            _ => t.to_string(),
+        }
+    }
+
+    /// The exchange this record stands for. `started` falls back to `fallback` (the previous
+    /// record's time) when the line has no readable time.
+    pub fn into_exchange(self, origin: Origin, fallback: DateTime<Utc>) -> Exchange {
+        let url = self.url();
+        let mut headers = Headers::new();
+        if let Some(h) = &self.host {
+            if !url.contains("://") {
+                headers.push("Host", h.clone());
+            }
+        }
+        if let Some(ua) = self.user_agent {
+            headers.push("User-Agent", ua);
+        }
+        if let Some(r) = self.referer {
+            headers.push("Referer", r);
+        }
+        if let Some(x) = &self.forwarded_for {
+            headers.push("X-Forwarded-For", x.clone());
+        }
+        if let Some(id) = &self.request_id {
+            headers.push("X-Request-Id", id.clone());
+        }
+        for (n, v) in self.request_headers {
+            headers.push(n, v);
+        }
+        let request_body = self.request_size.map(|n| Body {
+            raw: Vec::new(),
+            state: BodyState::Decoded,
+            stored_as: None,
+            mime: None,
+            declared_size: Some(n),
+            omitted: true,
+        });
+        let req =
+            Request { method: self.method, url, http_version: self.http_version.clone(), headers, body: request_body };
+        let mut ex = Exchange::new(origin, self.time.unwrap_or(fallback), req);
+        if self.time.is_none() {
+            ex.notes.push(
+                Note::warning("log.no_time", "the line has no readable time; the previous line's is used").at(origin),
+            );
+        }
+        ex.duration_ms = self.duration_ms;
+        ex.client = self.client.or_else(|| self.forwarded_for.as_deref().and_then(first_forwarded));
+        ex.server = self.upstream;
+        ex.unrecorded = self.unrecorded;
+        ex.identity = self.identity;
+        if let Some(status) = self.status {
+            let mut rh = Headers::new();
+            for (n, v) in self.response_headers {
+                rh.push(n, v);
+            }
+            let body = self.response_size.map(|n| Body {
+                raw: Vec::new(),
+                state: BodyState::Decoded,
+                stored_as: None,
+                mime: rh.get("content-type").map(str::to_string),
+                declared_size: Some(n),
+                omitted: true,
+            });
+            ex.response =
+                Some(Response { status, reason: String::new(), http_version: self.http_version, headers: rh, body });
+        }
+        for d in self.details {
+            ex.notes.push(Note::info("log.detail", crate::redact::escape(&d)).at(origin));
+        }
+        ex
+    }
+}
+
+// ---- the line loop ----
+
+/// Lines per note code kept with their line numbers; the rest are only counted.
+const NOTE_EXAMPLES: usize = 5;
+
+/// What one chunk produced, in line order.
+struct Chunk {
+    exchanges: Vec<Exchange>,
+    other: BTreeMap<&'static str, (usize, Vec<usize>)>,
+    directives: usize,
+    families: BTreeMap<&'static str, usize>,
+    last_time: Option<DateTime<Utc>>,
+}
+
+/// Read an access log (plain or gzip-compressed) into exchanges.
+pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
+    let bytes = src.bytes();
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut dec = flate2::read::MultiGzDecoder::new(bytes);
+        return read_stream(&mut dec, cx, "gzip");
+    }
+    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if starts_multiline_json(body) {
+        return json::read_document(body, cx);
+    }
+    let mut lines = Lines::new(cx);
+    let mut start = 0usize;
+    let mut line_no = 1usize;
+    while start < body.len() {
+        let end = cut(body, start, CHUNK * BATCH);
+        lines.batch(&body[start..end], &mut line_no);
+        src.release(start, end);
+        start = end;
+    }
+    lines.finish();
+    Ok(())
+}
+
+/// Read a decompressed stream in batches.
+fn read_stream(r: &mut dyn Read, cx: &mut ReadCx<'_>, what: &str) -> Result<(), ReadError> {
+    let want = CHUNK * BATCH;
+    let mut buf: Vec<u8> = vec![0; want];
+    let n = read_full(r, &mut buf).map_err(|e| ReadError::new(format!("{what} stream broken at its start: {e}")))?;
+    buf.truncate(n);
+    let body = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf);
+    if starts_multiline_json(body) {
+        let mut all = body.to_vec();
+        r.take(256 << 20).read_to_end(&mut all).map_err(|e| ReadError::new(format!("{what}: {e}")))?;
+        return json::read_document(&all, cx);
+    }
+    let mut lines = Lines::new(cx);
+    let mut line_no = 1usize;
+    let mut total = n as u64;
+    let mut eof = n < want;
+    loop {
+        // Hand on whole lines; keep the tail for the next read.
+        let keep_from = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None if buf.len() > MAX_LINE => buf.len(),
+                None => 0,
+            }
+        };
+        lines.batch(&buf[..keep_from], &mut line_no);
+        buf.drain(..keep_from);
+        if eof {
+            break;
+        }
+        let before = buf.len();
+        buf.resize(before + want, 0);
+        match read_full(r, &mut buf[before..]) {
+            Ok(n) => {
+                buf.truncate(before + n);
+                total += n as u64;
+                eof = n < want;
+            }
+            Err(e) => {
+                buf.truncate(before);
+                lines.batch(&buf, &mut line_no);
+                lines.finish();
+                return Err(ReadError::new(format!(
+                    "{what} stream broken after {total} decompressed bytes (line {line_no}): {e}"
+                )));
+            }
+        }
+    }
+    lines.finish();
+    Ok(())
+}
+
+fn read_full(r: &mut dyn Read, mut buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while !buf.is_empty() {
+        match r.read(buf) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                buf = &mut buf[k..];
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A JSON document spread over lines (a pretty-printed `LogEntry`, an array of them): the first
+/// line opens a value it does not close.
+fn starts_multiline_json(b: &[u8]) -> bool {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let b = &b[start..];
+    if b.first() == Some(&b'[') {
+        let next = b[1..].iter().find(|c| !c.is_ascii_whitespace());
+        return matches!(next, Some(b'{') | Some(b']'));
+    }
+    if b.first() != Some(&b'{') {
+        return false;
+    }
+    let line = &b[..memchr::memchr(b'\n', b).unwrap_or(b.len())];
+    serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err()
+        && serde_json::Deserializer::from_slice(b)
+            .into_iter::<serde::de::IgnoredAny>()
+            .next()
+            .is_some_and(|r| r.is_ok())
+}
+
+/// Bytes per chunk parsed by one task, and chunks per batch handed on together.
+const CHUNK: usize = 1 << 20;
+const BATCH: usize = 8;
+
+/// The end of a chunk starting at `start`: `len` bytes on, moved forward to a line's end.
+fn cut(b: &[u8], start: usize, len: usize) -> usize {
+    let end = start.saturating_add(len).min(b.len());
+    if end == b.len() {
+        return end;
+    }
+    match memchr::memchr(b'\n', &b[end..]) {
+        Some(i) => end + i + 1,
+        None => b.len(),
+    }
+}
+
+/// The state of the line loop over one input.
+struct Lines<'c, 'a> {
+    cx: &'c mut ReadCx<'a>,
+    fields: Option<W3cFields>,
+    other: BTreeMap<&'static str, (usize, Vec<usize>)>,
+    directives: usize,
+    families: BTreeMap<&'static str, usize>,
+    last_time: DateTime<Utc>,
+}
+
+impl<'c, 'a> Lines<'c, 'a> {
+    fn new(cx: &'c mut ReadCx<'a>) -> Self {
+        Lines {
+            cx,
+            fields: None,
+            other: BTreeMap::new(),
+            directives: 0,
+            families: BTreeMap::new(),
+            last_time: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// Parse a run of whole lines (in parallel chunks) and hand the exchanges on in order.
+    fn batch(&mut self, b: &[u8], line_no: &mut usize) {
+        if b.is_empty() {
+            return;
+        }
+        // Cut into chunks; note each chunk's first line number and the `#Fields` in force.
+        let mut chunks: Vec<(&[u8], usize, Option<W3cFields>)> = Vec::new();
+        let mut start = 0;
+        while start < b.len() {
+            let end = cut(b, start, CHUNK);
+            let piece = &b[start..end];
+            chunks.push((piece, *line_no, self.fields.clone()));
+            *line_no += memchr::memchr_iter(b'\n', piece).count();
+            if let Some(f) = last_fields(piece) {
+                self.fields = Some(f);
+            }
+            start = end;
+        }
+        if !b.ends_with(b"\n") {
+            *line_no += 1;
+        }
+        let input = self.cx.input;
+        let user = self.cx.opts.log_format;
+        let results: Vec<Chunk> = chunks
+            .into_par_iter()
+            .map(|(piece, first, fields)| parse_chunk(piece, first, fields, user, input))
+            .collect();
+        for c in results {
+            for (code, (n, ex)) in c.other {
+                let e = self.other.entry(code).or_default();
+                e.0 += n;
+                for l in ex {
+                    if e.1.len() < NOTE_EXAMPLES {
+                        e.1.push(l);
+                    }
+                }
+            }
+            self.directives += c.directives;
+            for (f, n) in c.families {
+                *self.families.entry(f).or_default() += n;
+            }
+            for mut ex in c.exchanges {
+                if ex.notes.iter().any(|n| n.code == "log.no_time") {
+                    ex.started = self.last_time;
+                } else {
+                    self.last_time = ex.started;
+                }
+                self.cx.emit(ex);
+            }
+            if let Some(t) = c.last_time {
+                self.last_time = t;
+            }
+        }
+    }
+
+    fn finish(self) {
+        if !self.families.is_empty() {
+            let list: Vec<String> = self.families.iter().map(|(f, n)| format!("{f} ({n})")).collect();
+            self.cx.creator = Some(format!("access log: {}", list.join(", ")));
+        }
+        for (why, (n, lines)) in self.other {
+            let shown: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let more = if n > lines.len() { ", ..." } else { "" };
+            self.cx.note(Note::info(
+                "log.not_access",
+                format!(
+                    "{n} line{} not read as access records ({why}): line{} {}{more}",
+                    if n == 1 { "" } else { "s" },
+                    if lines.len() == 1 { "" } else { "s" },
+                    shown.join(", ")
+                ),
+            ));
+        }
+        if self.directives > 0 {
+            self.cx.note(Note::info(
+                "log.directives",
+                format!(
+                    "{} directive line{} (#Fields, #Version...)",
+                    self.directives,
+                    if self.directives == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
+}
+
+/// The last `#Fields:` directive in a piece of a file, if any (a cheap scan).
+fn last_fields(piece: &[u8]) -> Option<W3cFields> {
+    let finder = memchr::memmem::Finder::new(b"#Fields:");
+    let pos = finder.find_iter(piece).filter(|&i| i == 0 || piece[i - 1] == b'\n').last()?;
+    let end = memchr::memchr(b'\n', &piece[pos..]).map(|e| pos + e).unwrap_or(piece.len());
+    match w3c::directive(String::from_utf8_lossy(&piece[pos..end]).trim()) {
+        Line::Fields(f) => Some(f),
+        _ => None,
+    }
+}
+
+fn parse_chunk(
+    piece: &[u8],
+    first_line: usize,
+    mut fields: Option<W3cFields>,
+    user: Option<&'static UserFormat>,
+    input: usize,
+) -> Chunk {
+    let mut c = Chunk {
+        exchanges: Vec::new(),
+        other: BTreeMap::new(),
+        directives: 0,
+        families: BTreeMap::new(),
+        last_time: None,
+    };
+    let mut last = DateTime::UNIX_EPOCH;
+    for (this, line) in (first_line..).zip(piece.split(|&b| b == b'\n')) {
+        if line.is_empty() {
+            continue;
+        }
+        match parse_line(line, LineCx { fields: fields.as_ref(), user }) {
+            Line::Record(r) => {
+                *c.families.entry(r.family).or_default() += 1;
+                let ex = r.into_exchange(Origin::entry(input, this), last);
+                last = ex.started;
+                c.exchanges.push(ex);
+            }
+            Line::Fields(f) => {
+                c.directives += 1;
+                fields = Some(f);
+            }
+            Line::Directive => c.directives += 1,
+            Line::Blank => {}
+            Line::Other(why) => {
+                let e = c.other.entry(why).or_default();
+                e.0 += 1;
+                if e.1.len() < NOTE_EXAMPLES {
+                    e.1.push(this);
+                }
+            }
+        }
+    }
+    c.last_time =
+        c.exchanges.iter().rev().find(|e| !e.notes.iter().any(|n| n.code == "log.no_time")).map(|e| e.started);
+    c
+}
+
+/// Whether the start of a file looks like an access log (for format detection): one of its
+/// first lines is an access record.
+pub fn looks_like(head: &[u8]) -> bool {
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if starts_multiline_json(body) {
+        let window = &body[..body.len().min(64 * 1024)];
+        return memchr::memmem::find(window, b"\"httpRequest\"").is_some()
+            || memchr::memmem::find(window, b"\"properties\"").is_some();
+    }
+    let mut fields = None;
+    for line in body.split(|&b| b == b'\n').take(64) {
+        match parse_line(line, LineCx { fields: fields.as_ref(), user: None }) {
+            Line::Record(_) => return true,
+            Line::Fields(f) => fields = Some(f),
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let t = clf_time("22/Jan/2019:03:56:14 +0330").unwrap();
+        assert_eq!(t.to_rfc3339(), "2019-01-22T00:26:14+00:00");
+        assert!(clf_time("25/Feb/2019:16:19:48.143").is_some());
+        assert!(clf_time("32/Jan/2019:03:56:14 +0330").is_none());
+        assert!(clf_time("22/Foo/2019:03:56:14 +0330").is_none());
+        assert!(iso_time("2023-04-26T12:22:55.463821Z").is_some());
+        assert!(epoch_time(1693840791.7564995).is_some());
+        assert!(epoch_time(f64::NAN).is_none());
+    }
+
+    #[test]
+    fn wrappers() {
+        assert_eq!(cri_payload("2024-01-01T00:00:00.000Z stdout F {\"a\":1}"), Some("{\"a\":1}"));
+        assert_eq!(
+            syslog_payload("Feb 25 16:19:38 192.168.4.2 haproxy[1]: Proxy prod_http_in started."),
+            Some("Proxy prod_http_in started.")
+        );
+        assert_eq!(syslog_payload("<134>1 2024-01-01T00:00:00Z h app 1 - - msg here"), Some("msg here"));
+    }
+
+    #[test]
+    fn hostile_lines_never_panic() {
+        let long = vec![b'a'; MAX_LINE + 1];
+        assert_eq!(parse(&long), Line::Other("line longer than 64 KiB"));
+        for l in [
+            &b"\xff\xfe\x00"[..],
+            b"[",
+            b"\"",
+            b"1.2.3.4 - - [",
+            b"1.2.3.4 - - [22/Jan/2019:03:56:14 +0330] \"GET",
+            b"{\"httpRequest\": 5}",
+            b"#Fields:",
+            b"Feb 25 16:19:38 h t: ",
+            b"2024-01-01T00:00:00.000Z stdout F 2024-01-01T00:00:00.000Z stdout F 2024-01-01T00:00:00.000Z stdout F x",
+        ] {
+            let _ = parse(l);
+        }
+    }
+}

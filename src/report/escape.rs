@@ -1,0 +1,169 @@
+//! The one escape boundary: every captured string that reaches a terminal, a CSV cell or a JSON
+//! document passes through here.
+//!
+//! Escaped: C0 and C1 controls and DEL; bidi embeddings, overrides and isolates
+//! (U+202A–U+202E, U+2066–U+2069) and marks (U+200E, U+200F, U+061C); line and paragraph
+//! separators (U+2028, U+2029); zero-width and invisible format characters (U+200B–U+200D,
+//! U+2060–U+2064, U+206A–U+206F, U+FEFF, U+FFF9–U+FFFB, tags U+E0000–U+E007F). None of them
+//! can then move the cursor, change colours, reorder or hide text.
+//!
+//! - Text (tables, CSV, stderr): [`escape`] writes them visibly: `\n`, `\r`, `\t`, `\x1b`,
+//!   `\u{202e}`.
+//! - JSON: [`Escaping`] is a `serde_json` formatter that writes them as `\uXXXX` escapes (the
+//!   value decodes to the same string; the bytes on the wire hold none of them raw). Use
+//!   [`to_writer`] / [`to_writer_pretty`], never `serde_json::to_writer` directly.
+
+use serde::Serialize;
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+/// Whether a character must never reach output raw.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c as u32,
+            0x061c
+                | 0x200b..=0x200f
+                | 0x2028..=0x202e
+                | 0x2060..=0x2064
+                | 0x2066..=0x206f
+                | 0xfeff
+                | 0xfff9..=0xfffb
+                | 0xe0000..=0xe007f
+        )
+}
+
+/// Escape for a terminal or a CSV cell: dangerous characters become visible (`\x1b`,
+/// `\u{202e}`); newlines are always escaped. Borrows when nothing needs escaping.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        push_visible(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+fn push_visible(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    if !needs_escape(c) {
+        out.push(c);
+        return;
+    }
+    let _ = match c {
+        '\n' => out.write_str("\\n"),
+        '\r' => out.write_str("\\r"),
+        '\t' => out.write_str("\\t"),
+        c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32),
+        c => write!(out, "\\u{{{:x}}}", c as u32),
+    };
+}
+
+/// A `serde_json` formatter that writes every [`needs_escape`] character as a `\uXXXX` escape
+/// (surrogate pairs above U+FFFF), on top of the escapes JSON requires. Wraps the compact or
+/// pretty formatter.
+pub struct Escaping<F>(pub F);
+
+impl<F: Formatter> Formatter for Escaping<F> {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{:04x}", u)?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, e: CharEscape) -> io::Result<()> {
+        self.0.write_char_escape(w, e)
+    }
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Serialize `value` as compact JSON through [`Escaping`].
+pub fn to_writer<W: Write, T: Serialize + ?Sized>(w: W, value: &T) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Escaping(CompactFormatter));
+    value.serialize(&mut ser)
+}
+
+/// Serialize `value` as indented JSON through [`Escaping`].
+pub fn to_writer_pretty<W: Write, T: Serialize + ?Sized>(w: W, value: &T) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Escaping(PrettyFormatter::new()));
+    value.serialize(&mut ser)
+}
+
+/// Compact escaped JSON as a string (for tests and small values).
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut v = Vec::new();
+    let _ = to_writer(&mut v, value);
+    String::from_utf8(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str =
+        "a\x1b[31m\r\n\0\x7f\u{9b}\u{202e}\u{2066}\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}\u{feff}\u{e0041}z";
+
+    #[test]
+    fn text_is_visible() {
+        assert_eq!(escape("a\x1b[31mb\n"), "a\\x1b[31mb\\n");
+        assert!(matches!(escape("plain ü 日本"), Cow::Borrowed(_)));
+        assert_eq!(escape("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(escape("\u{9b}\u{61c}\u{2028}"), "\\x9b\\u{61c}\\u{2028}");
+        assert!(!escape(HOSTILE).chars().any(needs_escape));
+    }
+
+    #[test]
+    fn json_escapes_and_round_trips() {
+        for s in [to_string(&HOSTILE), {
+            let mut v = Vec::new();
+            to_writer_pretty(&mut v, &[HOSTILE]).unwrap();
+            String::from_utf8(v).unwrap()
+        }] {
+            assert!(!s.chars().any(|c| needs_escape(c) && c != '\n'), "{s:?}");
+            assert!(s.contains("\\u202e") && s.contains("\\u007f") && s.contains("\\udb40\\udc41"));
+            let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+            let back = back.as_str().map(str::to_string).or_else(|| back[0].as_str().map(str::to_string));
+            assert_eq!(back.as_deref(), Some(HOSTILE));
+        }
+    }
+}

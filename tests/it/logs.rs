@@ -1,0 +1,236 @@
+//! Access logs: every corpus log gives the counts of expected.tsv; `analyze` finds only where
+//! there are 401/403s and every finding says what the log cannot carry; our own samples of the
+//! formats without a corpus file; garbled lines give notes, never a panic.
+
+use crate::common::*;
+use std::collections::BTreeMap;
+
+/// (corpus file, expected.tsv check holding the exchange count)
+const CORPUS_LOGS: &[(&str, &str)] = &[
+    ("logs/nginx/lnav-logfile_shop_access_log.0.log", "requests"),
+    ("logs/apache/beats-apache-access-test.log", "requests"),
+    ("logs/envoy/crowdsec-envoy-gateway-cri.log", "requests"),
+    ("logs/aws-alb/crowdsec-aws-alb-logs.log", "requests"),
+    ("logs/haproxy/lnav-logfile_haproxy.0.log", "requests"),
+    ("logs/traefik/crowdsec-traefik_json.log", "requests"),
+    ("logs/caddy/crowdsec-caddy-logs.log", "requests"),
+    ("logs/iis/lnav-logfile_w3c_big.0.log", "requests"),
+    ("logs/gcp-lb/otel-gcp-armor-enforced_security_policy.json", "requests"),
+    ("gz/lnav-playground-access_log.gz", "requests"),
+];
+
+fn statuses(rows: &[serde_json::Value]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for r in rows {
+        let k = r["status"].as_u64().map(|s| s.to_string()).unwrap_or_else(|| "none".into());
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}
+
+/// `status_200 938` lines of expected.tsv as a map (the other status_* families, such as
+/// Traefik's origin_status_*, are not the response status).
+fn expected_statuses(e: &std::collections::HashMap<String, String>) -> BTreeMap<String, usize> {
+    e.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("status_")?.to_string(), v.parse().ok()?)))
+        .filter(|(k, _): &(String, usize)| k.chars().all(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+#[test]
+fn corpus_logs_give_the_established_counts() {
+    let Some(c) = corpus() else { return };
+    for (file, check) in CORPUS_LOGS {
+        let e = expected(&c, file);
+        let path = c.join(file);
+        let rows = ndjson(&["exchanges", "--format", "ndjson", path.to_str().unwrap()]);
+        let want: usize = e[*check].parse().unwrap();
+        assert_eq!(rows.len(), want, "{file}: exchanges");
+        assert_eq!(statuses(&rows), expected_statuses(&e), "{file}: statuses");
+        // Origins are line numbers: unique, and within the file.
+        let mut idx: Vec<u64> = rows.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+        idx.sort();
+        idx.dedup();
+        assert_eq!(idx.len(), rows.len(), "{file}: one line, one exchange");
+    }
+}
+
+#[test]
+fn corpus_logs_record_what_they_say() {
+    let Some(c) = corpus() else { return };
+    let p = |f: &str| c.join(f).to_str().unwrap().to_string();
+    // The remote users of the gzipped log are identities: 1511 requests carry one.
+    let rows = ndjson(&["exchanges", "--format", "ndjson", &p("gz/lnav-playground-access_log.gz")]);
+    let with_user = rows.iter().filter(|r| r["credential"]["kind"] == "identity").count();
+    assert_eq!(with_user, 1511);
+    let refused_with_user = rows.iter().filter(|r| r["credential"]["kind"] == "identity" && r["status"] == 403).count();
+    assert_eq!(refused_with_user, 249);
+    // Caddy's user_id.
+    let rows = ndjson(&["exchanges", "--format", "ndjson", &p("logs/caddy/crowdsec-caddy-logs.log")]);
+    assert_eq!(rows.iter().filter(|r| r["credential"]["carrier"] == "log: user_id").count(), 1);
+    // Non-record lines are counted notes, not errors.
+    let d = json(&["analyze", "--format", "json", &p("logs/haproxy/lnav-logfile_haproxy.0.log")]);
+    let notes = d["inputs"][0]["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n["code"] == "log.not_access" && n["message"].as_str().unwrap().starts_with("4 lines")),
+        "{notes:?}"
+    );
+    let d = json(&["analyze", "--format", "json", &p("logs/iis/lnav-logfile_w3c_big.0.log")]);
+    let notes = d["inputs"][0]["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["code"] == "log.directives" && n["message"].as_str().unwrap().starts_with("44 ")));
+    // The GCP record keeps Cloud Armor's verdict.
+    let rows =
+        ndjson(&["exchanges", "--format", "ndjson", &p("logs/gcp-lb/otel-gcp-armor-enforced_security_policy.json")]);
+    assert_eq!(rows[0]["url"], "http://136.110.215.198/");
+    assert_eq!(rows[0]["duration_ms"], 102.951);
+}
+
+#[test]
+fn analyze_on_logs_finds_only_refusals_and_says_what_a_log_cannot_carry() {
+    let Some(c) = corpus() else { return };
+    for (file, _) in CORPUS_LOGS {
+        let path = c.join(file);
+        let o = harken(&["analyze", "--format", "json", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", stderr(&o));
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let refused = d["statuses"].get("401").and_then(|v| v.as_u64()).unwrap_or(0)
+            + d["statuses"].get("403").and_then(|v| v.as_u64()).unwrap_or(0);
+        let findings = d["findings"].as_array().unwrap();
+        assert_eq!(findings.len() as u64, refused, "{file}: one finding per 401/403");
+        for f in findings {
+            assert_ne!(f["cause"], "credentials_missing", "{file}: a log does not record credentials");
+            let says = f["evidence"].as_array().unwrap().iter().any(|e| {
+                let t = e["fact"].as_str().unwrap();
+                t.contains("does not record") && t.contains("credentials")
+            });
+            assert!(says, "{file}: {f}");
+        }
+    }
+}
+
+/// Our own samples of the formats without a corpus file: (fixture, exchanges, statuses, family).
+const OWN: &[(&str, usize, &str, &str)] = &[
+    ("nginx_json.log", 2, "200:1,403:1", "nginx json"),
+    ("ingress_upstreaminfo.log", 2, "200:1,401:1", "ingress-nginx upstreaminfo"),
+    ("apache_vhost_combined.log", 2, "200:1,403:1", "nginx/apache combined"),
+    ("envoy_text.log", 2, "200:1,403:1", "envoy text"),
+    ("aws_classic_elb.log", 2, "200:1,401:1", "aws classic elb"),
+    ("cloudfront.log", 2, "200:1,403:1", "aws cloudfront"),
+    ("azure_appgw.json.log", 2, "200:1,401:1", "azure application gateway"),
+    ("haproxy_rfc5424.log", 1, "403:1", "haproxy httplog"),
+    ("caddy_user.log", 2, "200:1,401:1", "caddy"),
+    ("gcp_array.json", 2, "200:1,403:1", "gcp load balancer"),
+];
+
+#[test]
+fn own_samples_of_each_family() {
+    for (name, n, st, family) in OWN {
+        let p = fixture(&format!("logs/{name}"));
+        let d = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
+        assert_eq!(d["exchanges"], *n as u64, "{name}");
+        let got: BTreeMap<String, usize> =
+            d["statuses"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap() as usize)).collect();
+        assert_eq!(got, counts(st), "{name}");
+        let creator = d["inputs"][0]["creator"].as_str().unwrap_or("");
+        assert!(creator.contains(family), "{name}: {creator}");
+        for f in d["findings"].as_array().unwrap() {
+            assert_ne!(f["cause"], "credentials_missing", "{name}");
+        }
+    }
+    // Identities: remote user, Caddy user_id, a JWT subject logged by nginx.
+    let rows = ndjson(&[
+        "exchanges",
+        "--format",
+        "ndjson",
+        "--show-secrets",
+        fixture("logs/nginx_json.log").to_str().unwrap(),
+    ]);
+    assert_eq!(rows[1]["credential"]["value"], "agent-2");
+    assert_eq!(rows[1]["credential"]["carrier"], "log: jwt_sub");
+    let rows = ndjson(&["exchanges", "--format", "ndjson", fixture("logs/envoy_text.log").to_str().unwrap()]);
+    assert_eq!(rows[1]["notes"][0], "log.detail");
+    // Identities are masked by default like any credential.
+    let o = harken(&["exchanges", "--format", "ndjson", fixture("logs/apache_vhost_combined.log").to_str().unwrap()]);
+    assert!(!stdout(&o).contains("alice"), "{}", stdout(&o));
+}
+
+#[test]
+fn garbled_truncated_and_wrong_lines_give_notes_never_a_panic() {
+    use harken::ingest::logs::{parse, Line};
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for (name, ..) in OWN {
+        inputs.push(std::fs::read(fixture(&format!("logs/{name}"))).unwrap());
+    }
+    if let Some(c) = corpus() {
+        for (file, _) in CORPUS_LOGS.iter().filter(|(f, _)| !f.ends_with(".gz")) {
+            let b = std::fs::read(c.join(file)).unwrap();
+            inputs.push(b[..b.len().min(20_000)].to_vec());
+        }
+    }
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for text in &inputs {
+        for line in text.split(|&b| b == b'\n') {
+            // Every cut of every line, and flipped bytes.
+            for cut in (0..line.len()).step_by(7) {
+                let _ = parse(&line[..cut]);
+            }
+            for _ in 0..8 {
+                let mut l = line.to_vec();
+                if l.is_empty() {
+                    break;
+                }
+                let i = (rnd() as usize) % l.len();
+                l[i] = (rnd() & 0xff) as u8;
+                let _ = parse(&l);
+            }
+        }
+        // Whole files, cut and garbled, through the reader: notes or an error, no panic.
+        for k in 0..6 {
+            let mut b = text.clone();
+            match k {
+                0 => b.truncate(b.len() / 2),
+                1 => b.truncate(b.len().saturating_sub(5)),
+                2 => b.iter_mut().step_by(13).for_each(|x| *x = b'"'),
+                3 => b.iter_mut().step_by(17).for_each(|x| *x = b'{'),
+                4 => b.splice(0..0, b"garbage line\n\xff\xfe[[[\n".iter().copied()).for_each(drop),
+                _ => b.iter_mut().step_by(5).for_each(|x| *x = b'['),
+            }
+            let (_d, p) = temp_file("garbled.log", &b);
+            let mut n = 0;
+            let info = harken::ingest::read_input(&p, 0, Default::default(), &mut |_| n += 1);
+            assert_eq!(info.exchanges, n);
+        }
+    }
+    assert!(matches!(parse(b"this is not a log line"), Line::Other(_)));
+    // A line of the wrong format inside an otherwise good file is a counted note.
+    let mut b = std::fs::read(fixture("logs/envoy_text.log")).unwrap();
+    b.extend_from_slice(b"{\"level\":\"warn\",\"msg\":\"upstream reset\"}\nnot a record at all\n");
+    let (_d, p) = temp_file("mixed.log", &b);
+    let d = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    assert_eq!(d["exchanges"], 2);
+    let notes: Vec<String> = d["inputs"][0]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("line 3")) && notes.iter().any(|n| n.contains("line 4")), "{notes:?}");
+}
+
+#[test]
+fn a_hostile_line_is_skipped_with_a_note() {
+    let mut b = std::fs::read(fixture("logs/envoy_text.log")).unwrap();
+    b.extend(std::iter::repeat_n(b'"', 100_000));
+    b.push(b'\n');
+    let (_d, p) = temp_file("long.log", &b);
+    let d = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    assert_eq!(d["exchanges"], 2);
+    assert!(d["inputs"][0]["notes"].to_string().contains("64 KiB"));
+}
