@@ -117,6 +117,12 @@ pub struct InputArgs {
     /// Print credential values and secret URL parameters instead of masking them.
     #[arg(long)]
     pub show_secrets: bool,
+
+    /// An access-log format of your own (TOML: a regex with named groups, or JSON field
+    /// paths, mapped to harken's fields), tried before the built-in log formats; see
+    /// docs/formats.md, "Your own log format".
+    #[arg(long, value_name = "FILE")]
+    pub log_format: Option<PathBuf>,
 }
 
 /// The flags every analysing command shares (analyze, exchanges, tokens, timeline). Declared

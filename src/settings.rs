@@ -29,6 +29,8 @@ pub struct Settings {
     pub window: Window,
     /// Whether tables are coloured (from `--color` and `NO_COLOR`).
     pub color: bool,
+    /// `--log-format`: a user-defined access-log format (parsed once, kept for the run).
+    pub log_format: Option<&'static crate::ingest::logs::UserFormat>,
 }
 
 impl Settings {
@@ -55,7 +57,16 @@ impl Settings {
                 bail!("--since must come before --until (the window {s} .. {u} is empty)");
             }
         }
+        let log_format = match &input.log_format {
+            Some(p) => {
+                let f = crate::ingest::logs::UserFormat::load(p).map_err(|e| anyhow::anyhow!("--log-format {e}"))?;
+                // One per run, read by every reader thread: leaked rather than reference-counted.
+                Some(&*Box::leak(Box::new(f)))
+            }
+            None => None,
+        };
         Ok(Settings {
+            log_format,
             files: input.files.clone(),
             show_secrets: input.show_secrets,
             analysis: Options { catalog, profile, show_secrets: input.show_secrets, tokens },
@@ -67,9 +78,15 @@ impl Settings {
     /// Read every input; inputs that could not be read to their end are reported on stderr and
     /// the flag returned is true.
     pub fn load(&self, opts: IngestOptions) -> (Capture, bool) {
+        let opts = self.ingest(opts);
         let capture = ingest::load(&self.files, opts);
         let failed = crate::cmd::report_errors(&capture.inputs);
         (capture, failed)
+    }
+
+    /// Reading options with what the command line adds to them (`--log-format`).
+    pub fn ingest(&self, opts: IngestOptions) -> IngestOptions {
+        IngestOptions { log_format: self.log_format.or(opts.log_format), ..opts }
     }
 
     /// Options for the renderers.

@@ -104,7 +104,7 @@ pub fn run(a: &ExchangesArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Resu
     let seen = std::sync::atomic::AtomicUsize::new(0);
     let (inputs, rows) = ingest::load_map(
         &s.files,
-        IngestOptions { bodies: BodyPolicy::None, ..Default::default() },
+        s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() }),
         |ex| {
             seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             filter

@@ -10,6 +10,9 @@
 //!   CRM stay valid for reading only.
 //! - **Example:** an agent closes the conversation; 20 minutes later a backend posts a
 //!   follow-up with the stored conversation and communication ids and gets 403.
+//! - **From an access log** (no request bodies): an accepted PATCH/PUT/DELETE on the same
+//!   conversation before the refused write makes it a *probable* cause (not proven): the body
+//!   that would say `disconnected` is not recorded, and the finding says so.
 //! - **Fix:** start a new conversation (`POST /api/v2/conversations/messages/agentless` or
 //!   `POST /api/v2/conversations/messages`) to reach the customer again.
 
@@ -24,7 +27,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let ended = f.state.filter(|s| matches!(s.state, ConvState::Disconnected | ConvState::Terminated));
     let write = !matches!(f.method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS");
     if !(server_says || (write && ended.is_some())) {
-        return None;
+        return probable_from_log(f, write);
     }
     let conv = f.conversation.as_deref().unwrap_or("the conversation");
     let mut evidence = Vec::new();
@@ -51,6 +54,29 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         evidence,
         fix: "A disconnected conversation takes no new messages: start a new one with POST /api/v2/conversations/messages/agentless (client credentials) or POST /api/v2/conversations/messages.".into(),
         proven: true,
+    })
+}
+
+/// An access log cannot prove the disconnect; an accepted write on the conversation before the
+/// refused one makes it probable.
+fn probable_from_log(f: &Facts<'_>, write: bool) -> Option<Verdict> {
+    let (proof, call, at) = f.earlier_write.as_ref()?;
+    if !write || f.state.is_some_and(|s| s.state == ConvState::Active && s.proof.is_some()) {
+        return None;
+    }
+    let conv = f.conversation.as_deref().unwrap_or("the conversation");
+    Some(Verdict {
+        cause: Cause::ConversationEnded,
+        summary: format!(
+            "conversation {conv} was probably ended: {call} was accepted {} before this request (the log does not record its body)",
+            minutes(*at, f.time)
+        ),
+        evidence: vec![
+            f.here(format!("{} acted on conversation {conv} after an accepted {call} on it", f.call())),
+            (*proof, format!("{call} on conversation {conv} was accepted here; its body (e.g. {{\"state\":\"disconnected\"}}) is not recorded by this input")),
+        ],
+        fix: "If that request disconnected the conversation, it takes no new messages: start a new one with POST /api/v2/conversations/messages/agentless (client credentials) or POST /api/v2/conversations/messages. A HAR or proxy capture of the same calls would prove it.".into(),
+        proven: false,
     })
 }
 

@@ -195,6 +195,10 @@ pub struct Facts<'a> {
     pub unrecorded: Unrecorded,
     /// The identity the log records for the request.
     pub identity: Option<Identity>,
+    /// When the input does not record request bodies: the last earlier write (PATCH, PUT,
+    /// DELETE) on the same conversation that the server accepted (its origin, `METHOD path`
+    /// and time). Its body, which would prove a disconnect, is not at hand.
+    pub earlier_write: Option<(Origin, String, DateTime<Utc>)>,
 }
 
 impl<'a> Facts<'a> {
@@ -220,6 +224,7 @@ impl<'a> Facts<'a> {
             inferred: None,
             unrecorded: Unrecorded::empty(),
             identity: None,
+            earlier_write: None,
         }
     }
 
@@ -393,6 +398,19 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     f.token_use = cx.tokens.judge(ex);
     f.state = cx.timeline.state_met(&ex.origin);
     f.conversation = cx.timeline.conversation_of(&ex.origin).map(|c| c.id.clone());
+    if ex.unrecorded.contains(Unrecorded::REQUEST_BODY) {
+        f.earlier_write = cx.timeline.conversation_of(&ex.origin).and_then(|c| {
+            c.events
+                .iter()
+                .rfind(|e| {
+                    e.time < ex.started
+                        && e.websocket.is_none()
+                        && matches!(e.method.as_str(), "PATCH" | "PUT" | "DELETE")
+                        && e.status.is_some_and(|s| (200..300).contains(&s))
+                })
+                .map(|e| (e.origin, format!("{} {}", e.method, e.path), e.time))
+        });
+    }
     f.lookup = cx.catalog.lookup_at(&host, &ex.request.method, &path);
     if let Some(resp) = &ex.response {
         f.has_body = resp.body.as_ref().is_some_and(|b| !b.omitted && !b.raw.is_empty());

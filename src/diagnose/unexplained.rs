@@ -32,7 +32,10 @@ pub fn check(f: &Facts<'_>) -> Verdict {
     } else {
         checked.push(format!("credential {}", f.credential_label()));
     }
+    let identity_only = f.credentials.iter().all(|c| c.kind == crate::token::CredentialKind::Identity);
     match (f.token_use.as_ref(), f.token()) {
+        // A logged identity is not a token: nothing about scopes or lifetimes to miss.
+        _ if identity_only && !f.credentials.is_empty() => {}
         (Some(u), Some(t)) => {
             checked.push(format!("validity ({})", validity(u.validity)));
             if t.scopes.is_none() {

@@ -406,6 +406,31 @@ fn stored_body(
     (acc.finish(), trailers)
 }
 
+/// Stored messages of HTTP/2 or HTTP/3 exchanges (Burp, Fiddler) are written as HTTP/1 text
+/// with `HTTP/2` as the version, which httparse refuses: parse them as `HTTP/1.1` and keep the
+/// version as written. Returns the bytes to parse and the version to report, when rewritten.
+fn h2_as_h1(d: &[u8], request: bool) -> Option<(Vec<u8>, String)> {
+    let eol = memchr::memchr(b'\n', d).unwrap_or(d.len());
+    let line = &d[..eol];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let (start, end) = if request {
+        let s = memchr::memrchr(b' ', line)? + 1;
+        (s, line.len())
+    } else {
+        (0, memchr::memchr(b' ', line).unwrap_or(line.len()))
+    };
+    let token = &line[start..end];
+    let known: &[&[u8]] = &[b"HTTP/2", b"HTTP/2.0", b"HTTP/3", b"HTTP/3.0"];
+    if !known.iter().any(|k| token.eq_ignore_ascii_case(k)) {
+        return None;
+    }
+    let mut v = Vec::with_capacity(d.len() + 4);
+    v.extend_from_slice(&d[..start]);
+    v.extend_from_slice(b"HTTP/1.1");
+    v.extend_from_slice(&d[end..]);
+    Some((v, String::from_utf8_lossy(token).into_owned()))
+}
+
 /// Parse one whole stored request (Burp item, SAZ `_c.txt`). `scheme` and `fallback_host`
 /// make an origin-form target absolute. `Err` says why the bytes are not a request.
 pub fn parse_request(
@@ -415,6 +440,8 @@ pub fn parse_request(
     opts: &IngestOptions,
 ) -> Result<(Request, Vec<Note>), String> {
     let d = &d[skip_blank(d)..];
+    let rewritten = h2_as_h1(d, true);
+    let d = rewritten.as_ref().map(|r| r.0.as_slice()).unwrap_or(d);
     let head = match request_head(d) {
         Ok(Head::Complete(h)) => h,
         Ok(Head::Partial) => return Err("the request head is cut off (no blank line ends it)".into()),
@@ -432,13 +459,16 @@ pub fn parse_request(
     let url = absolute_url(&head.method, &head.target, &head.headers, scheme, fallback_host);
     let mut headers = head.headers;
     headers.0.extend(trailers.0);
-    Ok((Request { method: head.method, url, http_version: head.version, headers, body }, notes))
+    let version = rewritten.map(|r| r.1).unwrap_or(head.version);
+    Ok((Request { method: head.method, url, http_version: version, headers, body }, notes))
 }
 
 /// Parse one whole stored response to a request with `method`. `Err` says why the bytes are
 /// not a response.
 pub fn parse_response(d: &[u8], method: &str, opts: &IngestOptions) -> Result<(Response, Vec<Note>), String> {
-    let mut d = &d[skip_blank(d)..];
+    let d = &d[skip_blank(d)..];
+    let rewritten = h2_as_h1(d, false);
+    let mut d = rewritten.as_ref().map(|r| r.0.as_slice()).unwrap_or(d);
     let mut notes = Vec::new();
     // Interim answers stored ahead of the final one (100 Continue).
     let head = loop {
@@ -461,7 +491,8 @@ pub fn parse_response(d: &[u8], method: &str, opts: &IngestOptions) -> Result<(R
     let (body, trailers) = stored_body(fr, &d[head.len..], mime.as_deref(), opts, &mut notes, "response");
     let mut headers = head.headers;
     headers.0.extend(trailers.0);
-    Ok((Response { status: head.status, reason: head.reason, http_version: head.version, headers, body }, notes))
+    let version = rewritten.map(|r| r.1).unwrap_or(head.version);
+    Ok((Response { status: head.status, reason: head.reason, http_version: version, headers, body }, notes))
 }
 
 #[cfg(test)]

@@ -8,12 +8,15 @@
 //!
 //! Inputs are read in parallel (rayon) and merged in time order.
 
+pub mod burp;
+pub mod chlsj;
 pub mod decompress;
 pub mod har;
 pub mod http1;
 pub mod logs;
 pub mod mitm;
 pub mod pcap;
+pub mod saz;
 pub mod tnetstring;
 
 use crate::model::{Capture, Exchange, Format, Input, Note};
@@ -178,18 +181,6 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
     if b.is_empty() {
         return Err("empty file".into());
     }
-    if b.starts_with(&[0x1f, 0x8b]) {
-        // gzip: an access log inside, when its first lines read as one.
-        let mut head = Vec::new();
-        let _ = std::io::Read::read_to_end(
-            &mut std::io::Read::take(flate2::read::MultiGzDecoder::new(b), 64 * 1024),
-            &mut head,
-        );
-        if logs::looks_like(&head) {
-            return Ok(Format::Log);
-        }
-        return Err(format!("gzip-compressed, and not an access log inside (starts {})", show_head(&head)));
-    }
     if logs::looks_like(b) {
         return Ok(Format::Log);
     }
@@ -333,6 +324,7 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
     }
     let format = match detect(src.bytes()) {
         Ok(f) => f,
+        Err(_) if opts.log_format.is_some_and(|u| logs::user_matches(u, src.bytes())) => Format::Log,
         Err(seen) => {
             info.error = Some(format!("{shown}: not a capture harken can read: {seen}"));
             return info;
@@ -344,8 +336,10 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
         Format::Har => har::read(&src, &mut cx),
         Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
         Format::Mitm => mitm::read(&src, &mut cx),
+        Format::Burp => burp::read(&src, &mut cx),
+        Format::Saz => saz::read(&src, &mut cx),
+        Format::Chlsj => chlsj::read(&src, &mut cx),
         Format::Log | Format::Jsonl => logs::read(&src, &mut cx),
-        other => Err(ReadError::new(format!("recognized as {other}, which this version of harken does not read yet"))),
     };
     info.exchanges = cx.count;
     info.creator = cx.creator.take();

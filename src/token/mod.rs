@@ -383,8 +383,13 @@ fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
                         "access_token" | "bearer" | "authorization" | "token" | "jwt"
                     )
                 });
+            // `authorization.bearer.<token>` (GraphQL and API gateways that cannot set headers
+            // on a browser websocket: `Sec-WebSocket-Protocol: v1, authorization.bearer.<JWT>`).
+            let lower = m.get(..21).map(str::to_ascii_lowercase);
             if let Some(t) = m.strip_prefix("base64url.bearer.authorization.k8s.io.") {
                 out.push(token_credential(t, "sec-websocket-protocol: bearer".into(), guest));
+            } else if lower.as_deref() == Some("authorization.bearer.") && m.len() > 21 {
+                out.push(token_credential(&m[21..], "sec-websocket-protocol: authorization.bearer".into(), guest));
             } else if after_marker || jwt::decode(m).is_jose() {
                 out.push(token_credential(m, "sec-websocket-protocol".into(), guest));
             }

@@ -85,6 +85,11 @@ fn schemes_and_carriers() {
     let ex = exchange("GET", "wss://h/socket", &[("Sec-WebSocket-Protocol", &format!("access_token, {jwt}"))]);
     let c = primary_credential(&ex).expect("ws credential");
     assert_eq!((c.kind, c.carrier.as_str()), (CredentialKind::Jwt, "sec-websocket-protocol"));
+    let ex =
+        exchange("GET", "wss://h/socket", &[("Sec-WebSocket-Protocol", &format!("v1, Authorization.Bearer.{jwt}"))]);
+    let c = primary_credential(&ex).expect("authorization.bearer subprotocol credential");
+    assert_eq!((c.kind, c.carrier.as_str()), (CredentialKind::Jwt, "sec-websocket-protocol: authorization.bearer"));
+    assert_eq!(c.secret, jwt);
     let ex = exchange("GET", "wss://h/socket", &[("Sec-WebSocket-Protocol", "graphql-ws, v12.stomp")]);
     assert!(primary_credential(&ex).is_none());
     let ex = exchange(

@@ -228,3 +228,171 @@ fn compressed_but_unreadable_inside_is_exit_2_with_position() {
     files.push(z);
     garble(&files, "g.gz");
 }
+
+#[test]
+fn corpus_burp_and_saz_match_expected() {
+    let Some(c) = corpus() else { return };
+    for (rel, format, statuses) in [
+        ("burp/nuclei_burp.xml", "burp", vec![("200", 1), ("301", 1)]),
+        ("burp/burp2har_fixture_edge_cases.xml", "burp", vec![("200", 2), ("302", 1), ("none", 1)]),
+        ("burp/mrts-burp-http-history.xml", "burp", vec![("200", 2)]),
+        ("saz/node_saz_multiple_sessions.saz", "saz", vec![("200", 4)]),
+        ("saz/joelverhagen-images.saz", "saz", vec![("200", 3)]),
+    ] {
+        let exp = expected(&c, rel);
+        let rows = check(&c, rel, format, &statuses);
+        let n = exp.get("items").or(exp.get("sessions")).unwrap().parse::<usize>().unwrap();
+        assert_eq!(rows.len(), n, "{rel}");
+        let (info, _) = read_all(&c.join(rel));
+        if let Some(v) = exp.get("burpVersion").or(exp.get("fiddler_version")) {
+            assert!(info.creator.as_deref().unwrap_or("").contains(v.as_str()), "{rel}: {:?}", info.creator);
+        }
+    }
+    // The HTTP/2 Burp item keeps its version; the chunked+gzip one is de-chunked.
+    let (_, ex) = read_all(&c.join("burp/burp2har_fixture_edge_cases.xml"));
+    assert!(ex.iter().any(|e| e.response.as_ref().is_some_and(|r| r.http_version == "HTTP/2")));
+    let saz = read_all(&c.join("saz/node_saz_multiple_sessions.saz")).1;
+    assert!(saz.iter().all(|e| e.request.url == "http://localhost:9000/test"));
+    // SAZ timers: the joelverhagen archive has _m.xml, so durations are known.
+    let (_, ex) = read_all(&c.join("saz/joelverhagen-images.saz"));
+    assert!(ex.iter().all(|e| e.duration_ms.is_some() && e.started.timestamp() > 1_700_000_000));
+    // Not a zip at all: exit 2 naming the file.
+    let o = harken(&["exchanges", c.join("saz/not_a_saz.saz").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not_a_saz.saz"), "{}", stderr(&o));
+}
+
+#[test]
+fn corpus_producer_hars_match_expected() {
+    let Some(c) = corpus() else { return };
+    for (rel, statuses) in [
+        ("har/insomnia.har", vec![("200", 1)]),
+        ("har/playwright-har-redirect.har", vec![("200", 1), ("301", 2)]),
+        ("har/harviewer-ie11.fiddler.har", vec![("200", 7), ("304", 4)]),
+    ] {
+        let exp = expected(&c, rel);
+        let rows = check(&c, rel, "har", &statuses);
+        assert_eq!(rows.len(), exp["entries"].parse::<usize>().unwrap(), "{rel}");
+        let (info, _) = read_all(&c.join(rel));
+        assert!(info.creator.as_deref().unwrap_or("").starts_with(exp["creator"].split(' ').next().unwrap()));
+    }
+}
+
+/// A SAZ whose entries are encrypted (Fiddler's password option) is a clear error.
+#[test]
+fn password_protected_saz_is_a_clear_error() {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("raw/1_c.txt", o).unwrap();
+    w.write_all(b"GET http://a/ HTTP/1.1\r\n\r\n").unwrap();
+    let mut z = w.finish().unwrap().into_inner();
+    // Set the "encrypted" flag in the local and central headers.
+    for (sig, off) in [(&b"PK\x03\x04"[..], 6), (&b"PK\x01\x02"[..], 8)] {
+        let at = z.windows(4).position(|x| x == sig).unwrap();
+        z[at + off] |= 1;
+    }
+    let (_d, p) = temp_file("locked.saz", &z);
+    let out = harken(&["exchanges", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("locked.saz") && e.contains("password-protected"), "{e}");
+}
+
+#[test]
+fn garbled_burp_and_saz_never_panic() {
+    let mut files = corpus_files("burp");
+    files.retain(|f| std::fs::metadata(f).unwrap().len() < 16 * 1024);
+    garble(&files, "g.xml");
+    let mut files = corpus_files("saz");
+    files.retain(|f| f.to_string_lossy().contains("multiple"));
+    garble(&files, "g.saz");
+}
+
+#[test]
+fn charles_json_session_reads_and_explains_its_401() {
+    let f = fixture("proxy/charles_401.chlsj");
+    let rows = ndjson(&["exchanges", "--format", "ndjson", f.to_str().unwrap()]);
+    let want: BTreeMap<String, usize> =
+        [("200", 1), ("401", 1), ("none", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(status_counts(&rows), want);
+    assert_eq!(rows[2]["url"], "https://api.mypurecloud.com/api/v2/conversations?pageSize=25");
+    let (_, ex) = read_all(&f);
+    // The base64 ("encoded") error body decodes; the failed transaction keeps Charles' reason.
+    assert!(String::from_utf8_lossy(&ex[1].response.as_ref().unwrap().body.as_ref().unwrap().raw)
+        .contains("bad.credentials"));
+    assert!(ex[2].notes.iter().any(|n| n.code == "chlsj.no_response" && n.message.contains("Connection reset")));
+    let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+    assert_eq!(doc["inputs"][0]["format"], "chlsj");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    garble(&[f], "g.chlsj");
+}
+
+/// Mirrored traffic: the same 401 exchange inside every encapsulation harken unwraps
+/// (tests/fixtures/tunnels/gen.py writes them), and a capture where nothing decodes says why.
+#[test]
+fn tunnelled_captures_are_unwrapped() {
+    for (name, tunnel) in [
+        ("gre", "GRE"),
+        ("gre_key_seq", "GRE"),
+        ("gre_eth", "GRE (Ethernet)"),
+        ("erspan1", "ERSPAN type I"),
+        ("erspan2", "ERSPAN type II"),
+        ("erspan3", "ERSPAN type III"),
+        ("vxlan", "VXLAN"),
+        ("geneve", "Geneve"),
+        ("mpls", ""),
+        ("mpls_pw", ""),
+        ("ipv6_gre", "GRE"),
+    ] {
+        let f = fixture(&format!("tunnels/{name}.pcap"));
+        let rows = ndjson(&["exchanges", "--format", "ndjson", f.to_str().unwrap()]);
+        assert_eq!(rows.len(), 1, "{name}");
+        assert_eq!(rows[0]["status"], 401, "{name}");
+        assert_eq!(rows[0]["url"], "http://api.mypurecloud.com/api/v2/users/me", "{name}");
+        let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+        assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{name}");
+        if !tunnel.is_empty() {
+            let notes = doc["inputs"][0]["notes"].as_array().unwrap();
+            assert!(
+                notes.iter().any(|n| n["code"] == "pcap.tunnel" && n["message"].as_str().unwrap().contains(tunnel)),
+                "{name}: {notes:?}"
+            );
+        }
+    }
+    let f = fixture("tunnels/unknown_udp.pcap");
+    let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+    assert_eq!(doc["exchanges"], 0);
+    let notes = doc["inputs"][0]["notes"].as_array().unwrap();
+    let n = notes.iter().find(|n| n["code"] == "pcap.nothing_decoded").expect("a warning says why nothing decoded");
+    let m = n["message"].as_str().unwrap();
+    assert!(m.contains("link type 1") && m.contains("UDP to port 4790"), "{m}");
+    let mut files: Vec<_> = std::fs::read_dir(fixture("tunnels"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    files.sort();
+    garble(&files, "g.pcap");
+}
+
+/// samples/proxy_genesys.mitm, recorded by real mitmdump (samples/gen/mitm.py): the token
+/// reply and tokens/me are learned, the 403 names the missing permission, the websocket keeps
+/// its two messages.
+#[test]
+fn mitmdump_sample_tells_its_story() {
+    let f = sample("proxy_genesys.mitm");
+    let rows = ndjson(&["exchanges", "--format", "ndjson", f.to_str().unwrap()]);
+    let want: BTreeMap<String, usize> =
+        [("101", 1), ("200", 3), ("401", 1), ("403", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(status_counts(&rows), want);
+    let (info, ex) = read_all(&f);
+    assert!(info.creator.as_deref().unwrap().contains("21"), "{:?}", info.creator);
+    let ws = ex.iter().find(|e| e.status() == Some(101)).unwrap();
+    assert_eq!(ws.websocket.len(), 2, "the heartbeat and the ping (mitmproxy keeps closes out of messages)");
+    let doc = json(&["analyze", "--format", "json", f.to_str().unwrap()]);
+    let causes: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["cause"].as_str().unwrap()).collect();
+    assert_eq!(causes.len(), 2, "{causes:?}");
+    assert!(causes.contains(&"permission_missing"), "{causes:?}");
+    garble(&[f], "g.mitm");
+}

@@ -19,8 +19,9 @@
 //!
 //! Reading is parallel: a plain file is memory-mapped and cut into chunks at newlines; chunks
 //! are parsed on every core (rayon) a batch at a time and handed on in file order, so memory
-//! holds one batch, not the file. A gzipped file is decompressed as a stream into the same
-//! batches. The exchange's origin index is the 1-based line number.
+//! holds one batch, not the file (consumed pages are released). A compressed file arrives
+//! decompressed into a mapped temporary file (src/ingest/decompress.rs) and is read the same
+//! way. The exchange's origin index is the 1-based line number.
 
 pub mod aws;
 pub mod clf;
@@ -33,7 +34,6 @@ use crate::model::{Body, BodyState, Exchange, Headers, Identity, Note, Origin, R
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::io::Read;
 
 pub use user::UserFormat;
 
@@ -303,8 +303,19 @@ pub fn iso_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Seconds since the epoch, as a float or integer (Caddy `ts`); milliseconds when large.
 pub fn epoch_time(x: f64) -> Option<DateTime<Utc>> {
-    if !x.is_finite() || x <= 0.0 {
+    if !x.is_finite() || x <= 0.0 || x > 1e20 {
         return None;
+    }
+    if x.fract() == 0.0 && x > 1e11 {
+        // Whole milli-, micro- or nanoseconds: exact, without float rounding.
+        let n = x as i64;
+        return if x > 1e17 {
+            Some(DateTime::from_timestamp_nanos(n))
+        } else if x > 1e14 {
+            DateTime::from_timestamp_micros(n)
+        } else {
+            DateTime::from_timestamp_millis(n)
+        };
     }
     let secs = if x > 1e17 {
         x / 1e9
@@ -471,11 +482,9 @@ struct Chunk {
 
 /// Read an access log (plain or gzip-compressed) into exchanges.
 pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
+    // Compressed inputs arrive decompressed (src/ingest/decompress.rs, into a mapped
+    // temporary file): they are cut into chunks like a plain file.
     let bytes = src.bytes();
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut dec = flate2::read::MultiGzDecoder::new(bytes);
-        return read_stream(&mut dec, cx, "gzip");
-    }
     let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if starts_multiline_json(body) {
         return json::read_document(body, cx);
@@ -491,76 +500,6 @@ pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
     }
     lines.finish();
     Ok(())
-}
-
-/// Read a decompressed stream in batches.
-fn read_stream(r: &mut dyn Read, cx: &mut ReadCx<'_>, what: &str) -> Result<(), ReadError> {
-    let want = CHUNK * BATCH;
-    let mut buf: Vec<u8> = vec![0; want];
-    let n = read_full(r, &mut buf).map_err(|e| ReadError::new(format!("{what} stream broken at its start: {e}")))?;
-    buf.truncate(n);
-    let body = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf);
-    if starts_multiline_json(body) {
-        let mut all = body.to_vec();
-        r.take(256 << 20).read_to_end(&mut all).map_err(|e| ReadError::new(format!("{what}: {e}")))?;
-        return json::read_document(&all, cx);
-    }
-    let mut lines = Lines::new(cx);
-    let mut line_no = 1usize;
-    let mut total = n as u64;
-    let mut eof = n < want;
-    loop {
-        // Hand on whole lines; keep the tail for the next read.
-        let keep_from = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None if buf.len() > MAX_LINE => buf.len(),
-                None => 0,
-            }
-        };
-        lines.batch(&buf[..keep_from], &mut line_no);
-        buf.drain(..keep_from);
-        if eof {
-            break;
-        }
-        let before = buf.len();
-        buf.resize(before + want, 0);
-        match read_full(r, &mut buf[before..]) {
-            Ok(n) => {
-                buf.truncate(before + n);
-                total += n as u64;
-                eof = n < want;
-            }
-            Err(e) => {
-                buf.truncate(before);
-                lines.batch(&buf, &mut line_no);
-                lines.finish();
-                return Err(ReadError::new(format!(
-                    "{what} stream broken after {total} decompressed bytes (line {line_no}): {e}"
-                )));
-            }
-        }
-    }
-    lines.finish();
-    Ok(())
-}
-
-fn read_full(r: &mut dyn Read, mut buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while !buf.is_empty() {
-        match r.read(buf) {
-            Ok(0) => break,
-            Ok(k) => {
-                n += k;
-                buf = &mut buf[k..];
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// A JSON document spread over lines (a pretty-printed `LogEntry`, an array of them): the first
@@ -762,6 +701,13 @@ fn parse_chunk(
     c.last_time =
         c.exchanges.iter().rev().find(|e| !e.notes.iter().any(|n| n.code == "log.no_time")).map(|e| e.started);
     c
+}
+
+/// Whether one of the first lines of a file is a record of the user's format.
+pub fn user_matches(u: &UserFormat, head: &[u8]) -> bool {
+    head.split(|&b| b == b'\n')
+        .take(64)
+        .any(|l| l.len() <= MAX_LINE && u.parse(String::from_utf8_lossy(l).trim()).is_some())
 }
 
 /// Whether the start of a file looks like an access log (for format detection): one of its

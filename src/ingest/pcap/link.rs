@@ -1,7 +1,7 @@
 //! Link layers: from a captured frame to the IP packet inside it.
 //!
 //! Read: Ethernet (with 802.1Q/802.1ad VLAN tags and PPPoE sessions), Linux cooked capture v1
-//! (SLL) and v2 (SLL2), raw IP (DLT_RAW, IPv4, IPv6), BSD NULL and OpenBSD LOOP, and Linux NFLOG
+//! (SLL) and v2 (SLL2), MPLS label stacks (popped to IP or an Ethernet pseudowire), raw IP (DLT_RAW, IPv4, IPv6), BSD NULL and OpenBSD LOOP, and Linux NFLOG
 //! (its TLVs are walked to the packet payload). Other link types are counted and named in a note.
 
 /// The network-layer packet of a frame.
@@ -101,6 +101,18 @@ fn ether(mut et: u16, mut rest: &[u8]) -> Link<'_> {
                 let (Some(next), Some(r)) = (be16(rest, 2), rest.get(4..)) else { return Link::Bad };
                 et = next;
                 rest = r;
+            }
+            0x8847 | 0x8848 => {
+                return match super::tunnel::mpls(rest) {
+                    Some(super::tunnel::Inner::Ip(l3)) => Link::Ip(l3),
+                    Some(super::tunnel::Inner::Ether(f)) => {
+                        let (Some(next), Some(r)) = (be16(f, 12), f.get(14..)) else { return Link::Bad };
+                        et = next;
+                        rest = r;
+                        continue;
+                    }
+                    None => Link::Bad,
+                };
             }
             0x8864 => {
                 let (Some(proto), Some(r)) = (be16(rest, 6), rest.get(8..)) else { return Link::Bad };

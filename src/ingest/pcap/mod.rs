@@ -19,6 +19,7 @@ pub mod ip;
 pub mod link;
 pub mod tcp;
 pub mod tls;
+pub mod tunnel;
 pub mod websocket;
 
 use super::{ReadCx, ReadError, Source};
@@ -52,6 +53,12 @@ pub struct Stats {
     pub unknown_interface: u64,
     pub h2_errors: u64,
     pub ws_errors: u64,
+    /// Frames per link type.
+    pub links: BTreeMap<u32, u64>,
+    /// Frames unwrapped per encapsulation (GRE, ERSPAN, VXLAN...).
+    pub tunnels: BTreeMap<&'static str, u64>,
+    /// Packets per IP protocol other than TCP (and UDP destination port), at most 16 kinds.
+    pub other_protocols: BTreeMap<(u8, Option<u16>), u64>,
 }
 
 /// The output side shared by every layer: finished exchanges waiting to be emitted, the reading
@@ -86,6 +93,7 @@ impl Engine {
         if (data.len() as u64) < u64::from(orig_len) {
             self.out.stats.snaplen_cut += 1;
         }
+        *self.out.stats.links.entry(linktype).or_default() += 1;
         let l3 = match link::decode(linktype, data) {
             link::Link::Ip(l3) => l3,
             link::Link::NotIp => {
@@ -101,6 +109,34 @@ impl Engine {
                 return;
             }
         };
+        let mut l3 = l3;
+        for _ in 0..tunnel::MAX_DEPTH {
+            let Some((inner, name)) = tunnel::unwrap(l3) else { break };
+            *self.out.stats.tunnels.entry(name).or_default() += 1;
+            l3 = match inner {
+                tunnel::Inner::Ip(x) => x,
+                tunnel::Inner::Ether(f) => match link::decode(link::ETHERNET, f) {
+                    link::Link::Ip(x) => x,
+                    link::Link::NotIp => {
+                        self.out.stats.non_tcp += 1;
+                        return;
+                    }
+                    _ => {
+                        self.out.stats.bad_packets += 1;
+                        return;
+                    }
+                },
+            };
+        }
+        if let Some((proto, port)) = tunnel::protocol(l3) {
+            if proto != 6 && self.out.stats.other_protocols.len() < 16 {
+                *self.out.stats.other_protocols.entry((proto, port)).or_default() += 1;
+            } else if proto != 6 {
+                if let Some(n) = self.out.stats.other_protocols.get_mut(&(proto, port)) {
+                    *n += 1;
+                }
+            }
+        }
         let mut scratch = Vec::new();
         if let Some(seg) = ip::decode(l3, meta, &mut self.frags, &mut scratch, &mut self.out.stats) {
             self.tcp.segment(seg, meta, &mut self.out);
@@ -144,12 +180,73 @@ impl Engine {
         for n in notes(&self.out.stats) {
             cx.note(n);
         }
+        if self.emitted == 0 && self.out.stats.frames > 0 {
+            cx.note(nothing_decoded(&self.out.stats, self.tcp.connections()));
+        }
     }
+}
+
+/// Why a capture with frames gave no exchange: its link types, the encapsulations seen, and
+/// where the frames went.
+fn nothing_decoded(s: &Stats, connections: u64) -> Note {
+    let links: Vec<String> = s
+        .links
+        .iter()
+        .map(|(lt, n)| {
+            let name = pcap_parser::Linktype(i32::try_from(*lt).unwrap_or(-1)).to_string();
+            format!("{n} on link type {lt} ({})", crate::redact::escape(&name))
+        })
+        .collect();
+    let tunnels: Vec<String> = s.tunnels.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    let mut why = Vec::new();
+    if !s.unsupported_links.is_empty() {
+        why.push("link types harken does not read".to_string());
+    }
+    if s.non_tcp > 0 {
+        let kinds: Vec<String> = s
+            .other_protocols
+            .iter()
+            .map(|((proto, port), n)| match (proto, port) {
+                (17, Some(p)) => format!("{n} UDP to port {p}"),
+                (1, _) => format!("{n} ICMP"),
+                (47, _) => format!("{n} GRE of a kind harken does not unwrap"),
+                (p, _) => format!("{n} IP protocol {p}"),
+            })
+            .collect();
+        let kinds = if kinds.is_empty() { String::new() } else { format!(": {}", kinds.join(", ")) };
+        why.push(format!(
+            "{} packet(s) were not TCP or used an encapsulation harken does not unwrap{kinds}",
+            s.non_tcp
+        ));
+    }
+    if s.bad_packets > 0 {
+        why.push(format!("{} packet(s) were malformed", s.bad_packets));
+    }
+    if s.tls_connections > 0 {
+        why.push(format!("{} connection(s) were TLS-encrypted", s.tls_connections));
+    }
+    if connections > 0 && s.tls_connections == 0 {
+        why.push(format!("{connections} TCP connection(s) carried no HTTP/1 or HTTP/2 harken recognized"));
+    }
+    Note::warning(
+        "pcap.nothing_decoded",
+        format!(
+            "no HTTP exchange could be decoded from {} frame(s): {}; encapsulation unwrapped: {}; {}",
+            s.frames,
+            links.join(", "),
+            if tunnels.is_empty() { "none".to_string() } else { tunnels.join(", ") },
+            if why.is_empty() { "no TCP payload was seen".to_string() } else { why.join("; ") }
+        ),
+    )
 }
 
 /// Turn the counters into notes for the user.
 pub fn notes(s: &Stats) -> Vec<Note> {
     let mut v = Vec::new();
+    if !s.tunnels.is_empty() {
+        let t: Vec<String> = s.tunnels.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        v.push(Note::info("pcap.tunnel", format!("encapsulated frames were unwrapped: {}", t.join(", "))));
+    }
     for (lt, n) in &s.unsupported_links {
         let name = pcap_parser::Linktype(i32::try_from(*lt).unwrap_or(-1)).to_string();
         v.push(Note::warning(
