@@ -3,11 +3,12 @@
 use super::{code, report_errors};
 use crate::cli::ExchangesArgs;
 use crate::ingest::{self, BodyPolicy, IngestOptions};
-use crate::model::Exchange;
+use crate::model::{Exchange, Origin};
 use crate::report::rows::ExchangeRow;
 use crate::report::{self, Format};
 use crate::settings::{Settings, Window};
 use anyhow::{bail, Context};
+use chrono::{DateTime, Utc};
 use regex::Regex;
 use std::io::Write;
 
@@ -97,8 +98,96 @@ fn parse_statuses(s: &str) -> anyhow::Result<Vec<StatusMatch>> {
         .collect()
 }
 
+/// Rows held back to put one input in time order while streaming it (`stream_one`).
+const REORDER_WINDOW: usize = 1 << 16;
+
+/// A row with its sort key, ordered by the key alone (for the reorder heap).
+struct Keyed((DateTime<Utc>, Origin), ExchangeRow);
+
+impl PartialEq for Keyed {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for Keyed {}
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Keyed {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&o.0)
+    }
+}
+
+/// One input, streamed: rows are written as they are read, through a window of
+/// [`REORDER_WINDOW`] rows that puts a nearly ordered input (an access log writes a request when
+/// it ends, so its lines are a little out of start order) in time order. Memory holds the
+/// window, not the input. A row later than the whole window is written where it was read, and
+/// counted on stderr. Inputs smaller than the window come out fully sorted, as with several
+/// inputs.
+fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write) -> anyhow::Result<i32> {
+    use std::cmp::Reverse;
+    let path = s.files[0].display().to_string();
+    let mut sink = report::sink::<ExchangeRow>(format, out, &s.style());
+    let mut heap: std::collections::BinaryHeap<Reverse<Keyed>> = std::collections::BinaryHeap::new();
+    let mut last: Option<(DateTime<Utc>, Origin)> = None;
+    let (mut late, mut err): (usize, Option<std::io::Error>) = (0, None);
+    let emit = |k: Keyed, sink: &mut Box<dyn report::Sink<ExchangeRow> + '_>, err: &mut Option<std::io::Error>| {
+        if err.is_none() {
+            if let Err(e) = sink.row(&k.1) {
+                *err = Some(e);
+            }
+        }
+        k.0
+    };
+    let info = ingest::read_input(
+        &s.files[0],
+        0,
+        s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() }),
+        &mut |ex| {
+            if !filter.keep(&ex) || err.is_some() {
+                return;
+            }
+            let key = (ex.started, ex.origin);
+            let row = ExchangeRow::new(&path, &ex, s.show_secrets);
+            if last.is_some_and(|l| key < l) {
+                late += 1;
+                emit(Keyed(key, row), &mut sink, &mut err);
+                return;
+            }
+            heap.push(Reverse(Keyed(key, row)));
+            if heap.len() > REORDER_WINDOW {
+                if let Some(Reverse(k)) = heap.pop() {
+                    last = Some(emit(k, &mut sink, &mut err));
+                }
+            }
+        },
+    );
+    while let Some(Reverse(k)) = heap.pop() {
+        emit(k, &mut sink, &mut err);
+    }
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    sink.finish()?;
+    let failed = report_errors(std::slice::from_ref(&info));
+    if late > 0 {
+        eprintln!(
+            "harken: note: {late} row(s) of {} came more than {REORDER_WINDOW} rows out of time order and were written where they were read",
+            crate::redact::escape(&path)
+        );
+    }
+    Ok(code(failed))
+}
+
 pub fn run(a: &ExchangesArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
     let filter = Filter::new(a, s.window)?;
+    let format = Format::from(a.format);
+    if s.files.len() == 1 && format != Format::Table {
+        return stream_one(s, &filter, format, out);
+    }
     // Rows are made as exchanges are read: only the kept rows stay in memory.
     let paths: Vec<String> = s.files.iter().map(|p| p.display().to_string()).collect();
     let seen = std::sync::atomic::AtomicUsize::new(0);
@@ -115,7 +204,6 @@ pub fn run(a: &ExchangesArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Resu
     );
     let failed = report_errors(&inputs);
     let total = seen.into_inner();
-    let format = Format::from(a.format);
     let n = report::render(format, out, &s.style(), rows.into_iter().map(|(_, _, r)| r))?;
     if format == Format::Table {
         writeln!(out, "{n} exchange{} of {total}", if n == 1 { "" } else { "s" })?;

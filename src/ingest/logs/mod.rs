@@ -489,17 +489,38 @@ pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
     if starts_multiline_json(body) {
         return json::read_document(body, cx);
     }
+    let (user, input) = (cx.opts.log_format, cx.input);
     let mut lines = Lines::new(cx);
     let mut start = 0usize;
     let mut line_no = 1usize;
+    // A pipeline: while the pool parses the next batch, this thread hands the previous one on
+    // (the consumer, e.g. building and writing rows, runs beside the parsing).
+    let mut pending: (Vec<Chunk>, usize, usize) = (Vec::new(), 0, 0);
     while start < body.len() {
         let end = cut(body, start, CHUNK * BATCH);
-        lines.batch(&body[start..end], &mut line_no);
-        src.release(start, end);
+        let prepared = lines.prepare(&body[start..end], &mut line_no);
+        let previous = std::mem::take(&mut pending.0);
+        let parsed = std::thread::scope(|ts| {
+            let h = ts.spawn(move || parse_batch(prepared, user, input));
+            lines.hand_on(previous);
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        });
+        src.release(pending.1, pending.2);
+        pending = (parsed, start, end);
         start = end;
     }
+    lines.hand_on(pending.0);
+    src.release(pending.1, pending.2);
     lines.finish();
     Ok(())
+}
+
+fn parse_batch(
+    prepared: Vec<(&[u8], usize, Option<W3cFields>)>,
+    user: Option<&'static UserFormat>,
+    input: usize,
+) -> Vec<Chunk> {
+    prepared.into_par_iter().map(|(piece, first, fields)| parse_chunk(piece, first, fields, user, input)).collect()
 }
 
 /// A JSON document spread over lines (a pretty-printed `LogEntry`, an array of them): the first
@@ -560,13 +581,10 @@ impl<'c, 'a> Lines<'c, 'a> {
         }
     }
 
-    /// Parse a run of whole lines (in parallel chunks) and hand the exchanges on in order.
-    fn batch(&mut self, b: &[u8], line_no: &mut usize) {
-        if b.is_empty() {
-            return;
-        }
-        // Cut into chunks; note each chunk's first line number and the `#Fields` in force.
-        let mut chunks: Vec<(&[u8], usize, Option<W3cFields>)> = Vec::new();
+    /// Cut a run of whole lines into chunks, noting each chunk's first line number and the
+    /// `#Fields` in force at its start (a cheap sequential scan).
+    fn prepare<'b>(&mut self, b: &'b [u8], line_no: &mut usize) -> Vec<(&'b [u8], usize, Option<W3cFields>)> {
+        let mut chunks = Vec::new();
         let mut start = 0;
         while start < b.len() {
             let end = cut(b, start, CHUNK);
@@ -578,15 +596,14 @@ impl<'c, 'a> Lines<'c, 'a> {
             }
             start = end;
         }
-        if !b.ends_with(b"\n") {
+        if !b.is_empty() && !b.ends_with(b"\n") {
             *line_no += 1;
         }
-        let input = self.cx.input;
-        let user = self.cx.opts.log_format;
-        let results: Vec<Chunk> = chunks
-            .into_par_iter()
-            .map(|(piece, first, fields)| parse_chunk(piece, first, fields, user, input))
-            .collect();
+        chunks
+    }
+
+    /// Hand parsed chunks on, in order.
+    fn hand_on(&mut self, results: Vec<Chunk>) {
         for c in results {
             for (code, (n, ex)) in c.other {
                 let e = self.other.entry(code).or_default();
