@@ -93,6 +93,20 @@ pub enum Command {
     /// Matched by method, path and query; repeated calls are answered in captured order, so
     /// a client meets the customer's 401 at the same step. See docs/replay.md.
     Serve(ServeArgs),
+    /// Print a shell completion script.
+    ///
+    /// bash: `source <(harken completions bash)`, or save it under
+    /// ~/.local/share/bash-completion/completions/harken. zsh: save it as `_harken` in a folder
+    /// of your $fpath. fish: save it as ~/.config/fish/completions/harken.fish. PowerShell:
+    /// `harken completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `harken man | man -l -`, or save it as
+    /// /usr/local/share/man/man1/harken.1.
+    Man,
 }
 
 /// Output formats. Not every command offers every format.

@@ -1,6 +1,7 @@
 //! One file per subcommand. Each returns its exit code; [`main`] maps errors to 2.
 
 pub mod analyze;
+pub mod completions;
 pub mod exchanges;
 pub mod replay;
 pub mod serve;
@@ -42,6 +43,8 @@ pub fn main() -> i32 {
         Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
         Command::Replay(a) => replay::run(a, crate::settings::color_enabled(color), &mut out),
         Command::Serve(a) => serve::run(a, &mut out),
+        Command::Completions { shell } => completions::completions(*shell, &mut out),
+        Command::Man => completions::man(&mut out),
     };
     let flushed = out.flush();
     match result {
