@@ -93,20 +93,22 @@ pub enum Command {
     /// Matched by method, path and query; repeated calls are answered in captured order, so
     /// a client meets the customer's 401 at the same step. See docs/replay.md.
     Serve(ServeArgs),
-    /// Print a shell completion script.
+    /// Counts, refusal rates (401, 403, 4xx, 5xx), latency percentiles and bytes, grouped.
     ///
-    /// bash: `source <(harken completions bash)`, or save it under
-    /// ~/.local/share/bash-completion/completions/harken. zsh: save it as `_harken` in a folder
-    /// of your $fpath. fish: save it as ~/.config/fish/completions/harken.fish. PowerShell:
-    /// `harken completions powershell | Out-String | Invoke-Expression`.
-    Completions {
-        /// The shell.
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Print the manual page (roff): `harken man | man -l -`, or save it as
-    /// /usr/local/share/man/man1/harken.1.
-    Man,
+    /// By default: refused requests by endpoint and credential, the view to start a 401/403
+    /// storm with. --by picks the dimensions (endpoint, method, status, host, credential, kind,
+    /// grant, client, identity, cause, conversation, input, time), --every adds time buckets.
+    /// Endpoints are the catalog's operation templates, or paths with ids collapsed
+    /// (`/users/{uuid}`). Latency comes from HAR timings, pcap request-to-response times and
+    /// log duration fields; groups without any show `-` (null), never 0. --format parquet
+    /// writes partial statistics that add up across machines (docs/fleet.md).
+    Stats(StatsArgs),
+    /// Write exchanges, findings, tokens and events as hive-partitioned Parquet (or CSV, NDJSON).
+    ///
+    /// DIR/<table>/date=YYYY-MM-DD/[host=H/]part-<id>.parquet, one file per run and partition:
+    /// rerunning on the same inputs replaces its files, other shards add theirs beside them.
+    /// Tokens carry fingerprints and claims, never secrets. Schema (versioned): docs/output.md.
+    Export(ExportArgs),
 }
 
 /// Output formats. Not every command offers every format.
@@ -447,4 +449,90 @@ pub struct ServeArgs {
     /// `original` waits the captured response time before each answer.
     #[arg(long, value_enum, default_value_t = Latency::None)]
     pub latency: Latency,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// Aligned table for a terminal (the first --top groups, 20 unless given).
+    Table,
+    /// One JSON document: the dimensions, every group, and the total.
+    Json,
+    /// One row per group with a header row.
+    Csv,
+    /// Mergeable partial statistics: one row per group and latency bucket (docs/fleet.md).
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+
+    /// Group by these dimensions, comma-separated: endpoint, method, status, host, credential,
+    /// kind, grant, client, identity, cause, conversation, input, time. `none` gives one total.
+    /// grant, client, identity, cause and conversation need the full analysis (slower, and
+    /// memory follows the capture).
+    #[arg(long, value_name = "DIMS", default_value = "endpoint,credential")]
+    pub by: String,
+
+    /// Time buckets for the `time` dimension (added when not named in --by): 1m, 5m, 1h, 1d...
+    #[arg(long, value_name = "PERIOD")]
+    pub every: Option<String>,
+
+    /// Show only the first N groups after sorting (0: all). Tables default to 20.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Order of groups: refused (401+403, the default), exchanges, rate, p50, p90, p99, max,
+    /// bytes, or key (by the dimension values). Largest first.
+    #[arg(long, value_name = "MEASURE", default_value = "refused")]
+    pub sort: String,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet (zstd), typed columns.
+    Parquet,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Parquet when built with polars (the cargo feature `polars`), NDJSON otherwise.
+#[cfg(feature = "polars")]
+const DEFAULT_FORMAT: ExportFormat = ExportFormat::Parquet;
+#[cfg(not(feature = "polars"))]
+const DEFAULT_FORMAT: ExportFormat = ExportFormat::Ndjson;
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Directory to write into (created if missing): DIR/<table>/date=YYYY-MM-DD/<file>.
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+
+    /// File format of the tables.
+    #[arg(long, short = 'f', value_enum, default_value_t = DEFAULT_FORMAT)]
+    pub format: ExportFormat,
+
+    /// Also partition exchanges and findings by host: .../date=D/host=H/<file>.
+    #[arg(long)]
+    pub partition_host: bool,
+
+    #[command(flatten)]
+    pub shared: AnalysisArgs,
 }

@@ -21,5 +21,6 @@ pub mod region;
 pub mod replay;
 pub mod report;
 pub mod settings;
+pub mod stats;
 pub mod timeline;
 pub mod token;

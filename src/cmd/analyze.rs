@@ -83,7 +83,17 @@ pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result
     let style = s.style();
     match a.format {
         OutputFormat::Json => json::write_document(out, &report(&capture, &analysis, &findings))?,
-        OutputFormat::Table => write_table(out, &capture, &findings, &style)?,
+        OutputFormat::Table => {
+            write_table(out, &capture, &findings, &style)?;
+            if !findings.is_empty() {
+                // The statistics that matter for the findings (src/stats/summary.rs).
+                let top = crate::stats::summary::refusals(&capture, &s.analysis.catalog, &s.window, 5)?;
+                let lines = crate::stats::summary::lines(&top);
+                if !lines.is_empty() {
+                    writeln!(out, "\n{}", lines.join("\n"))?;
+                }
+            }
+        }
         f => {
             report::render(Format::from(f), out, &style, findings.iter().map(|f| FindingRow(f)))?;
         }

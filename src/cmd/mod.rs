@@ -1,10 +1,11 @@
 //! One file per subcommand. Each returns its exit code; [`main`] maps errors to 2.
 
 pub mod analyze;
-pub mod completions;
 pub mod exchanges;
+pub mod export;
 pub mod replay;
 pub mod serve;
+pub mod stats;
 pub mod timeline;
 pub mod tokens;
 
@@ -43,8 +44,8 @@ pub fn main() -> i32 {
         Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
         Command::Replay(a) => replay::run(a, crate::settings::color_enabled(color), &mut out),
         Command::Serve(a) => serve::run(a, &mut out),
-        Command::Completions { shell } => completions::completions(*shell, &mut out),
-        Command::Man => completions::man(&mut out),
+        Command::Stats(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| stats::run(a, &s, &mut out)),
+        Command::Export(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| export::run(a, &s, &mut out)),
     };
     let flushed = out.flush();
     match result {

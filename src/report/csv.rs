@@ -20,6 +20,11 @@ impl<'w> CsvSink<'w> {
         self.w.write_record(cells.into_iter().map(|c| escape(c.as_ref()).into_owned())).map_err(csv_io)
     }
 
+    /// Flush what was written.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+
     fn header_once<R: Row>(&mut self) -> io::Result<()> {
         if !self.header {
             self.header = true;

@@ -36,6 +36,8 @@ pub mod csv;
 pub mod escape;
 pub mod json;
 pub mod ndjson;
+#[cfg(feature = "polars")]
+pub mod parquet;
 pub mod rows;
 pub mod table;
 

@@ -4,7 +4,6 @@
 mod architecture;
 mod common;
 mod diagnose;
-mod diagnostics;
 mod exchanges;
 mod har;
 mod logs;
@@ -13,5 +12,6 @@ mod pcap;
 mod proxy;
 mod replay;
 mod secrets;
+mod stats;
 mod timeline;
 mod tokens;
