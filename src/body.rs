@@ -6,10 +6,58 @@
 
 use crate::model::{Body, BodyState, Headers, Note};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::Read;
+use std::rc::{Rc, Weak};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// Largest decoded body, after all content codings (64 MiB).
 pub const MAX_DECODED: usize = 64 << 20;
+
+/// Decoded bytes any one body may reach on its own (1 MiB). A body that expands past this
+/// continues only while holding the one process-wide large-decode permit, kept for as long as
+/// its [`Decoded`] lives. So however many threads decode at once, at most one body is larger
+/// than this: peak memory is `threads × 1 MiB (plus decoder state) + 64 MiB`, not
+/// `threads × 64 MiB` (80 small zstd bombs once took 0.6 GB on 2 threads and 2.8 GB on 16).
+/// zstd windows are limited to 8 MiB, as RFC 9659 allows HTTP decoders to require. The permit is re-entrant per
+/// thread, and a thread only waits for it while holding none, so it cannot deadlock.
+pub const SMALL_DECODED: usize = 1 << 20;
+
+static LARGE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+thread_local! {
+    static HELD: RefCell<Weak<Lease>> = const { RefCell::new(Weak::new()) };
+}
+
+/// The large-decode permit, held by one thread at a time (not `Send`: released where taken).
+#[derive(Debug)]
+pub struct Lease(std::marker::PhantomData<*const ()>);
+
+impl Lease {
+    fn acquire() -> Rc<Lease> {
+        if let Some(l) = HELD.with(|h| h.borrow().upgrade()) {
+            return l;
+        }
+        let (m, cv) = &LARGE;
+        let mut busy = m.lock().unwrap_or_else(PoisonError::into_inner);
+        while *busy {
+            busy = cv.wait(busy).unwrap_or_else(PoisonError::into_inner);
+        }
+        *busy = true;
+        drop(busy);
+        let l = Rc::new(Lease(std::marker::PhantomData));
+        HELD.with(|h| *h.borrow_mut() = Rc::downgrade(&l));
+        l
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let (m, cv) = &LARGE;
+        *m.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        cv.notify_one();
+    }
+}
 
 /// A body made readable: its bytes after transfer and content decoding, and what went wrong.
 #[derive(Debug, Clone)]
@@ -18,6 +66,8 @@ pub struct Decoded<'a> {
     pub notes: Vec<Note>,
     /// True when every coding was undone; false when `bytes` are (partly) still encoded.
     pub complete: bool,
+    /// Held while `bytes` are larger than [`SMALL_DECODED`].
+    _lease: Option<Rc<Lease>>,
 }
 
 /// Undo chunked framing (when the body still has it) and the Content-Encoding chain (when the
@@ -28,6 +78,7 @@ pub fn decode<'a>(body: &'a Body, headers: &Headers) -> Decoded<'a> {
 
 pub fn decode_capped<'a>(body: &'a Body, headers: &Headers, cap: usize) -> Decoded<'a> {
     let mut notes = Vec::new();
+    let mut lease = None;
     let mut bytes: Cow<'a, [u8]> = Cow::Borrowed(&body.raw);
     let mut state = body.state;
     if state == BodyState::Chunked {
@@ -35,7 +86,7 @@ pub fn decode_capped<'a>(body: &'a Body, headers: &Headers, cap: usize) -> Decod
             Ok(d) => bytes = Cow::Owned(d.body),
             Err(e) => {
                 notes.push(Note::warning("body.chunked_invalid", format!("chunked framing is broken ({e}); kept raw")));
-                return Decoded { bytes, notes, complete: false };
+                return Decoded { bytes, notes, complete: false, _lease: lease };
             }
         }
         state = BodyState::ContentEncoded;
@@ -47,36 +98,36 @@ pub fn decode_capped<'a>(body: &'a Body, headers: &Headers, cap: usize) -> Decod
         .filter(|c| !c.is_empty() && c != "identity")
         .collect();
     if codings.is_empty() {
-        return Decoded { bytes, notes, complete: true };
+        return Decoded { bytes, notes, complete: true, _lease: lease };
     }
     if state == BodyState::Decoded {
         // Producers (browsers) store the decoded entity. Some do not: trust the bytes' magic.
         let first = codings.last().map(String::as_str).unwrap_or("");
         if !looks_encoded(first, &bytes) {
-            return Decoded { bytes, notes, complete: true };
+            return Decoded { bytes, notes, complete: true, _lease: lease };
         }
     }
     // Codings are listed in the order applied; undo them last first.
     for coding in codings.iter().rev() {
-        match decompress(coding, &bytes, cap) {
+        match decompress_leased(coding, &bytes, cap, &mut lease) {
             Ok(Some(out)) => bytes = Cow::Owned(out),
             Ok(None) => {
                 notes.push(Note::warning(
                     "body.too_large",
                     format!("{coding} body expands beyond {} MiB; decoding stopped (kept raw)", cap >> 20),
                 ));
-                return Decoded { bytes, notes, complete: false };
+                return Decoded { bytes, notes, complete: false, _lease: lease };
             }
             Err(e) => {
                 notes.push(Note::warning(
                     "body.decode_failed",
                     format!("{coding} body does not decode ({e}); kept raw"),
                 ));
-                return Decoded { bytes, notes, complete: false };
+                return Decoded { bytes, notes, complete: false, _lease: lease };
             }
         }
     }
-    Decoded { bytes, notes, complete: true }
+    Decoded { bytes, notes, complete: true, _lease: lease }
 }
 
 fn looks_encoded(coding: &str, b: &[u8]) -> bool {
@@ -91,29 +142,50 @@ fn looks_encoded(coding: &str, b: &[u8]) -> bool {
     }
 }
 
-/// Decompress one coding; `Ok(None)` when the output would pass `cap`.
+/// Decompress one coding; `Ok(None)` when the output would pass `cap`. Output past
+/// [`SMALL_DECODED`] waits for the large-decode permit, released when this returns.
 pub fn decompress(coding: &str, input: &[u8], cap: usize) -> Result<Option<Vec<u8>>, String> {
-    fn capped(mut r: impl Read, cap: usize) -> Result<Option<Vec<u8>>, String> {
+    decompress_leased(coding, input, cap, &mut None)
+}
+
+fn decompress_leased(
+    coding: &str,
+    input: &[u8],
+    cap: usize,
+    lease: &mut Option<Rc<Lease>>,
+) -> Result<Option<Vec<u8>>, String> {
+    let capped = |mut r: Box<dyn Read + '_>, lease: &mut Option<Rc<Lease>>| -> Result<Option<Vec<u8>>, String> {
+        let small = cap.min(SMALL_DECODED);
         let mut out = Vec::new();
-        let n = (&mut r).take(cap as u64 + 1).read_to_end(&mut out).map_err(|e| e.to_string())?;
-        if n > cap {
+        let n = (&mut r).take(small as u64 + 1).read_to_end(&mut out).map_err(|e| e.to_string())?;
+        if n <= small {
+            return Ok(Some(out));
+        }
+        if cap <= small {
+            return Ok(None);
+        }
+        lease.get_or_insert_with(Lease::acquire);
+        let rest = (cap - out.len()) as u64 + 1;
+        (&mut r).take(rest).read_to_end(&mut out).map_err(|e| e.to_string())?;
+        if out.len() > cap {
             return Ok(None);
         }
         Ok(Some(out))
-    }
+    };
     match coding {
-        "gzip" | "x-gzip" => capped(flate2::read::MultiGzDecoder::new(input), cap),
+        "gzip" | "x-gzip" => capped(Box::new(flate2::read::MultiGzDecoder::new(input)), lease),
         "deflate" => {
             // RFC 9110 says zlib; some servers send raw deflate.
-            match capped(flate2::read::ZlibDecoder::new(input), cap) {
+            match capped(Box::new(flate2::read::ZlibDecoder::new(input)), lease) {
                 Ok(v) => Ok(v),
-                Err(_) => capped(flate2::read::DeflateDecoder::new(input), cap),
+                Err(_) => capped(Box::new(flate2::read::DeflateDecoder::new(input)), lease),
             }
         }
-        "br" => capped(brotli_decompressor::Decompressor::new(input, 4096), cap),
+        "br" => capped(Box::new(brotli_decompressor::Decompressor::new(input, 4096)), lease),
         "zstd" => {
-            let dec = zstd::stream::read::Decoder::new(input).map_err(|e| e.to_string())?;
-            capped(dec, cap)
+            let mut dec = zstd::stream::read::Decoder::new(input).map_err(|e| e.to_string())?;
+            dec.window_log_max(23).map_err(|e| e.to_string())?;
+            capped(Box::new(dec), lease)
         }
         other => Err(format!("unknown content coding {other:?}")),
     }
@@ -334,5 +406,47 @@ mod tests {
         let body = Body::decoded(b"grant_type=client_credentials&scope=a+b".to_vec());
         let f = form(&headers(&[("content-type", "application/x-www-form-urlencoded")]), Some(&body)).unwrap();
         assert_eq!(f[1], ("scope".to_string(), "a b".to_string()));
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+    use std::io::Write;
+
+    fn big_gzip_body(n: usize) -> (Body, Headers) {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&vec![b' '; n]).unwrap();
+        let mut h = Headers::new();
+        h.push("content-encoding", "gzip");
+        let mut b = Body::decoded(e.finish().unwrap());
+        b.state = BodyState::ContentEncoded;
+        (b, h)
+    }
+
+    #[test]
+    fn one_large_decode_at_a_time_and_reentrant_per_thread() {
+        let (body, h) = big_gzip_body(SMALL_DECODED + 1000);
+        let first = decode(&body, &h);
+        assert_eq!(first.bytes.len(), SMALL_DECODED + 1000);
+        // The same thread decodes another large body while holding the permit: no deadlock.
+        let second = decode(&body, &h);
+        assert!(second.complete);
+        // Another thread must wait until both are dropped.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            let (body, h) = big_gzip_body(SMALL_DECODED + 10);
+            let d = decode(&body, &h);
+            tx.send(d.bytes.len()).unwrap();
+        });
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "waited for the permit");
+        drop(first);
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "still held by the second");
+        drop(second);
+        assert_eq!(rx.recv().unwrap(), SMALL_DECODED + 10);
+        t.join().unwrap();
+        // Small bodies never wait.
+        let (small, h) = big_gzip_body(1000);
+        assert_eq!(decode(&small, &h).bytes.len(), 1000);
     }
 }

@@ -7,24 +7,54 @@
 
 use sha2::{Digest, Sha256};
 
-/// Query and fragment parameters whose values are secrets.
+/// Query and fragment parameters whose values are secrets, compared after percent-decoding,
+/// lower-casing and dropping `-` and `_` (so `X-Amz-Signature`, `x_amz_signature` and
+/// `access%5Ftoken` all match).
 pub const SECRET_PARAMS: &[&str] = &[
-    "access_token",
-    "id_token",
-    "refresh_token",
+    "accesstoken",
+    "idtoken",
+    "refreshtoken",
     "token",
     "code",
-    "client_secret",
-    "api_key",
+    "codeverifier",
+    "clientsecret",
+    "clientassertion",
     "apikey",
     "key",
     "password",
+    "passwd",
+    "pwd",
     "assertion",
     "jwt",
     "sig",
     "signature",
-    "x-api-key",
+    "xapikey",
+    "xamzsignature",
+    "xamzsecuritytoken",
+    "xamzcredential",
+    "xgoogsignature",
+    "xgoogcredential",
+    "awsaccesskeyid",
+    "googleaccessid",
+    "sessionid",
+    "jsessionid",
+    "phpsessid",
+    "sid",
+    "auth",
+    "authorization",
+    "secret",
+    "otp",
+    "ticket",
+    "samlresponse",
+    "samlrequest",
 ];
+
+/// Parts of a (normalized) parameter name that make its value a secret wherever they appear
+/// (`upload_token`, `webhookSecret`, `userPassword`, `sessionId`, `X-Goog-Signature`).
+const SECRET_STEMS: &[&str] = &["token", "secret", "password", "signature", "apikey", "sessionid", "credential"];
+
+/// Normalized names containing a stem that are not secrets.
+const NOT_SECRET: &[&str] = &["tokentype", "tokenendpoint", "tokenexpiresin"];
 
 /// Header names whose values are secrets.
 pub const SECRET_HEADERS: &[&str] = &[
@@ -39,9 +69,62 @@ pub const SECRET_HEADERS: &[&str] = &[
     "sec-websocket-protocol",
 ];
 
-/// Whether a query/fragment parameter name carries a secret.
+/// Whether a query/fragment parameter name carries a secret (percent-encoded names included).
 pub fn is_secret_param(name: &str) -> bool {
-    SECRET_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
+    let decoded = percent_decode(name);
+    let n: String = decoded.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+    if NOT_SECRET.contains(&n.as_str()) {
+        return false;
+    }
+    SECRET_PARAMS.contains(&n.as_str()) || SECRET_STEMS.iter().any(|s| n.contains(s))
+}
+
+fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('%') && !s.contains('+') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let plus = s.replace('+', " ");
+    std::borrow::Cow::Owned(
+        url::form_urlencoded::parse(format!("x={plus}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default(),
+    )
+}
+
+/// Whether a value looks like a credential by its shape alone, whatever its name: a JWT
+/// (`eyJ….….…`), or a long run (24 characters, mixed-case, or 32) of token characters mixing letters
+/// and digits that is not a UUID. Catches secrets under names no list can foresee (`/bot<token>/`,
+/// `?x=<api key>`). Identifiers harken must show (UUIDs, numbers, words) do not match.
+pub fn looks_like_secret(v: &str) -> bool {
+    let v = percent_decode(v);
+    let v = v.trim();
+    if v.starts_with("eyJ") && v.split('.').count() >= 3 && v.len() >= 20 {
+        return true;
+    }
+    if v.len() < 24 || is_uuid(v) {
+        return false;
+    }
+    let token_char = |c: char| c.is_ascii_alphanumeric() || "-_.~+/=:".contains(c);
+    if !v.chars().all(token_char) {
+        return false;
+    }
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    let letters = v.chars().filter(char::is_ascii_alphabetic).count();
+    // Words joined by dashes or dots (a slug, a host name) are not secrets: a token has
+    // long runs without separators.
+    let longest_run = v.split(|c: char| "-_.~+/=:".contains(c)).map(str::len).max().unwrap_or(0);
+    let mixed_case = v.chars().any(|c| c.is_ascii_uppercase()) && v.chars().any(|c| c.is_ascii_lowercase());
+    // 24 to 31 characters only when mixed-case (webhook and bot secrets); from 32 on, hex too.
+    digits >= 2 && letters >= 2 && longest_run >= 20 && (v.len() >= 32 || mixed_case)
+}
+
+fn is_uuid(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 36
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
 }
 
 /// Whether a header carries a secret.
@@ -67,8 +150,11 @@ pub fn escape(s: &str) -> String {
     crate::escape::escape(s).into_owned()
 }
 
-/// Mask the values of secret query and fragment parameters in a URL
-/// (`?access_token=abc` → `?access_token=<masked:1a2b3c4d5e6f>`), and any userinfo password.
+/// Mask the secrets of a URL: values of secret query and fragment parameters
+/// (`?access_token=abc` → `?access_token=<masked:1a2b3c4d5e6f>`, names compared after
+/// percent-decoding, parameters split on `&` and `;`), any value or path segment shaped like a
+/// token ([`looks_like_secret`]: `/bot<token>/getMe`), `;name=value` path parameters
+/// (`;jsessionid=…`), and the userinfo (`user:<masked>@`, or `<masked>@` for a bare token).
 pub fn mask_url(url: &str) -> String {
     let (before_frag, frag) = match url.split_once('#') {
         Some((a, b)) => (a, Some(b)),
@@ -78,7 +164,7 @@ pub fn mask_url(url: &str) -> String {
         Some((a, b)) => (a, Some(b)),
         None => (before_frag, None),
     };
-    let mut out = mask_userinfo(base);
+    let mut out = mask_path(&mask_userinfo(base));
     if let Some(q) = query {
         out.push('?');
         out.push_str(&mask_params(q));
@@ -90,30 +176,76 @@ pub fn mask_url(url: &str) -> String {
     out
 }
 
+fn masked(secret: &str) -> String {
+    format!("<masked:{}>", fingerprint(secret))
+}
+
 fn mask_userinfo(base: &str) -> String {
     if let Some(scheme_end) = base.find("://") {
         let rest = &base[scheme_end + 3..];
-        let auth_end = rest.find('/').unwrap_or(rest.len());
+        let auth_end = rest.find(['/', '\\']).unwrap_or(rest.len());
         if let Some(at) = rest[..auth_end].rfind('@') {
             let userinfo = &rest[..at];
-            if let Some((user, pass)) = userinfo.split_once(':') {
-                return format!("{}{}:<masked:{}>{}", &base[..scheme_end + 3], user, fingerprint(pass), &rest[at..]);
-            }
+            let shown = match userinfo.split_once(':') {
+                Some((user, pass)) if looks_like_secret(user) => format!("{}:{}", masked(user), masked(pass)),
+                Some((user, pass)) => format!("{user}:{}", masked(pass)),
+                None if userinfo.is_empty() => String::new(),
+                // A bare userinfo is a token more often than a user name (`https://<token>@host`).
+                None => masked(userinfo),
+            };
+            return format!("{}{shown}{}", &base[..scheme_end + 3], &rest[at..]);
         }
     }
     base.to_string()
 }
 
-fn mask_params(q: &str) -> String {
-    q.split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) if is_secret_param(k) && !v.is_empty() => {
-                format!("{k}=<masked:{}>", fingerprint(v))
+/// Path segments: token-shaped ones and the values of `;name=value` parameters.
+fn mask_path(base: &str) -> String {
+    let start = match base.find("://") {
+        Some(i) => base[i + 3..].find('/').map(|j| i + 3 + j).unwrap_or(base.len()),
+        None => 0,
+    };
+    let (head, path) = base.split_at(start);
+    if path.is_empty() {
+        return base.to_string();
+    }
+    let segs: Vec<String> = path
+        .split('/')
+        .map(|seg| {
+            let (name, params) = match seg.split_once(';') {
+                Some((n, p)) => (n, Some(p)),
+                None => (seg, None),
+            };
+            let mut s = if looks_like_secret(name) { masked(name) } else { name.to_string() };
+            if let Some(p) = params {
+                s.push(';');
+                s.push_str(&mask_params(p));
             }
-            _ => pair.to_string(),
+            s
         })
-        .collect::<Vec<_>>()
-        .join("&")
+        .collect();
+    format!("{head}{}", segs.join("/"))
+}
+
+fn mask_params(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    let mut rest = q;
+    while !rest.is_empty() {
+        let end = rest.find(['&', ';']).unwrap_or(rest.len());
+        let pair = &rest[..end];
+        match pair.split_once('=') {
+            Some((k, v)) if !v.is_empty() && (is_secret_param(k) || looks_like_secret(v)) => {
+                out.push_str(k);
+                out.push('=');
+                out.push_str(&masked(v));
+            }
+            None if looks_like_secret(pair) => out.push_str(&masked(pair)),
+            _ => out.push_str(pair),
+        }
+        out.push_str(&rest[end..(end + 1).min(rest.len())]);
+        rest = &rest[(end + 1).min(rest.len())..];
+    }
+    out
 }
 
 /// Mask a header value when the header carries a secret: keeps the scheme word of
@@ -160,6 +292,40 @@ mod tests {
         assert!(m.contains("expires_in=3600"));
         let m = mask_url("https://u:pw@h/p?x=1&api_key=K");
         assert!(!m.contains("pw@") && !m.contains("=K"));
+    }
+
+    #[test]
+    fn masks_url_secrets_by_name_and_by_shape() {
+        let cases = [
+            // Signing parameters (AWS, GCS, Azure SAS) and session ids.
+            ("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIAEXAMPLE%2F2024&X-Amz-Signature=deadbeef01&X-Amz-Security-Token=FQoGZXIvYXdzEJr", &["deadbeef01", "FQoGZXIvYXdzEJr", "AKIAEXAMPLE"][..]),
+            ("https://a.blob.core.windows.net/c/f?sv=2020&se=2024&sig=Zm9vYmFy%3D", &["Zm9vYmFy"]),
+            ("https://h/p?signature=abc123&sessionid=s355", &["abc123", "s355"]),
+            // Percent-encoded names and `;` separators.
+            ("https://h/p?access%5Ftoken=SEKRIT1&x=1", &["SEKRIT1"]),
+            ("https://h/p#state=1;access_token=SEKRIT2;expires_in=3600", &["SEKRIT2"]),
+            ("https://h/app;jsessionid=SEKRIT3?x=1", &["SEKRIT3"]),
+            // Userinfo: a bare token, and user:password.
+            ("https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git", &["ghp_abcdef"]),
+            ("https://u:pw123@h/p", &["pw123"]),
+            // Token-shaped path segments and values under innocent names.
+            ("https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe", &["AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"]),
+            ("https://h/v1?x=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", &["eyJzdWIiOiIxIn0"]),
+            ("https://h/hook/T0123ABCD/B0123ABCD/abcdefGHIJKL0123456789mnopQR", &["abcdefGHIJKL0123456789mnopQR"]),
+        ];
+        for (url, secrets) in cases {
+            let m = mask_url(url);
+            for s in secrets {
+                assert!(!m.contains(s), "{url} -> {m} still shows {s}");
+            }
+            assert!(m.contains("<masked:"), "{m}");
+        }
+        // What must stay readable: ids, expiry, ordinary values, the path's shape.
+        let keep = "https://api.mypurecloud.com/api/v2/conversations/messages/5c1f0e1a-1111-4111-8111-111111111111/communications/abc?pageSize=25&expires_in=3600&token_type=bearer&q=hello-world-this-is-a-long-slug-value";
+        assert_eq!(mask_url(keep), keep);
+        let m = mask_url("https://h/p?X-Amz-Date=20240501T000000Z&X-Amz-Expires=900");
+        assert!(!m.contains("<masked:"), "{m}");
+        assert!(is_secret_param("access%5Ftoken") && is_secret_param("Upload-Token") && !is_secret_param("token_type"));
     }
 
     #[test]

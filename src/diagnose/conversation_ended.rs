@@ -16,7 +16,7 @@
 //! - **Fix:** start a new conversation (`POST /api/v2/conversations/messages/agentless` or
 //!   `POST /api/v2/conversations/messages`) to reach the customer again.
 
-use super::{minutes, Cause, Facts, Verdict};
+use super::{minutes, Cause, Confidence, Facts, Verdict};
 use crate::timeline::ConvState;
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
@@ -27,7 +27,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let ended = f.state.filter(|s| matches!(s.state, ConvState::Disconnected | ConvState::Terminated));
     let write = !matches!(f.method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS");
     if !(server_says || (write && ended.is_some())) {
-        return probable_from_log(f, write);
+        return probable_from_log(f, write).or_else(|| state_unknown(f, write));
     }
     let conv = f.conversation.as_deref().unwrap_or("the conversation");
     let mut evidence = Vec::new();
@@ -53,7 +53,32 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         },
         evidence,
         fix: "A disconnected conversation takes no new messages: start a new one with POST /api/v2/conversations/messages/agentless (client credentials) or POST /api/v2/conversations/messages.".into(),
-        proven: true,
+        confidence: Confidence::Proven,
+    })
+}
+
+/// Inferred: the same credential succeeded on this operation of this conversation earlier,
+/// and the capture does not show the conversation's state since; it may have ended.
+fn state_unknown(f: &Facts<'_>, write: bool) -> Option<Verdict> {
+    let conv = f.conversation.as_deref()?;
+    let (ok, n) = f.history.same_operation.as_ref()?;
+    // A state seen after that success (the conversation was still active later) rules it out.
+    let newer = f.state.is_some_and(|s| s.state != ConvState::Unknown && s.since.is_some_and(|t| t > ok.time));
+    if !write || newer {
+        return None;
+    }
+    Some(Verdict {
+        cause: Cause::ConversationEnded,
+        summary: format!(
+            "the same call on conversation {conv} worked {} earlier; its state since is not in the capture, so it may have ended",
+            minutes(ok.time, f.time)
+        ),
+        evidence: vec![
+            f.here(format!("{} acted on conversation {conv}; no reply in the capture shows its state", f.call())),
+            (ok.origin, format!("the same operation on {conv} succeeded here with the same credential")),
+        ],
+        fix: "Check the conversation's state (GET /api/v2/conversations/messages/{conversationId}); a disconnected conversation takes no new messages: start a new one.".into(),
+        confidence: Confidence::Inferred { calls: *n },
     })
 }
 
@@ -76,7 +101,7 @@ fn probable_from_log(f: &Facts<'_>, write: bool) -> Option<Verdict> {
             (*proof, format!("{call} on conversation {conv} was accepted here; its body (e.g. {{\"state\":\"disconnected\"}}) is not recorded by this input")),
         ],
         fix: "If that request disconnected the conversation, it takes no new messages: start a new one with POST /api/v2/conversations/messages/agentless (client credentials) or POST /api/v2/conversations/messages. A HAR or proxy capture of the same calls would prove it.".into(),
-        proven: false,
+        confidence: Confidence::Inferred { calls: 1 },
     })
 }
 

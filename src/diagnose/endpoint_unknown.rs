@@ -10,7 +10,7 @@
 //!   `POST /api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages`.
 //! - **Fix:** call the real operation named in the finding, with its scope and permissions.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 use crate::catalog::Lookup;
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
@@ -20,8 +20,9 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             let mut s = format!("Use {}", op.label());
             let mut req = Vec::new();
             let scopes = op.scopes.as_ref().filter(|s| !s.is_empty()).map(|sc| sc.join(" or "));
-            if f.is_client_credentials() {
-                // Client-credentials tokens are governed by the client's roles, not scopes.
+            if !f.scope_checked() {
+                // Genesys client-credentials tokens are governed by the client's roles, not
+                // scopes (other APIs check their scopes as the catalog says).
                 if let Some(p) = op.permissions_text() {
                     req.push(format!("permission {p}, through a role on the OAuth client"));
                 }
@@ -60,7 +61,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             f.here(format!("{} matches no operation under {family}, which the catalog lists completely", f.call()))
         ],
         fix,
-        proven: true,
+        confidence: Confidence::Proven,
     })
 }
 

@@ -17,21 +17,11 @@
 //! suggests (`scope_missing`, then `permission_missing` from the catalog). `unexplained` only
 //! when nothing else fired.
 //!
-//! Public surface: [`Cause`], [`Evidence`], [`Finding`], [`diagnose`], [`Facts`], [`Verdict`].
-
-mod conversation_ended;
-mod credentials_missing;
-mod endpoint_unknown;
-mod permission_missing;
-mod scope_missing;
-mod token_expired;
-mod token_malformed;
-mod token_not_yet_valid;
-mod token_revoked;
-mod token_wrong_kind;
-mod token_wrong_region;
-mod unexplained;
-mod user_context_required;
+//! Adding a cause: write `src/diagnose/<cause>.rs` (a `check` function and a doc comment with
+//! what, why, example and fix) and add one line to the `registry!` below; then give it a
+//! section in docs/diagnostics.md (tests/it/diagnostics.rs fails until you do).
+//!
+//! Public surface: [`Cause`], [`CAUSES`], [`RULES`], [`Evidence`], [`Finding`], [`diagnose`], [`Facts`], [`Verdict`].
 
 use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
@@ -42,41 +32,119 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The closed vocabulary of causes. Names are part of the JSON contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    CredentialsMissing,
-    TokenMalformed,
-    TokenExpired,
-    TokenNotYetValid,
-    TokenRevoked,
-    TokenWrongRegion,
-    TokenWrongKind,
-    ScopeMissing,
-    PermissionMissing,
-    UserContextRequired,
-    ConversationEnded,
-    EndpointUnknown,
-    Unexplained,
+/// The registry of causes: one line per cause, in ranking order (docs/diagnostics.md,
+/// "Ranking"). Each line names the rule's file (`src/diagnose/<file>.rs`, whose `check`
+/// function is the rule and whose doc comment says what, why, example and fix) and the
+/// [`Cause`] variant; `guessed after X` ranks the cause's unproven verdicts just after `X`.
+/// The last line is the fallback, reported when no rule fired. Adding a cause is one file
+/// plus one line here; tests/it/diagnostics.rs checks docs/diagnostics.md against it.
+macro_rules! registry {
+    (rules { $($file:ident => $variant:ident $(, guessed after $after:ident)?;)* } fallback $ffile:ident => $fvariant:ident;) => {
+        $(mod $file;)*
+        mod $ffile;
+
+        /// The closed vocabulary of causes. Names are part of the JSON contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Cause {
+            $($variant,)*
+            $fvariant,
+        }
+
+        impl Cause {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Cause::$variant => stringify!($file),)*
+                    Cause::$fvariant => stringify!($ffile),
+                }
+            }
+        }
+
+        /// Every rule except the fallback, in ranking order.
+        pub const RULES: &[RuleDef] = &[
+            $(RuleDef { cause: Cause::$variant, check: $file::check, guessed_after: registry!(@after $($after)?) },)*
+        ];
+
+        /// Every cause in ranking order, the fallback last.
+        pub const CAUSES: &[Cause] = &[$(Cause::$variant,)* Cause::$fvariant];
+
+        fn fallback(f: &Facts<'_>) -> Verdict {
+            $ffile::check(f)
+        }
+    };
+    (@after) => { None };
+    (@after $after:ident) => { Some(Cause::$after) };
 }
 
-impl Cause {
+registry! {
+    rules {
+        credentials_missing => CredentialsMissing;
+        token_malformed => TokenMalformed;
+        token_expired => TokenExpired;
+        token_not_yet_valid => TokenNotYetValid;
+        token_revoked => TokenRevoked;
+        token_wrong_region => TokenWrongRegion;
+        endpoint_unknown => EndpointUnknown;
+        token_wrong_kind => TokenWrongKind;
+        user_context_required => UserContextRequired;
+        permission_missing => PermissionMissing, guessed after ScopeMissing;
+        conversation_ended => ConversationEnded;
+        scope_missing => ScopeMissing;
+    }
+    fallback unexplained => Unexplained;
+}
+
+/// One registered rule.
+pub struct RuleDef {
+    pub cause: Cause,
+    pub check: Rule,
+    /// Unproven verdicts of this cause rank just after this cause (catalog-based guesses rank
+    /// below what the capture shows).
+    pub guessed_after: Option<Cause>,
+}
+
+/// How sure a finding is (docs/diagnostics.md, "Confidence"). Ranked in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// The capture shows it: the server said so (error body, challenge), or every fact the
+    /// cause needs was observed (a token's scopes from its reply against the documented
+    /// requirement, a token's own expiry, a conversation's end).
+    Proven,
+    /// Concluded from other calls in the capture (`calls` of them): what succeeded with other
+    /// credentials, or earlier with this one.
+    Inferred { calls: usize },
+    /// The catalog says so, or it is the likeliest reading, and the capture cannot check it
+    /// (a role's permissions, a token whose scopes were never seen).
+    Assumed,
+}
+
+impl Confidence {
     pub fn name(self) -> &'static str {
         match self {
-            Cause::CredentialsMissing => "credentials_missing",
-            Cause::TokenMalformed => "token_malformed",
-            Cause::TokenExpired => "token_expired",
-            Cause::TokenNotYetValid => "token_not_yet_valid",
-            Cause::TokenRevoked => "token_revoked",
-            Cause::TokenWrongRegion => "token_wrong_region",
-            Cause::TokenWrongKind => "token_wrong_kind",
-            Cause::ScopeMissing => "scope_missing",
-            Cause::PermissionMissing => "permission_missing",
-            Cause::UserContextRequired => "user_context_required",
-            Cause::ConversationEnded => "conversation_ended",
-            Cause::EndpointUnknown => "endpoint_unknown",
-            Cause::Unexplained => "unexplained",
+            Confidence::Proven => "proven",
+            Confidence::Inferred { .. } => "inferred",
+            Confidence::Assumed => "assumed",
+        }
+    }
+
+    pub fn is_proven(self) -> bool {
+        self == Confidence::Proven
+    }
+
+    /// `proven`, `inferred (3 calls)`, `assumed`.
+    pub fn label(self) -> String {
+        match self {
+            Confidence::Inferred { calls } => format!("inferred ({calls} call{})", if calls == 1 { "" } else { "s" }),
+            c => c.name().to_string(),
+        }
+    }
+
+    fn tier(self) -> u8 {
+        match self {
+            Confidence::Proven => 0,
+            Confidence::Inferred { .. } => 1,
+            Confidence::Assumed => 2,
         }
     }
 }
@@ -111,11 +179,21 @@ pub struct Finding {
     pub status: u16,
     pub cause: Cause,
     pub causes: Vec<Cause>,
+    /// `proven`, `inferred` or `assumed` (of the primary cause).
+    #[serde(serialize_with = "confidence_name")]
+    pub confidence: Confidence,
+    /// For `inferred`: how many other calls of the capture it was inferred from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inferred_from: Option<usize>,
     pub summary: String,
     pub evidence: Vec<Evidence>,
     pub fix: String,
     pub credential: Option<String>,
     pub conversation: Option<String>,
+}
+
+fn confidence_name<S: serde::Serializer>(c: &Confidence, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.name())
 }
 
 /// A Genesys `ErrorBody` (facts §6), as far as the refused response carried one.
@@ -152,13 +230,41 @@ fn permission_re() -> &'static regex::Regex {
     })
 }
 
-/// An RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
+/// One challenge of a `WWW-Authenticate` header (RFC 7235 §2.1): a scheme (`Basic`,
+/// `Digest`, `NTLM`, `Negotiate`, `Bearer`...) with either auth-params or a token68. For
+/// Bearer, RFC 6750's `error`, `error_description` and `scope` are lifted out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Challenge {
     pub scheme: String,
     pub error: Option<String>,
     pub error_description: Option<String>,
     pub scope: Option<String>,
+    /// Every auth-param, names lower-cased (`realm`, `charset`, `nonce`...).
+    pub params: Vec<(String, String)>,
+    /// The token68 form (`Negotiate oYH...`, an NTLM type-2 message).
+    pub token68: Option<String>,
+}
+
+impl Challenge {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn is(&self, scheme: &str) -> bool {
+        self.scheme.eq_ignore_ascii_case(scheme)
+    }
+
+    /// `Basic realm="x"`, for evidence.
+    pub fn describe(&self) -> String {
+        let mut s = self.scheme.clone();
+        if let Some(r) = self.param("realm") {
+            s.push_str(&format!(" realm=\"{r}\""));
+        }
+        if let Some(e) = &self.error {
+            s.push_str(&format!(" error=\"{e}\""));
+        }
+        s
+    }
 }
 
 /// Scopes a refused token lacked that every successful call to the same operation carried.
@@ -167,6 +273,8 @@ pub struct Inferred {
     pub scopes: Vec<String>,
     /// How many successful calls agree.
     pub calls: usize,
+    /// How many different credentials made them.
+    pub credentials: usize,
     /// Up to three of those calls.
     pub proofs: Vec<Origin>,
 }
@@ -203,6 +311,14 @@ pub struct Facts<'a> {
     pub unrecorded: Unrecorded,
     /// The identity the log records for the request.
     pub identity: Option<Identity>,
+    /// What the same credential did successfully earlier in the capture.
+    pub history: History,
+    /// Every challenge of the response's `WWW-Authenticate` headers, in order.
+    pub challenges: Vec<Challenge>,
+    /// Whether the user gave `--catalog` (advice then never asks for one).
+    pub catalog_given: bool,
+    /// Successful calls to the same operation that carried a credential.
+    pub ok_with_credentials: usize,
     /// When the input does not record request bodies: the last earlier write (PATCH, PUT,
     /// DELETE) on the same conversation that the server accepted (its origin, `METHOD path`
     /// and time). Its body, which would prove a disconnect, is not at hand.
@@ -232,6 +348,10 @@ impl<'a> Facts<'a> {
             inferred: None,
             unrecorded: Unrecorded::empty(),
             identity: None,
+            history: History::default(),
+            challenges: Vec::new(),
+            catalog_given: false,
+            ok_with_credentials: 0,
             earlier_write: None,
         }
     }
@@ -260,6 +380,13 @@ impl<'a> Facts<'a> {
     /// A client-credentials token: no user, governed by the client's roles, not scopes.
     pub fn is_client_credentials(&self) -> bool {
         self.token().is_some_and(|t| t.grant == Grant::ClientCredentials || t.has_user == Some(false))
+    }
+
+    /// Whether the token's scopes are checked by the server: always, except client-credentials
+    /// tokens at Genesys Cloud (governed by the client's roles). Other APIs check every
+    /// OAuth token's scopes as their catalog says.
+    pub fn scope_checked(&self) -> bool {
+        !(self.is_client_credentials() && self.genesys_host())
     }
 
     /// A web messaging guest JWT.
@@ -319,61 +446,35 @@ pub struct Verdict {
     /// (exchange, fact) pairs: the refused exchange and the exchanges that prove it.
     pub evidence: Vec<(Origin, String)>,
     pub fix: String,
-    /// True when the server or the capture states it outright; false for catalog-based or
-    /// inferred requirements.
-    pub proven: bool,
+    /// Proven by the capture, inferred from other calls, or assumed from the catalog.
+    pub confidence: Confidence,
 }
 
 /// A rule: pure function of the facts.
 pub type Rule = fn(&Facts<'_>) -> Option<Verdict>;
 
-/// Every rule except `unexplained`, which runs when none of these fired.
-pub const RULES: &[Rule] = &[
-    credentials_missing::check,
-    token_malformed::check,
-    token_expired::check,
-    token_not_yet_valid::check,
-    token_revoked::check,
-    token_wrong_region::check,
-    endpoint_unknown::check,
-    token_wrong_kind::check,
-    user_context_required::check,
-    permission_missing::check,
-    conversation_ended::check,
-    scope_missing::check,
-];
-
-/// Position of a verdict in the ranking (lower is more fundamental).
+/// Position of a verdict in the ranking (lower is more fundamental): its cause's line in the
+/// registry, or just after `guessed_after` for an unproven verdict.
 pub fn rank(v: &Verdict) -> u8 {
-    match v.cause {
-        Cause::CredentialsMissing => 0,
-        Cause::TokenMalformed => 1,
-        Cause::TokenExpired => 2,
-        Cause::TokenNotYetValid => 3,
-        Cause::TokenRevoked => 4,
-        Cause::TokenWrongRegion => 5,
-        Cause::EndpointUnknown => 6,
-        Cause::TokenWrongKind => 7,
-        Cause::UserContextRequired => 8,
-        Cause::PermissionMissing if v.proven => 9,
-        Cause::ConversationEnded => 10,
-        Cause::ScopeMissing => 11,
-        Cause::PermissionMissing => 12,
-        Cause::Unexplained => 13,
+    let pos = |c: Cause| CAUSES.iter().position(|x| *x == c).unwrap_or(CAUSES.len()) as u8 * 2;
+    match RULES.iter().find(|r| r.cause == v.cause).and_then(|r| r.guessed_after) {
+        Some(after) if !v.confidence.is_proven() => pos(after) + 1,
+        _ => pos(v.cause),
     }
 }
 
 /// Run every rule and rank what fired; `unexplained` when nothing did.
 pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
-    let mut v: Vec<Verdict> = RULES.iter().filter_map(|r| r(f)).collect();
-    // Guesses (catalog-based or inferred) are only reported when nothing is proven.
-    if v.iter().any(|x| x.proven) {
-        v.retain(|x| x.proven);
+    let mut v: Vec<Verdict> = RULES.iter().filter_map(|r| (r.check)(f)).collect();
+    // Guesses (catalog-based or inferred) are only reported when nothing is proven; then
+    // every candidate is listed, inferred before assumed.
+    if v.iter().any(|x| x.confidence.is_proven()) {
+        v.retain(|x| x.confidence.is_proven());
     }
     if v.is_empty() {
-        v.push(unexplained::check(f));
+        v.push(fallback(f));
     }
-    v.sort_by_key(rank);
+    v.sort_by_key(|x| (x.confidence.tier(), rank(x)));
     v
 }
 
@@ -385,13 +486,62 @@ pub fn diagnose(cx: &Context<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let successes = Successes::build(cx);
+    let handshakes = Handshakes::build(cx);
     refused
+        .into_iter()
+        .filter(|ex| !handshakes.is_leg(ex))
+        .collect::<Vec<_>>()
         .par_iter()
         .map(|ex| {
             let f = gather(cx, ex, &successes);
             finding(cx, ex, &f, judge(&f))
         })
         .collect()
+}
+
+/// Connection-based authentication (NTLM, Negotiate) answers its first requests with 401 by
+/// design: the challenge, then the server's half of the handshake. A 401 that asks for (or
+/// answers) such a scheme, followed within two minutes by a success of the same request
+/// authenticated with it, is a handshake leg, not a refusal.
+#[derive(Default)]
+struct Handshakes {
+    /// (method, URL) -> times of successes authenticated with NTLM or Negotiate.
+    done: HashMap<(String, String), Vec<DateTime<Utc>>>,
+}
+
+fn handshake_scheme(s: &str) -> bool {
+    let w = s.split_whitespace().next().unwrap_or("");
+    w.eq_ignore_ascii_case("ntlm") || w.eq_ignore_ascii_case("negotiate")
+}
+
+impl Handshakes {
+    fn build(cx: &Context<'_>) -> Handshakes {
+        let mut h = Handshakes::default();
+        for ex in &cx.capture.exchanges {
+            let ok = ex.status().is_some_and(|c| (200..400).contains(&c));
+            if ok && ex.request.headers.get("authorization").is_some_and(handshake_scheme) {
+                h.done.entry((ex.request.method.clone(), ex.request.url.clone())).or_default().push(ex.started);
+            }
+        }
+        h
+    }
+
+    fn is_leg(&self, ex: &Exchange) -> bool {
+        if ex.status() != Some(401) {
+            return false;
+        }
+        let asked = ex.response.as_ref().is_some_and(|r| {
+            r.headers.get_all("www-authenticate").flat_map(challenges).any(|c| c.is("ntlm") || c.is("negotiate"))
+        });
+        let sent = ex.request.headers.get("authorization").is_some_and(handshake_scheme);
+        if !(asked || sent) {
+            return false;
+        }
+        let within = chrono::Duration::minutes(2);
+        self.done
+            .get(&(ex.request.method.clone(), ex.request.url.clone()))
+            .is_some_and(|ts| ts.iter().any(|t| *t >= ex.started && *t - ex.started <= within))
+    }
 }
 
 /// Collect the facts about one refused exchange.
@@ -426,7 +576,8 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
             b.mime.clone().or_else(|| resp.headers.get("content-type").map(str::to_string)).unwrap_or_default()
         });
         f.error = crate::body::json(&resp.headers, resp.body.as_ref()).as_ref().and_then(error_body);
-        f.challenge = resp.headers.get("www-authenticate").map(challenge);
+        f.challenges = resp.headers.get_all("www-authenticate").flat_map(challenges).collect();
+        f.challenge = f.challenges.iter().find(|c| c.is("bearer")).or(f.challenges.first()).cloned();
     }
     if let Some(input) = cx.capture.inputs.get(ex.origin.input) {
         f.notes.extend(input.notes.iter().map(|n| n.code.clone()));
@@ -434,12 +585,19 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     f.notes.extend(ex.notes.iter().map(|n| n.code.clone()));
     f.notes.sort();
     f.notes.dedup();
+    let k = key(&f.lookup, &ex.request.method, &path);
     let scopes_unknown = f.meant_operation().is_none_or(|op| op.scopes.is_none());
-    if scopes_unknown && !f.is_client_credentials() {
+    if scopes_unknown && f.scope_checked() {
         if let Some(mine) = f.token().and_then(|t| t.scopes.as_ref()) {
-            f.inferred = successes.infer(&key(&f.lookup, &ex.request.method, &path), mine);
+            f.inferred = successes.infer(&k, mine);
         }
     }
+    if let Some(u) = &f.token_use {
+        let region = crate::region::region_of_host(&host).map(|(r, _)| r.key);
+        f.history = successes.history(&u.credential.fingerprint, ex.started, &k, region);
+    }
+    f.catalog_given = !cx.catalog.source.starts_with("built-in");
+    f.ok_with_credentials = successes.with_credentials.get(&k).copied().unwrap_or(0);
     f
 }
 
@@ -479,6 +637,11 @@ fn finding(cx: &Context<'_>, ex: &Exchange, f: &Facts<'_>, verdicts: Vec<Verdict
         status: f.status,
         cause: primary.cause,
         causes: verdicts.iter().map(|v| v.cause).collect(),
+        confidence: primary.confidence,
+        inferred_from: match primary.confidence {
+            Confidence::Inferred { calls } => Some(calls),
+            _ => None,
+        },
         summary: primary.summary.clone(),
         evidence,
         fix,
@@ -517,59 +680,115 @@ pub fn error_body(v: &serde_json::Value) -> Option<ErrorBody> {
     (body.code.is_some() || body.message.is_some()).then_some(body)
 }
 
-/// Parse an RFC 6750 challenge: `Bearer realm="x", error="insufficient_scope", scope="a b"`.
-/// Quoted values may hold commas and escaped quotes. A header with several challenges
-/// (`Basic realm="a", Bearer error="invalid_token"`) yields the Bearer one's parameters.
+/// Parse a `WWW-Authenticate` value and return its Bearer challenge (RFC 6750), or the first
+/// challenge when none is Bearer: `Bearer realm="x", error="insufficient_scope", scope="a b"`.
 pub fn challenge(h: &str) -> Challenge {
-    let h = h.trim();
-    let (scheme, rest) = h.split_once(char::is_whitespace).unwrap_or((h, ""));
-    let mut c = Challenge { scheme: scheme.to_string(), ..Default::default() };
-    let mut bearer_seen = scheme.eq_ignore_ascii_case("bearer");
-    let mut rest = rest.trim();
-    while !rest.is_empty() {
-        let Some((name, after)) = rest.split_once('=') else { break };
-        let mut name = name.trim().trim_start_matches(',').trim();
-        // `Bearer error` : a new challenge starts; its scheme is the first word.
-        if let Some((next_scheme, n)) = name.rsplit_once(char::is_whitespace) {
-            let next_scheme = next_scheme.trim().trim_start_matches(',').trim();
-            if next_scheme.eq_ignore_ascii_case("bearer") && !bearer_seen {
-                bearer_seen = true;
-                c = Challenge { scheme: next_scheme.to_string(), ..Default::default() };
-            } else if bearer_seen && c.scheme.eq_ignore_ascii_case("bearer") {
-                // Parameters after the Bearer challenge belong to another scheme: stop.
-                break;
-            }
-            name = n.trim();
+    let all = challenges(h);
+    all.iter().find(|c| c.is("bearer")).or(all.first()).cloned().unwrap_or_default()
+}
+
+/// Parse a `WWW-Authenticate` value into its challenges (RFC 7235 §4.1 list syntax):
+/// `Basic realm="a", Bearer error="invalid_token", Negotiate, NTLM TlRMTVNTUAACAAAA...`.
+/// Quoted values may hold commas and escaped quotes; malformed parts are skipped.
+pub fn challenges(h: &str) -> Vec<Challenge> {
+    let b = h.as_bytes();
+    let n = b.len();
+    let is_tchar = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~/".contains(&c);
+    let skip_ws = |mut i: usize| {
+        while i < n && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
         }
-        let name = name.to_ascii_lowercase();
-        let after = after.trim_start();
-        let (value, tail) = if let Some(q) = after.strip_prefix('"') {
-            let mut end = q.len();
-            let mut escaped = false;
-            for (i, ch) in q.char_indices() {
-                if escaped {
-                    escaped = false;
-                } else if ch == '\\' {
-                    escaped = true;
-                } else if ch == '"' {
-                    end = i;
-                    break;
+        i
+    };
+    let mut out: Vec<Challenge> = Vec::new();
+    let mut i = 0;
+    // Whether the current challenge may still take parameters (after its scheme or a comma).
+    let mut open = false;
+    while i < n {
+        i = skip_ws(i);
+        if i < n && b[i] == b',' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && is_tchar(b[i]) {
+            i += 1;
+        }
+        if i == start {
+            // Not a token: skip one character (lenient).
+            i += h[i..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        }
+        let word = &h[start..i];
+        let j = skip_ws(i);
+        let param_follows = j < n && b[j] == b'=';
+        if param_follows && open && !out.is_empty() {
+            // `name = value` of the current challenge.
+            let mut k = skip_ws(j + 1);
+            let value = if k < n && b[k] == b'"' {
+                let mut v = String::new();
+                k += 1;
+                let mut chars = h[k..].char_indices();
+                let mut end = n;
+                while let Some((o, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some((_, c2)) = chars.next() {
+                                v.push(c2);
+                            }
+                        }
+                        '"' => {
+                            end = k + o + 1;
+                            break;
+                        }
+                        c => v.push(c),
+                    }
                 }
+                k = end;
+                v
+            } else {
+                let vs = k;
+                while k < n && b[k] != b',' && b[k] != b' ' && b[k] != b'\t' {
+                    k += 1;
+                }
+                h[vs..k].to_string()
+            };
+            let c = out.last_mut().expect("a current challenge");
+            let name = word.to_ascii_lowercase();
+            match name.as_str() {
+                "error" => c.error = Some(value.clone()),
+                "error_description" => c.error_description = Some(value.clone()),
+                "scope" => c.scope = Some(value.clone()),
+                _ => {}
             }
-            (q[..end].replace("\\\"", "\""), q.get(end + 1..).unwrap_or(""))
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (after[..end].trim().to_string(), &after[end..])
-        };
-        match name.as_str() {
-            "error" => c.error = Some(value),
-            "error_description" => c.error_description = Some(value),
-            "scope" => c.scope = Some(value),
-            _ => {}
+            c.params.push((name, value));
+            i = k;
+            continue;
         }
-        rest = tail.trim_start().trim_start_matches(',').trim_start();
+        // A new challenge: the scheme, then maybe a token68 (`abc==`, not `name=value`).
+        let mut c = Challenge { scheme: word.to_string(), ..Default::default() };
+        let k = skip_ws(i);
+        open = true;
+        if k > i && k < n && b[k] != b',' {
+            let ts = k;
+            let mut e = k;
+            while e < n && (b[e].is_ascii_alphanumeric() || b"-._~+/".contains(&b[e])) {
+                e += 1;
+            }
+            while e < n && b[e] == b'=' {
+                e += 1;
+            }
+            let after = skip_ws(e);
+            // `abc==` or `abc` alone is a token68; `realm=x` (a value after `=`) is a parameter.
+            if e > ts && (after >= n || b[after] == b',') {
+                c.token68 = Some(h[ts..e].to_string());
+                open = false;
+                i = after;
+            }
+        }
+        out.push(c);
     }
-    c
+    out
 }
 
 /// The key successful calls are grouped by: `METHOD template` when the catalog knows the
@@ -587,10 +806,44 @@ fn key(lookup: &Lookup<'_>, method: &str, path: &str) -> String {
     }
 }
 
-/// Successful calls per operation key: the scopes all their tokens shared.
+/// One successful call, as the rules need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Success {
+    pub origin: Origin,
+    pub time: DateTime<Utc>,
+    pub host: String,
+    /// Region of its Genesys host, if any.
+    pub region: Option<String>,
+    /// Its operation key (see [`key`]).
+    pub key: String,
+}
+
+/// What the same credential did successfully before it was refused.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// The latest earlier success of this credential on this same operation, and how many
+    /// there were.
+    pub same_operation: Option<(Success, usize)>,
+    /// The latest earlier success of this credential at another Genesys region's host, and
+    /// how many successes it had there.
+    pub other_region: Option<(Success, usize)>,
+}
+
+/// Successful calls: per operation key, the scopes all their tokens shared; per credential,
+/// every success in time order.
 #[derive(Default)]
 struct Successes {
-    by_key: HashMap<String, (Vec<String>, usize, Vec<Origin>)>,
+    by_key: HashMap<String, Shared>,
+    /// Successes per operation key that carried any credential.
+    with_credentials: HashMap<String, usize>,
+    by_credential: HashMap<String, Vec<Success>>,
+}
+
+struct Shared {
+    scopes: Vec<String>,
+    calls: usize,
+    credentials: std::collections::HashSet<String>,
+    proofs: Vec<Origin>,
 }
 
 impl Successes {
@@ -600,42 +853,91 @@ impl Successes {
             if !ex.status().is_some_and(|c| (200..300).contains(&c)) {
                 continue;
             }
-            let Some(scopes) = cx.tokens.judge(ex).and_then(|u| u.token).and_then(|t| t.scopes.clone()) else {
-                continue;
-            };
-            let path = ex.path();
+            let Some(u) = cx.tokens.judge(ex) else { continue };
+            let (host, path) = (ex.host(), ex.path());
             // Only the operation matters here, not a suggestion for a non-existent one.
-            let lookup = match cx.catalog.known_at(&ex.host(), &ex.request.method, &path) {
+            let lookup = match cx.catalog.known_at(&host, &ex.request.method, &path) {
                 Some(op) => Lookup::Known(op),
                 None => Lookup::NotCovered,
             };
-            let e = s
-                .by_key
-                .entry(key(&lookup, &ex.request.method, &path))
-                .or_insert_with(|| (scopes.clone(), 0, Vec::new()));
-            e.0.retain(|x| scopes.contains(x));
-            e.1 += 1;
-            if e.2.len() < 3 {
-                e.2.push(ex.origin);
+            let k = key(&lookup, &ex.request.method, &path);
+            let fp = u.credential.fingerprint.clone();
+            *s.with_credentials.entry(k.clone()).or_default() += 1;
+            if let Some(scopes) = u.token.and_then(|t| t.scopes.as_ref()) {
+                let e = s.by_key.entry(k.clone()).or_insert_with(|| Shared {
+                    scopes: scopes.clone(),
+                    calls: 0,
+                    credentials: Default::default(),
+                    proofs: Vec::new(),
+                });
+                e.scopes.retain(|x| scopes.contains(x));
+                e.calls += 1;
+                e.credentials.insert(fp.clone());
+                if e.proofs.len() < 3 {
+                    e.proofs.push(ex.origin);
+                }
             }
+            s.by_credential.entry(fp).or_default().push(Success {
+                origin: ex.origin,
+                time: ex.started,
+                region: crate::region::region_of_host(&host).map(|(r, _)| r.key.to_string()),
+                host,
+                key: k,
+            });
         }
         s
     }
 
     fn infer(&self, key: &str, mine: &[String]) -> Option<Inferred> {
-        let (shared, calls, proofs) = self.by_key.get(key)?;
-        let lacking: Vec<String> = shared.iter().filter(|s| !mine.contains(s)).cloned().collect();
-        (!lacking.is_empty() && *calls > 0).then(|| Inferred { scopes: lacking, calls: *calls, proofs: proofs.clone() })
+        let sh = self.by_key.get(key)?;
+        let lacking: Vec<String> = sh.scopes.iter().filter(|s| !mine.contains(s)).cloned().collect();
+        (!lacking.is_empty() && sh.calls > 0).then(|| Inferred {
+            scopes: lacking,
+            calls: sh.calls,
+            credentials: sh.credentials.len(),
+            proofs: sh.proofs.clone(),
+        })
+    }
+
+    /// What `fingerprint` did successfully before `at`.
+    fn history(&self, fingerprint: &str, at: DateTime<Utc>, key: &str, region: Option<&str>) -> History {
+        let mut h = History::default();
+        let Some(all) = self.by_credential.get(fingerprint) else { return h };
+        for s in all.iter().filter(|s| s.time <= at) {
+            if s.key == key {
+                let n = h.same_operation.as_ref().map_or(0, |x| x.1) + 1;
+                h.same_operation = Some((s.clone(), n));
+            }
+            if let (Some(r), Some(here)) = (s.region.as_deref(), region) {
+                if r != here {
+                    let n = h.other_region.as_ref().map_or(0, |x| x.1) + 1;
+                    h.other_region = Some((s.clone(), n));
+                }
+            }
+        }
+        h
     }
 }
 
-/// Minutes between two instants, for summaries.
+/// The time between two instants as people say it, for summaries: `45 s`, `20 min`,
+/// `3 h 10 min`, `2 days`, `13 years` (the largest unit or two; the sign is dropped).
 pub(crate) fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    let s = (to - from).num_seconds();
-    if s.abs() < 120 {
-        format!("{s} s")
-    } else {
-        format!("{} min", s / 60)
+    human_duration((to - from).num_seconds().unsigned_abs())
+}
+
+/// Seconds as people say them: `45 s`, `20 min`, `3 h 10 min`, `2 days`, `13 years`.
+pub fn human_duration(s: u64) -> String {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=5_399 => format!("{} min", s / 60),
+        5_400..=172_799 => match (s / 3600, (s % 3600) / 60) {
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        },
+        172_800..=5_183_999 => plural(s / 86_400, "day", "days"),
+        5_184_000..=63_071_999 => plural(s / 2_629_746, "month", "months"),
+        _ => plural(s / 31_556_952, "year", "years"),
     }
 }
 
@@ -682,6 +984,17 @@ pub(crate) mod testing {
         }
     }
 
+    /// A success of the same credential `min` minutes before the refusal, at exchange `index`.
+    pub fn prior(index: usize, min: i64) -> Success {
+        Success {
+            origin: o(index),
+            time: t(-min),
+            host: "api.mypurecloud.com".into(),
+            region: Some("us_east_1".into()),
+            key: String::new(),
+        }
+    }
+
     pub fn facts<'a>(method: &str, path: &str, status: u16, tok: Option<&'a Token>, validity: Validity) -> Facts<'a> {
         let mut f = Facts::new(o(5), t(0), method, "api.mypurecloud.com", path, status);
         if let Some(tok) = tok {
@@ -703,6 +1016,15 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(20 * 60), "20 min");
+        assert_eq!(human_duration(3 * 3600 + 600), "3 h 10 min");
+        assert_eq!(human_duration(2 * 86_400), "2 days");
+        assert_eq!(human_duration(6_895_757 * 60), "13 years");
+    }
     use crate::catalog::Catalog;
     use crate::token::Validity;
 
@@ -723,6 +1045,28 @@ mod tests {
         assert_eq!(b.code.as_deref(), Some("missing.any.permissions"));
         assert_eq!(b.permissions(), vec!["conversation:message:create", "conversation:webmessaging:create"]);
         assert!(error_body(&serde_json::json!([1])).is_none());
+    }
+
+    #[test]
+    fn every_authentication_scheme_parses() {
+        let all = challenges(
+            r#"Basic realm="intranet, main", charset="UTF-8", Digest realm="r", qop="auth,auth-int", nonce="n\"1", algorithm=SHA-256, NTLM, Negotiate oYH1MIHyoAMKAQ==, Bearer realm="api", error="insufficient_scope", scope="a b""#,
+        );
+        let schemes: Vec<&str> = all.iter().map(|c| c.scheme.as_str()).collect();
+        assert_eq!(schemes, vec!["Basic", "Digest", "NTLM", "Negotiate", "Bearer"]);
+        assert_eq!(all[0].param("realm"), Some("intranet, main"));
+        assert_eq!(all[0].param("charset"), Some("UTF-8"));
+        assert_eq!(all[1].param("qop"), Some("auth,auth-int"));
+        assert_eq!(all[1].param("nonce"), Some("n\"1"));
+        assert_eq!(all[1].param("algorithm"), Some("SHA-256"));
+        assert!(all[2].params.is_empty() && all[2].token68.is_none());
+        assert_eq!(all[3].token68.as_deref(), Some("oYH1MIHyoAMKAQ=="));
+        assert_eq!(all[4].error.as_deref(), Some("insufficient_scope"));
+        assert_eq!(all[4].scope.as_deref(), Some("a b"));
+        assert_eq!(challenge("Negotiate").scheme, "Negotiate");
+        assert_eq!(challenges("NTLM TlRMTVNTUAACAAAA")[0].token68.as_deref(), Some("TlRMTVNTUAACAAAA"));
+        assert!(challenges("").is_empty());
+        assert_eq!(challenges(", ,Basic,,").len(), 1);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! - **Fix:** give the user a role with the permission, or for client credentials add such a
 //!   role to the OAuth client (Admin > OAuth > the client > Roles), then get a new token.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     if f.status != 403 {
@@ -34,13 +34,19 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             summary: format!("the caller lacks {mode} of the permissions {list}"),
             evidence: vec![f.here(format!("the server answered {code}: {mode} of {list}"))],
             fix: format!("Permission needed: {mode} of {list}. {who}"),
-            proven: true,
+            confidence: Confidence::Proven,
         });
     }
     // Without any knowledge of the credential (e.g. a sanitized export) this would be a guess
     // about nothing: leave it to `unexplained`, which says what the capture lacks.
     f.token_use.as_ref()?;
     let op = f.operation()?;
+    // The same credential already succeeded on this operation: it has the permission (roles
+    // rarely change within a capture); what changed is elsewhere (token_expired,
+    // conversation_ended, token_wrong_region give the candidates).
+    if f.history.same_operation.is_some() {
+        return None;
+    }
     let perms = op.permissions_text()?;
     // With known scopes that do not cover the operation, the scope is the problem, not this.
     if !f.is_client_credentials() {
@@ -59,7 +65,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         summary: format!("{} requires {perms}; {principal} most likely lack it", op.label()),
         evidence: vec![f.here(format!("{} is {} and requires {perms} (catalog)", f.call(), op.label()))],
         fix: format!("Permission needed: {perms}. {who}"),
-        proven: false,
+        confidence: Confidence::Assumed,
     })
 }
 
@@ -80,7 +86,7 @@ mod tests {
             ..Default::default()
         });
         let v = check(&f).unwrap();
-        assert!(v.proven);
+        assert_eq!(v.confidence, Confidence::Proven);
         assert!(v.summary.contains("ALL of the permissions conversation:message:create"), "{}", v.summary);
     }
 
@@ -91,11 +97,16 @@ mod tests {
         let mut f = facts("POST", "/api/v2/conversations/messages/agentless", 403, Some(&cc), Validity::Valid);
         f.lookup = cat.lookup(&f.method, &f.path);
         let v = check(&f).unwrap();
-        assert!(!v.proven);
+        assert!(!v.confidence.is_proven());
         assert!(v.fix.contains("OAuth client"));
         let ro = token(Grant::AuthorizationCode, Some(&["conversations:readonly"]));
         let mut f = facts("POST", "/api/v2/conversations/messages/agentless", 403, Some(&ro), Validity::Valid);
         f.lookup = cat.lookup(&f.method, &f.path);
+        assert!(check(&f).is_none());
+        // The same client succeeded on the same operation earlier: not a missing permission.
+        let mut f = facts("POST", "/api/v2/conversations/messages/agentless", 403, Some(&cc), Validity::Valid);
+        f.lookup = cat.lookup(&f.method, &f.path);
+        f.history.same_operation = Some((prior(1, 10), 1));
         assert!(check(&f).is_none());
     }
 }

@@ -14,12 +14,15 @@
 //! - **Fix:** add the scope to the OAuth client (Admin > OAuth > the client > Scope) and get
 //!   a new token. Genesys scope names have no `:write` suffix: read-write is the bare name.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
-    if f.is_client_credentials() {
+    if !f.scope_checked() {
         return None;
     }
+    // The same credential already succeeded on this operation: its scopes cover it (a token's
+    // scopes never change), unless the server itself says otherwise.
+    let worked_before = f.history.same_operation.is_some();
     let label = f.credential_label();
     let have = f.token().and_then(|t| t.scopes.as_ref());
     let have_text = have.map(|h| if h.is_empty() { "none".to_string() } else { h.join(", ") });
@@ -28,7 +31,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let op = f.operation();
     let op_scopes = op.and_then(|o| o.scopes.as_ref()).filter(|n| !n.is_empty());
     let perms = op.and_then(|o| o.permissions_text()).map(|p| format!(" and permission {p}")).unwrap_or_default();
-    let (need, proven, how) = if let Some(c) =
+    let (need, confidence, how) = if let Some(c) =
         f.challenge.as_ref().filter(|c| c.error.as_deref() == Some("insufficient_scope"))
     {
         let mut need: Vec<String> = c.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect();
@@ -37,7 +40,9 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             need = op_scopes.cloned().unwrap_or_default();
         }
         evidence.push(f.here(format!("WWW-Authenticate: error=insufficient_scope, scope=\"{said}\"")));
-        (need, true, String::new())
+        (need, Confidence::Proven, String::new())
+    } else if worked_before {
+        return None;
     } else if let (Some(op), Some(need), Some(have)) = (op, op_scopes, have) {
         if need.iter().any(|s| have.contains(s)) {
             return None;
@@ -48,7 +53,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             op.label(),
             need.join(" or ")
         )));
-        (need.clone(), true, String::new())
+        (need.clone(), Confidence::Proven, String::new())
     } else if let Some(inf) = &f.inferred {
         evidence.push(f.here(format!("{} was refused; {label} lacks {}", f.call(), inf.scopes.join(", "))));
         for p in &inf.proofs {
@@ -56,9 +61,29 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         }
         (
             inf.scopes.clone(),
-            false,
-            format!(" (inferred from {} successful call{})", inf.calls, if inf.calls == 1 { "" } else { "s" }),
+            Confidence::Inferred { calls: inf.calls },
+            format!(
+                " (inferred from {} successful call{} by {} credential{})",
+                inf.calls,
+                if inf.calls == 1 { "" } else { "s" },
+                inf.credentials,
+                if inf.credentials == 1 { "" } else { "s" }
+            ),
         )
+    } else if let (Some(op), Some(need), None, Some(_), false, Some(_)) =
+        (op, op_scopes, have, f.token_use.as_ref(), f.is_guest(), op.and_then(|o| o.permissions_text()))
+    {
+        // A token whose scopes the capture never shows (its reply and tokens/me are missing,
+        // e.g. a HAR saved without response bodies), on an operation needing a scope and a
+        // permission: the scope is as likely a cause as the permission the catalog names, and
+        // ranks first, but nothing proves either (both are listed, assumed).
+        evidence.push(f.here(format!(
+            "{} is {}, which requires scope {}{perms}; the scopes of {label} are not in the capture (no token reply or tokens/me body)",
+            f.call(),
+            op.label(),
+            need.join(" or ")
+        )));
+        (need.clone(), Confidence::Assumed, String::new())
     } else {
         return None;
     };
@@ -78,13 +103,17 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     };
     Some(Verdict {
         cause: Cause::ScopeMissing,
-        summary: format!(
-            "the token lacks {need_text}{how}{}",
-            have_text.map(|h| format!("; it has {h}")).unwrap_or_default()
-        ),
+        summary: if confidence == Confidence::Assumed {
+            format!("the token may lack {need_text}, which the operation requires; its scopes are not in the capture")
+        } else {
+            format!(
+                "the token lacks {need_text}{how}{}",
+                have_text.map(|h| format!("; it has {h}")).unwrap_or_default()
+            )
+        },
         evidence,
         fix,
-        proven,
+        confidence,
     })
 }
 
@@ -126,10 +155,10 @@ mod tests {
         assert!(!v.fix.contains("Admin > OAuth") && !v.fix.contains("Genesys"), "{}", v.fix);
         let tok = token(Grant::AuthorizationCode, Some(&["a"]));
         let mut f = facts("GET", "/v1/items", 403, Some(&tok), Validity::Valid);
-        f.inferred = Some(Inferred { scopes: vec!["b".into()], calls: 3, proofs: vec![o(1), o(2)] });
+        f.inferred = Some(Inferred { scopes: vec!["b".into()], calls: 3, credentials: 2, proofs: vec![o(1), o(2)] });
         let v = check(&f).unwrap();
         assert!(v.summary.contains("inferred from 3 successful calls"), "{}", v.summary);
-        assert!(!v.proven);
+        assert!(!v.confidence.is_proven());
     }
 
     #[test]
@@ -146,7 +175,8 @@ mod tests {
         );
         f.lookup = cat.lookup(&f.method, &f.path);
         assert!(f.operation().is_some_and(|o| o.scopes.is_none()));
-        f.inferred = Some(Inferred { scopes: vec!["conversations".into()], calls: 2, proofs: vec![o(1), o(2)] });
+        f.inferred =
+            Some(Inferred { scopes: vec!["conversations".into()], calls: 2, credentials: 1, proofs: vec![o(1), o(2)] });
         let v = check(&f).expect("the inference is used when the catalog has no scopes");
         assert!(v.summary.contains("inferred from 2 successful calls"), "{}", v.summary);
     }

@@ -9,13 +9,13 @@
 //! - **Fix:** request a new token before `expires_in` runs out (or refresh it), and retry a 401
 //!   once with a fresh token.
 
-use super::{minutes, Cause, Facts, Verdict};
+use super::{minutes, Cause, Confidence, Facts, Verdict};
 use crate::token::Validity;
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let u = f.token_use.as_ref()?;
     if u.validity != Validity::Expired {
-        return None;
+        return lifetime_unknown(f);
     }
     let t = u.token;
     let expires = t.and_then(|t| t.expires);
@@ -53,7 +53,34 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             "Request a new token before it expires (expires_in / exp), and on a 401 retry once with a fresh token."
                 .into()
         },
-        proven: true,
+        confidence: Confidence::Proven,
+    })
+}
+
+/// Inferred: the same credential succeeded on this operation earlier, and its lifetime is not
+/// in the capture (no token reply, no `exp`), so it may have run out since.
+fn lifetime_unknown(f: &Facts<'_>) -> Option<Verdict> {
+    let u = f.token_use.as_ref()?;
+    let (ok, n) = f.history.same_operation.as_ref()?;
+    if u.validity != Validity::Unknown
+        || u.token.is_some_and(|t| t.expires.is_some())
+        || f.time - ok.time < chrono::Duration::minutes(1)
+    {
+        return None;
+    }
+    let label = u.credential.label();
+    Some(Verdict {
+        cause: Cause::TokenExpired,
+        summary: format!(
+            "{label} worked for this operation {} earlier; its lifetime is not in the capture, so it may have expired since",
+            minutes(ok.time, f.time)
+        ),
+        evidence: vec![
+            f.here(format!("{} was refused with {label}, whose expiry the capture does not show", f.call())),
+            (ok.origin, format!("the same operation succeeded with {label} here ({n} success{} before the refusal)", if *n == 1 { "" } else { "es" })),
+        ],
+        fix: "Check the token's lifetime (expires_in of its token reply, or GET /api/v2/tokens/me) and request a new token before it runs out; on a 401 retry once with a fresh token.".into(),
+        confidence: Confidence::Inferred { calls: *n },
     })
 }
 

@@ -8,7 +8,7 @@
 //!   sends `Bearer undefined`.
 //! - **Fix:** make sure the token is obtained before calls are made and sent verbatim.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let c = f.credentials.iter().find(|c| c.malformed.is_some())?;
@@ -18,7 +18,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         summary: format!("the credential sent is not a usable token: {why}"),
         evidence: vec![f.here(format!("{} carried {} in {}: {why}", f.call(), c.label(), c.carrier))],
         fix: "Send the access token itself (`Authorization: Bearer <token>`): obtain it before making calls and check the code that stores and reads it.".into(),
-        proven: true,
+        confidence: Confidence::Proven,
     })
 }
 

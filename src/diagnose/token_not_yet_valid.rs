@@ -7,7 +7,7 @@
 //! - **Fix:** synchronize clocks (NTP) on the machines that mint and use tokens; allow a
 //!   small leeway.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 use crate::token::Validity;
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
@@ -15,13 +15,18 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     if u.validity != Validity::NotYetValid {
         return None;
     }
-    let issued = u.token.and_then(|t| t.issued);
+    // The instant it became valid: its `nbf` when it has one, else its issue time.
+    let from = u.token.and_then(|t| {
+        t.not_before
+            .map(|n| format!(" (nbf {})", n.to_rfc3339()))
+            .or_else(|| t.issued.map(|i| format!(" (issued {})", i.to_rfc3339())))
+    });
     let mut evidence = vec![f.here(format!(
         "{} was sent at {} with {}, before it became valid{}",
         f.call(),
         f.time.to_rfc3339(),
         u.credential.label(),
-        issued.map(|i| format!(" ({})", i.to_rfc3339())).unwrap_or_default()
+        from.unwrap_or_default()
     ))];
     if let Some(at) = u.token.and_then(|t| t.issued_at) {
         evidence.push((at, format!("{} was issued here", u.credential.label())));
@@ -32,7 +37,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         evidence,
         fix: "Synchronize the clocks (NTP) of the machines that mint and use the token, and allow a small leeway."
             .into(),
-        proven: true,
+        confidence: Confidence::Proven,
     })
 }
 
@@ -48,5 +53,10 @@ mod tests {
         let v = check(&facts("GET", "/api/v2/webmessaging/messages", 401, Some(&tok), Validity::NotYetValid)).unwrap();
         assert_eq!(v.cause, Cause::TokenNotYetValid);
         assert!(check(&facts("GET", "/x", 401, Some(&tok), Validity::Unknown)).is_none());
+        // The evidence names the token's nbf, not its issue time.
+        let mut tok = token(Grant::Guest, None);
+        tok.not_before = Some(t(5));
+        let v = check(&facts("GET", "/x", 401, Some(&tok), Validity::NotYetValid)).unwrap();
+        assert!(v.evidence[0].1.contains(&format!("(nbf {})", t(5).to_rfc3339())), "{}", v.evidence[0].1);
     }
 }

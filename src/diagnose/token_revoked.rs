@@ -7,7 +7,7 @@
 //!   with it.
 //! - **Fix:** stop using a token after revoking it; get a new one (log in again).
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 use crate::token::Validity;
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
@@ -26,7 +26,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         summary: format!("{} had been revoked before this request", u.credential.label()),
         evidence,
         fix: "Do not reuse a token after DELETE /api/v2/tokens/me (or a logout); obtain a new token.".into(),
-        proven: true,
+        confidence: Confidence::Proven,
     })
 }
 

@@ -13,11 +13,14 @@
 //! - **Fix:** guests send messages over the WebSocket (`onMessage`); agent/API calls need a
 //!   platform token from `login.{region domain}/oauth/token`.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 use crate::catalog::AuthKind;
-use crate::token::{CredentialKind, Grant};
+use crate::token::{Credential, CredentialKind, Grant};
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
+    if let Some(v) = scheme_mismatch(f) {
+        return Some(v);
+    }
     let op = f.meant_operation()?;
     let u = f.token_use.as_ref()?;
     let label = u.credential.label();
@@ -40,7 +43,56 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         let what = if f.is_guest() { "guest JWT issued here (web messaging)" } else { "platform token issued here" };
         evidence.push((at, format!("{label}: {what}")));
     }
-    Some(Verdict { cause: Cause::TokenWrongKind, summary, evidence, fix, proven: true })
+    Some(Verdict { cause: Cause::TokenWrongKind, summary, evidence, fix, confidence: Confidence::Proven })
+}
+
+/// The scheme of a credential as `WWW-Authenticate` names it (`Bearer`, `Basic`...), or what
+/// it is when no scheme carries it (a cookie, an API key).
+fn scheme_sent(c: &Credential) -> String {
+    match c.carrier.strip_prefix("authorization: ") {
+        Some(s) => s.to_string(),
+        None => match c.kind {
+            CredentialKind::Cookie => format!("only a session cookie ({})", c.carrier.trim_start_matches("cookie: ")),
+            CredentialKind::ApiKey => format!("only an API key ({})", c.carrier),
+            _ => c.carrier.clone(),
+        },
+    }
+}
+
+/// A 401 whose challenges ask for schemes the request did not use: `Basic` asked, a session
+/// cookie sent. Proven by the challenge itself.
+fn scheme_mismatch(f: &Facts<'_>) -> Option<Verdict> {
+    if f.status != 401 || f.challenges.is_empty() || f.credentials.is_empty() {
+        return None;
+    }
+    let sent: Vec<String> = f.credentials.iter().map(scheme_sent).collect();
+    let asked: Vec<&str> = f.challenges.iter().map(|c| c.scheme.as_str()).collect();
+    if f.challenges.iter().any(|c| sent.iter().any(|s| s.eq_ignore_ascii_case(&c.scheme))) {
+        return None;
+    }
+    let asked_text = f.challenges.iter().map(|c| c.describe()).collect::<Vec<_>>().join(", ");
+    let first = asked.first().copied().unwrap_or("");
+    Some(Verdict {
+        cause: Cause::TokenWrongKind,
+        summary: format!(
+            "the server asks for {} authentication; the request sent {}",
+            asked.join(" or "),
+            sent.join(", ")
+        ),
+        evidence: vec![
+            f.here(format!("{} carried {}", f.call(), sent.join(", "))),
+            f.here(format!("the 401 asked for {asked_text} (WWW-Authenticate)")),
+        ],
+        fix: format!(
+            "Authenticate with the {first} scheme the server names (`Authorization: {first} ...`){}.",
+            if sent.iter().any(|s| s.starts_with("only a session cookie")) {
+                "; the session cookie is not accepted on this endpoint"
+            } else {
+                ""
+            }
+        ),
+        confidence: Confidence::Proven,
+    })
 }
 
 #[cfg(test)]

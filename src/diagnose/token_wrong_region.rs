@@ -9,11 +9,11 @@
 //! - **Fix:** call the API host of the token's region (`api.{domain A}`), i.e. set the SDK's
 //!   environment/region to the organization's.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let u = f.token_use.as_ref()?;
-    let (issued, used) = u.cross_region.as_ref()?;
+    let Some((issued, used)) = u.cross_region.as_ref() else { return seen_elsewhere(f) };
     let domain = |k: &str| crate::region::by_key(k).map(|r| r.domain).unwrap_or("?");
     let mut evidence = vec![f.here(format!(
         "{} was sent to {} ({used}) with {} issued in {issued}",
@@ -32,7 +32,33 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
             "Send the calls to https://api.{} (the region that issued the token): set the SDK environment/region to {issued}; a token is only valid in its own region.",
             domain(issued)
         ),
-        proven: true,
+        confidence: Confidence::Proven,
+    })
+}
+
+/// Inferred: the token's issue is not in the capture, but it was seen succeeding at another
+/// region's API host before this host refused it.
+fn seen_elsewhere(f: &Facts<'_>) -> Option<Verdict> {
+    let u = f.token_use.as_ref()?;
+    let (ok, n) = f.history.other_region.as_ref()?;
+    let there = ok.region.as_deref()?;
+    let (here, _) = crate::region::region_of_host(&f.host)?;
+    if f.status != 401 || u.token.is_some_and(|t| t.region.is_some()) {
+        return None;
+    }
+    let label = u.credential.label();
+    let domain = crate::region::by_key(there).map(|r| r.domain).unwrap_or("?");
+    Some(Verdict {
+        cause: Cause::TokenWrongRegion,
+        summary: format!("{label} worked at {} ({there}) but was refused at {} ({})", ok.host, f.host, here.key),
+        evidence: vec![
+            f.here(format!("{} was sent to {} ({}) with {label} and refused with {}", f.call(), f.host, here.key, f.status)),
+            (ok.origin, format!("{label} succeeded at {} ({there}) here ({n} success{} there)", ok.host, if *n == 1 { "" } else { "es" })),
+        ],
+        fix: format!(
+            "Send the calls to https://api.{domain} (where the token works): set the SDK environment/region to {there}; a token is only valid in its own region."
+        ),
+        confidence: Confidence::Inferred { calls: *n },
     })
 }
 

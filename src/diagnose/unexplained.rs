@@ -9,9 +9,9 @@
 //!   credentials ("Export HAR (with sensitive data)", then let harken mask it), including the
 //!   login/token call and a `GET /api/v2/tokens/me`, or pass `--catalog` for other APIs.
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 use crate::catalog::Lookup;
-use crate::token::Validity;
+use crate::token::{CredentialKind, Validity};
 
 pub fn check(f: &Facts<'_>) -> Verdict {
     let token_endpoint = f.is_token_endpoint();
@@ -33,9 +33,23 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         checked.push(format!("credential {}", f.credential_label()));
     }
     let identity_only = f.credentials.iter().all(|c| c.kind == crate::token::CredentialKind::Identity);
+    // What the credential sent is, in words: scopes and issues are a token's, not a session
+    // cookie's, a password's or an API key's.
+    let scheme = f.token_use.as_ref().map(|u| u.credential.kind).and_then(|k| match k {
+        CredentialKind::Cookie => Some("a session cookie"),
+        CredentialKind::Basic => Some("Basic credentials"),
+        CredentialKind::ApiKey => Some("an API key"),
+        _ => None,
+    });
     match (f.token_use.as_ref(), f.token()) {
         // A logged identity is not a token: nothing about scopes or lifetimes to miss.
         _ if identity_only && !f.credentials.is_empty() => {}
+        _ if scheme.is_some() && !token_endpoint => {
+            lacks.push(format!(
+                "what {} grants (the traffic does not describe it; the server's error body or logs would)",
+                scheme.unwrap_or("the credential")
+            ));
+        }
         (Some(u), Some(t)) => {
             checked.push(format!("validity ({})", validity(u.validity)));
             if t.scopes.is_none() {
@@ -61,6 +75,9 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         Lookup::NotCovered if token_endpoint => {
             checked.push("the OAuth token endpoint (no operation requirements)".into())
         }
+        Lookup::NotCovered if f.catalog_given => {
+            lacks.push(format!("requirements of {} (not described by the catalog given)", f.call()))
+        }
         Lookup::NotCovered => lacks.push(format!("requirements of {} (not in the catalog; try --catalog)", f.call())),
     }
     match &f.state {
@@ -79,6 +96,12 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         )),
         None => lacks.push("the response body".into()),
     }
+    if let Some((ok, n)) = &f.history.same_operation {
+        checked.push(format!(
+            "the same credential succeeded on this operation {n} time(s) before (last at #{}), so it lacks neither scope nor permission",
+            ok.origin.index
+        ));
+    }
     let mut fact = format!("{} refused with {}; checked: {}", f.call(), f.status, checked.join(", "));
     if !lacks.is_empty() {
         fact.push_str(&format!("; the capture lacks: {}", lacks.join("; ")));
@@ -96,7 +119,7 @@ pub fn check(f: &Facts<'_>) -> Verdict {
             summary: format!("the token endpoint refused the client's credentials{code}; no token was issued"),
             evidence: vec![f.here(fact)],
             fix: fix.into(),
-            proven: false,
+            confidence: Confidence::Assumed,
         };
     }
     let fix = if log {
@@ -105,6 +128,8 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         "Re-capture with credentials (DevTools > Network > Export HAR (with sensitive data); harken masks secrets in its output), including the login/token call and a GET /api/v2/tokens/me."
     } else if f.genesys_host() {
         "Capture the token request (login.{region domain}/oauth/token) and a GET /api/v2/tokens/me in the same session, keep response bodies, and pass --catalog for APIs outside the built-in profile."
+    } else if f.catalog_given {
+        "Capture the token request in the same session and keep response bodies; the catalog given does not describe this call (check its servers and paths)."
     } else {
         "Capture the token request in the same session, keep response bodies, and pass --catalog with the API's OpenAPI document so its requirements are known."
     };
@@ -117,7 +142,7 @@ pub fn check(f: &Facts<'_>) -> Verdict {
         },
         evidence: vec![f.here(fact)],
         fix: fix.into(),
-        proven: false,
+        confidence: Confidence::Assumed,
     }
 }
 
@@ -145,6 +170,24 @@ mod tests {
         assert_eq!(v.cause, Cause::Unexplained);
         assert!(v.evidence[0].1.contains("sanitized"), "{}", v.evidence[0].1);
         assert!(v.fix.contains("sensitive data"));
+    }
+
+    #[test]
+    fn speaks_of_the_scheme_used_not_of_token_scopes() {
+        let mut f = facts("GET", "/reports/1", 403, None, Validity::Unknown);
+        f.host = "reports.example".into();
+        let cred = crate::token::Credential::new(CredentialKind::Cookie, "cookie: SESSIONID", "abc");
+        f.credentials.push(cred.clone());
+        f.token_use = Some(crate::token::TokenUse {
+            credential: cred,
+            token: None,
+            validity: Validity::Unknown,
+            used_region: None,
+            cross_region: None,
+        });
+        let v = check(&f);
+        assert!(v.summary.contains("what a session cookie grants"), "{}", v.summary);
+        assert!(!v.evidence[0].1.contains("token"), "{}", v.evidence[0].1);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! - **Fix:** use a user grant (authorization code / PKCE, SAML2 bearer) for user-specific
 //!   calls, or use a non-user operation (`GET /api/v2/tokens/me` to inspect the token).
 
-use super::{Cause, Facts, Verdict};
+use super::{Cause, Confidence, Facts, Verdict};
 
 pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let op = f.operation()?;
@@ -27,7 +27,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         summary: format!("{} needs a user, but the token is a client-credentials token (no user)", op.label()),
         evidence,
         fix: "Use a user grant (authorization code/PKCE or SAML2 bearer) for user-specific operations, or GET /api/v2/tokens/me to inspect a client token.".into(),
-        proven: true,
+        confidence: Confidence::Proven,
     })
 }
 

@@ -244,7 +244,11 @@ pub fn show_head(b: &[u8]) -> String {
     format!("{} \"{}\"", hex.join(" "), text)
 }
 
-/// The bytes of an input: memory-mapped when it is a regular file, read otherwise.
+/// Bytes of a non-regular input (stdin, a pipe) kept in memory before it is spooled to disk.
+pub const SPOOL_IN_MEMORY: usize = 16 << 20;
+
+/// The bytes of an input: memory-mapped when it is a regular file (or a long stream spooled
+/// to disk), read otherwise.
 pub enum Source {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
@@ -253,11 +257,9 @@ pub enum Source {
 impl Source {
     pub fn open(path: &Path) -> std::io::Result<Source> {
         if path.as_os_str() == "-" {
-            let mut v = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
-            return Ok(Source::Owned(v));
+            return Source::spool(&mut std::io::stdin().lock());
         }
-        let file = std::fs::File::open(path)?;
+        let mut file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_file() && meta.len() > 0 {
             // SAFETY: the map is read-only; a file truncated under us while mapped can fault,
@@ -267,9 +269,38 @@ impl Source {
                 return Ok(Source::Mapped(m));
             }
         }
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut &file, &mut v)?;
-        Ok(Source::Owned(v))
+        if meta.is_file() {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut v)?;
+            return Ok(Source::Owned(v));
+        }
+        // A pipe, FIFO, socket or device (`<(zcat x.har)`, /dev/stdin): spool it.
+        Source::spool(&mut file)
+    }
+
+    /// Read a stream that cannot be mapped. The first [`SPOOL_IN_MEMORY`] bytes are kept in
+    /// memory; a longer stream goes to an unlinked temporary file that is then mapped, so a
+    /// multi-gigabyte pipe costs disk, not memory (like a regular file). Falls back to memory
+    /// when no temporary file can be made.
+    pub fn spool(r: &mut dyn std::io::Read) -> std::io::Result<Source> {
+        use std::io::{Read, Write};
+        let mut head = Vec::new();
+        r.take(SPOOL_IN_MEMORY as u64 + 1).read_to_end(&mut head)?;
+        if head.len() <= SPOOL_IN_MEMORY {
+            return Ok(Source::Owned(head));
+        }
+        let Ok(mut file) = tempfile::tempfile() else {
+            r.read_to_end(&mut head)?;
+            return Ok(Source::Owned(head));
+        };
+        file.write_all(&head)?;
+        drop(head);
+        std::io::copy(r, &mut file)?;
+        file.flush()?;
+        // SAFETY: the file is private to this process (created, then unlinked at once).
+        let m = unsafe { memmap2::Mmap::map(&file) }?;
+        let _ = m.advise(memmap2::Advice::Sequential);
+        Ok(Source::Mapped(m))
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -406,6 +437,19 @@ mod tests {
         let e = detect(b"I'm not a saz file!").unwrap_err();
         assert!(e.contains("49 27 6d") && e.contains("I'm not a saz"), "{e}");
         assert!(detect(b"{\"hello\": 1}").unwrap_err().contains("HAR"));
+    }
+
+    #[test]
+    fn long_streams_are_spooled_to_a_mapped_file_short_ones_kept() {
+        let short = b"{\"log\": {}}".to_vec();
+        let s = Source::spool(&mut &short[..]).unwrap();
+        assert!(matches!(s, Source::Owned(_)));
+        assert_eq!(s.bytes(), &short[..]);
+        let long: Vec<u8> = (0..SPOOL_IN_MEMORY + 12345).map(|i| (i % 253) as u8).collect();
+        let s = Source::spool(&mut &long[..]).unwrap();
+        assert!(matches!(s, Source::Mapped(_)), "spooled to disk");
+        assert_eq!(s.bytes().len(), long.len());
+        assert!(s.bytes() == &long[..]);
     }
 
     #[test]

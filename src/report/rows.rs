@@ -265,6 +265,8 @@ impl Row for FindingRow<'_> {
         "status",
         "cause",
         "causes",
+        "confidence",
+        "inferred_from",
         "summary",
         "evidence",
         "fix",
@@ -284,6 +286,8 @@ impl Row for FindingRow<'_> {
             f.status.to_string(),
             f.cause.name().to_string(),
             causes.join(";"),
+            f.confidence.name().to_string(),
+            f.inferred_from.map(|n| n.to_string()).unwrap_or_default(),
             f.summary.clone(),
             evidence.join(" | "),
             f.fix.clone(),
@@ -297,6 +301,7 @@ impl Row for FindingRow<'_> {
         Col::text("path"),
         Col::number("status"),
         Col::fixed("cause"),
+        Col::fixed("confidence"),
         Col::text("why"),
     ];
     fn table_cells(&self) -> Vec<Cell> {
@@ -308,6 +313,7 @@ impl Row for FindingRow<'_> {
             clip(&path, 50).into(),
             status_cell(Some(f.status)),
             Cell::new(f.cause.name(), Tone::Bad),
+            f.confidence.label().into(),
             clip(&f.summary, 100).into(),
         ]
     }

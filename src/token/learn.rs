@@ -43,7 +43,7 @@ pub fn learn(idx: &mut TokenIndex, capture: &Capture) {
 pub fn reply_time(ex: &Exchange) -> DateTime<Utc> {
     match ex.duration_ms {
         Some(d) if d.is_finite() && (0.0..86_400_000.0).contains(&d) => {
-            ex.started + Duration::microseconds((d * 1000.0) as i64)
+            super::plus(ex.started, Duration::microseconds((d * 1000.0) as i64))
         }
         _ => ex.started,
     }
@@ -130,7 +130,7 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
         t.set_issuer_host(h);
     }
     if let Some(s) = i.expires_in {
-        t.expires = Some(i.at + Duration::seconds(s));
+        t.expires = Some(super::plus(i.at, Duration::try_seconds(s).unwrap_or(Duration::MAX)));
         t.expires_server_clock = false;
     }
     if let Some((s, from)) = i.scopes {

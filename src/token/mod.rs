@@ -888,7 +888,7 @@ impl TokenIndex {
     /// (`exp`, `iat`, `nbf`) are compared with the instant moved onto the server's clock.
     pub fn validity_at(&self, t: &Token, at: DateTime<Utc>) -> Validity {
         let skew = self.clock_skew.as_ref().map(ClockSkew::duration).unwrap_or_default();
-        let server_at = at + skew;
+        let server_at = plus(at, skew);
         // NumericDate has one-second resolution.
         let slack = Duration::seconds(1);
         if t.malformed.is_some() {
@@ -903,11 +903,11 @@ impl TokenIndex {
                 return Validity::Expired;
             }
         }
-        if t.not_before.is_some_and(|n| n > server_at + slack) {
+        if t.not_before.is_some_and(|n| n > plus(server_at, slack)) {
             return Validity::NotYetValid;
         }
         if let Some(i) = t.issued {
-            let late = if t.issued_server_clock { i > server_at + slack } else { i > at };
+            let late = if t.issued_server_clock { i > plus(server_at, slack) } else { i > at };
             if late {
                 return Validity::NotYetValid;
             }
@@ -939,6 +939,17 @@ impl TokenIndex {
         };
         Some(TokenUse { credential, token, validity, used_region, cross_region })
     }
+}
+
+/// `t + d`, saturating at the ends of the representable range instead of panicking: captured
+/// dates may be anywhere chrono can parse (year ±262143), and a lifetime added to one of them
+/// can leave the range.
+pub(crate) fn plus(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d < Duration::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
 }
 
 /// Seconds since the epoch as a time (None when out of range).

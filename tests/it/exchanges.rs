@@ -113,7 +113,9 @@ fn analyze_csv_has_one_row_per_finding() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0][1], "1");
     assert_eq!(r[0][6], "token_wrong_region");
-    assert!(r[0][9].contains("forum_wrong_region.har#0"), "evidence names the token's issue: {}", r[0][9]);
+    assert_eq!(header[8..12], ["confidence", "inferred_from", "summary", "evidence"]);
+    assert_eq!(r[0][8], "proven");
+    assert!(r[0][11].contains("forum_wrong_region.har#0"), "evidence names the token's issue: {}", r[0][11]);
 }
 
 fn csv_rows(text: &str) -> Vec<Vec<String>> {

@@ -6,6 +6,7 @@ mod common;
 mod diagnose;
 mod exchanges;
 mod har;
+mod hostile;
 mod logs;
 mod output;
 mod pcap;

@@ -15,6 +15,11 @@ use std::collections::BTreeMap;
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Streams of one connection waiting for their end, at most (servers allow 100 to 250 at once).
 pub const MAX_STREAMS: usize = 1024;
+/// Largest decoded header list kept per header block, counted as RFC 9113 §6.5.2 does (name +
+/// value + 32 per field), as large as the HTTP/1 reader's head limit. HPACK lets a few bytes
+/// name a large table entry again and again, so a small block can decode to gigabytes; fields
+/// past the cap are decoded (the table must stay in step) but not kept.
+pub const MAX_HEADER_LIST: usize = 256 * 1024;
 
 struct Block {
     stream: u32,
@@ -56,6 +61,16 @@ pub struct H2 {
     dirs: [Dir; 2],
     streams: BTreeMap<u32, Stream>,
     preface_pending: bool,
+}
+
+fn too_many_headers(dropped: usize) -> Note {
+    Note::warning(
+        "http2.header_list",
+        format!(
+            "the stream's header fields decoded to more than {} KiB; {dropped} field(s) past that were dropped",
+            MAX_HEADER_LIST / 1024
+        ),
+    )
 }
 
 fn headers(list: Vec<(Vec<u8>, Vec<u8>)>) -> Headers {
@@ -315,8 +330,19 @@ impl H2 {
 
     fn header_block(&mut self, out: &mut super::stream::Out, client: bool, b: Block, last: Meta, info: &Conn3) {
         let di = usize::from(!client);
-        let list = match self.dirs[di].dec.decode(&b.data) {
-            Ok(l) => l,
+        let mut list: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let (mut size, mut dropped) = (0usize, 0usize);
+        let decoded = self.dirs[di].dec.decode_with_cb(&b.data, |n, v| {
+            size = size.saturating_add(n.len() + v.len() + 32);
+            if size <= MAX_HEADER_LIST {
+                list.push((n.into_owned(), v.into_owned()));
+            } else {
+                dropped += 1;
+            }
+        });
+        let mut cap_note = (dropped > 0).then(|| too_many_headers(dropped));
+        let list = match decoded {
+            Ok(()) => list,
             Err(e) => {
                 self.dirs[di].dead = true;
                 out.stats.h2_errors += 1;
@@ -343,13 +369,30 @@ impl H2 {
         }
         let s = self.streams.entry(b.stream).or_default();
         s.last = last;
+        s.notes.extend(cap_note.take());
+        let mut more = |r: &mut Headers, h: Headers| {
+            // Trailers and repeated blocks: the stream's whole list stays under the cap too.
+            let mut size: usize = r.0.iter().map(|x| x.name.len() + x.value.len() + 32).sum();
+            let mut dropped = 0;
+            for x in h.0 {
+                size += x.name.len() + x.value.len() + 32;
+                if size <= MAX_HEADER_LIST {
+                    r.0.push(x);
+                } else {
+                    dropped += 1;
+                }
+            }
+            if dropped > 0 {
+                cap_note = Some(too_many_headers(dropped));
+            }
+        };
         if client {
             match &mut s.request {
                 None => {
                     s.request = Some(request(h, info));
                     s.req_meta = Some(b.meta);
                 }
-                Some(r) => r.headers.0.extend(h.0),
+                Some(r) => more(&mut r.headers, h),
             }
         } else {
             let status = h.get(":status").and_then(|v| v.trim().parse::<u16>().ok()).unwrap_or(0);
@@ -370,12 +413,13 @@ impl H2 {
                         s.resp_body = BodyAcc::new(Some(ct));
                     }
                 }
-                Some(r) => r.headers.0.extend(h.0),
+                Some(r) => more(&mut r.headers, h),
             }
             if b.end_stream {
                 s.resp_end = true;
             }
         }
+        s.notes.extend(cap_note);
         if client {
             if let Some(ct) = s.request.as_ref().and_then(|r| r.headers.get("content-type")).map(str::to_string) {
                 if s.req_body.is_empty() {

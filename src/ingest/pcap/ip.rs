@@ -7,7 +7,8 @@
 
 use super::stream::L3;
 use super::stream::{Meta, Stats};
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// One TCP segment.
@@ -38,8 +39,14 @@ struct Datagram {
     parts: Vec<(usize, Vec<u8>)>,
     /// Bytes held in `parts` (duplicates and overlaps included).
     held: usize,
+    /// Fragments received, empty ones included.
+    fragments: usize,
+    /// The byte ranges received so far, disjoint and merged: start -> end.
+    covered: BTreeMap<usize, usize>,
     total: Option<usize>,
     first_ts: i64,
+    /// Which insertion this is, to tell a live entry of [`Defrag::order`] from a stale one.
+    generation: u64,
 }
 
 /// Bytes one datagram may hold while it is reassembled: twice the largest IPv4 datagram, so
@@ -47,10 +54,19 @@ struct Datagram {
 /// memory until the timeout.
 const MAX_HELD: usize = 2 * 65_536;
 
-/// IPv4 datagrams being reassembled.
+/// Fragments one datagram may have: twice the 8-byte fragments of the largest datagram. Empty
+/// fragments hold no bytes, so they are counted here instead.
+const MAX_PARTS: usize = 2 * 65_536 / 8;
+
+/// IPv4 datagrams being reassembled. Each fragment costs O(log n) to record and the datagram
+/// O(its size) to assemble once complete, whatever the order of arrival; the oldest datagram is
+/// found in O(1) when the table is full.
 #[derive(Default)]
 pub struct Defrag {
     pending: HashMap<FragKey, Datagram>,
+    /// Datagrams in the order they started (with stale entries for those already gone).
+    order: VecDeque<(FragKey, u64)>,
+    generation: u64,
 }
 
 impl Defrag {
@@ -64,43 +80,56 @@ impl Defrag {
         ts: i64,
         stats: &mut Stats,
     ) -> Option<Vec<u8>> {
-        if self.pending.len() >= MAX_DATAGRAMS && !self.pending.contains_key(&key) {
-            // Drop the oldest to stay bounded.
-            if let Some(k) = self.pending.iter().min_by_key(|(_, d)| d.first_ts).map(|(k, _)| *k) {
-                self.pending.remove(&k);
-                stats.frag_incomplete += 1;
-            }
-        }
-        let d = self.pending.entry(key).or_insert_with(|| Datagram {
-            parts: Vec::new(),
-            held: 0,
-            total: None,
-            first_ts: ts,
-        });
         if offset + data.len() > 65_535 + 1500 {
             return None;
         }
+        if self.pending.len() >= MAX_DATAGRAMS && !self.pending.contains_key(&key) {
+            // Drop the oldest to stay bounded.
+            while let Some((k, g)) = self.order.pop_front() {
+                if self.pending.get(&k).is_some_and(|d| d.generation == g) {
+                    self.pending.remove(&k);
+                    stats.frag_incomplete += 1;
+                    break;
+                }
+            }
+        }
+        if self.order.len() > 2 * MAX_DATAGRAMS {
+            let pending = &self.pending;
+            self.order.retain(|(k, g)| pending.get(k).is_some_and(|d| d.generation == *g));
+        }
+        let d = match self.pending.entry(key) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                self.generation += 1;
+                self.order.push_back((key, self.generation));
+                e.insert(Datagram {
+                    parts: Vec::new(),
+                    held: 0,
+                    fragments: 0,
+                    covered: BTreeMap::new(),
+                    total: None,
+                    first_ts: ts,
+                    generation: self.generation,
+                })
+            }
+        };
         if !more {
             d.total = Some(offset + data.len());
         }
-        if d.held + data.len() > MAX_HELD {
+        d.fragments += 1;
+        if d.held + data.len() > MAX_HELD || d.fragments > MAX_PARTS {
             self.pending.remove(&key);
             stats.frag_incomplete += 1;
             return None;
         }
         d.held += data.len();
-        d.parts.push((offset, data.to_vec()));
-        let total = d.total?;
-        let mut spans: Vec<(usize, usize)> = d.parts.iter().map(|(o, b)| (*o, o + b.len())).collect();
-        spans.sort_unstable();
-        let mut covered = 0usize;
-        for (off, end) in spans {
-            if off > covered {
-                return None;
-            }
-            covered = covered.max(end);
+        if !data.is_empty() {
+            cover(&mut d.covered, offset, offset + data.len());
+            d.parts.push((offset, data.to_vec()));
         }
-        if covered < total {
+        let total = d.total?;
+        let whole = total == 0 || d.covered.first_key_value().is_some_and(|(&s, &e)| s == 0 && e >= total);
+        if !whole {
             return None;
         }
         let d = self.pending.remove(&key)?;
@@ -129,7 +158,28 @@ impl Defrag {
     pub fn finish(&mut self, stats: &mut Stats) {
         stats.frag_incomplete += self.pending.len() as u64;
         self.pending.clear();
+        self.order.clear();
     }
+}
+
+/// Record `start..end` as received in a set of disjoint ranges, merging what it touches.
+fn cover(set: &mut BTreeMap<usize, usize>, mut start: usize, mut end: usize) {
+    // A range starting at or before `start` that reaches it.
+    if let Some((&s, &e)) = set.range(..=start).next_back() {
+        if e >= start {
+            if e >= end {
+                return;
+            }
+            start = s;
+            set.remove(&s);
+        }
+    }
+    // Ranges starting inside the new one.
+    while let Some((&s, &e)) = set.range(start..=end).next() {
+        set.remove(&s);
+        end = end.max(e);
+    }
+    set.insert(start, end);
 }
 
 /// Decode an IP packet down to its TCP segment. Reassembled fragments are stored in `scratch`.
@@ -278,5 +328,80 @@ mod tests {
         let seg = decode(L3::V4(&f1), Meta::default(), &mut frags, &mut s, &mut stats).expect("reassembled");
         assert_eq!(seg.dst.1, 80);
         assert_eq!(seg.payload, b"GET / HTTP/1.1\r\n\r\n");
+    }
+
+    fn tcp_payload(len: usize) -> Vec<u8> {
+        let mut tcp = vec![0u8; 20];
+        tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
+        tcp[12] = 5 << 4;
+        tcp.extend((0..len).map(|i| (i % 251) as u8));
+        tcp
+    }
+
+    #[test]
+    fn last_fragment_first_then_thousands_of_small_ones_with_overlaps() {
+        // The shape that once re-sorted every fragment list on each arrival: the last fragment
+        // first, then 8-byte fragments, each sent twice, in reverse order.
+        let tcp = tcp_payload(60_000 - 20);
+        let (mut frags, mut stats) = (Defrag::default(), Stats::default());
+        let n = tcp.len() / 8;
+        let last = v4(9, n as u16, false, &tcp[n * 8..]);
+        let mut s = Vec::new();
+        assert!(decode(L3::V4(&last), Meta::default(), &mut frags, &mut s, &mut stats).is_none());
+        let mut got = None;
+        for i in (0..n).rev() {
+            for _ in 0..2 {
+                let f = v4(9, i as u16, true, &tcp[i * 8..i * 8 + 8]);
+                let mut s = Vec::new();
+                if let Some(seg) = decode(L3::V4(&f), Meta::default(), &mut frags, &mut s, &mut stats) {
+                    got = Some(seg.payload.to_vec());
+                }
+            }
+        }
+        assert_eq!(got.as_deref(), Some(&tcp[20..]), "reassembled once the first fragment came");
+        assert_eq!(stats.frag_incomplete, 0);
+    }
+
+    #[test]
+    fn empty_fragments_count_against_the_cap() {
+        let (mut frags, mut stats) = (Defrag::default(), Stats::default());
+        for _ in 0..=MAX_PARTS {
+            let f = v4(3, 100, true, &[]);
+            let mut s = Vec::new();
+            assert!(decode(L3::V4(&f), Meta::default(), &mut frags, &mut s, &mut stats).is_none());
+        }
+        assert_eq!(stats.frag_incomplete, 1, "the datagram was dropped at the cap");
+        assert!(frags.pending.len() <= 1);
+    }
+
+    #[test]
+    fn a_full_table_drops_the_oldest_datagram() {
+        let (mut frags, mut stats) = (Defrag::default(), Stats::default());
+        for id in 0..(MAX_DATAGRAMS as u32 + 10) {
+            let f = v4(id as u16, 0, true, &[0u8; 8]);
+            let mut src = f.clone();
+            src[12] = (id >> 16) as u8;
+            let mut s = Vec::new();
+            let meta = Meta { frame: u64::from(id), ts: i64::from(id) };
+            assert!(decode(L3::V4(&src), meta, &mut frags, &mut s, &mut stats).is_none());
+        }
+        assert_eq!(frags.pending.len(), MAX_DATAGRAMS);
+        assert_eq!(stats.frag_incomplete, 10);
+        assert!(!frags.pending.keys().any(|k| k.2 < 10), "the oldest went first");
+        frags.finish(&mut stats);
+        assert_eq!(stats.frag_incomplete, 10 + MAX_DATAGRAMS as u64);
+    }
+
+    #[test]
+    fn ranges_merge() {
+        let mut set = BTreeMap::new();
+        cover(&mut set, 8, 16);
+        cover(&mut set, 24, 32);
+        cover(&mut set, 0, 8);
+        assert_eq!(set.iter().map(|(a, b)| (*a, *b)).collect::<Vec<_>>(), vec![(0, 16), (24, 32)]);
+        cover(&mut set, 10, 30);
+        assert_eq!(set.iter().map(|(a, b)| (*a, *b)).collect::<Vec<_>>(), vec![(0, 32)]);
+        cover(&mut set, 4, 6);
+        assert_eq!(set.len(), 1);
     }
 }

@@ -1082,3 +1082,47 @@ fn snaplen_cut_frames_are_gaps_at_once() {
     assert!(notes.iter().any(|n| n.code == "pcap.snaplen"));
     assert!(notes.iter().any(|n| n.code == "pcap.tcp_gap" && n.message.contains("6 bytes")), "{notes:?}");
 }
+
+fn hpack_int(prefix_bits: u8, first: u8, mut v: usize) -> Vec<u8> {
+    let max = (1usize << prefix_bits) - 1;
+    if v < max {
+        return vec![first | v as u8];
+    }
+    let mut out = vec![first | max as u8];
+    v -= max;
+    while v >= 128 {
+        out.push((v % 128) as u8 | 0x80);
+        v /= 128;
+    }
+    out.push(v as u8);
+    out
+}
+
+#[test]
+fn http2_a_block_repeating_a_huge_table_entry_is_capped() {
+    use super::http2::MAX_HEADER_LIST;
+    let mut h = H2Sim::new();
+    // Table size 1 MiB, one 200 KB entry, then 3000 one-byte references to it: 600 MB decoded.
+    let mut block = hpack_int(5, 0x20, 1 << 20);
+    block.extend([0x82, 0x86, 0x84]);
+    block.push(0x40);
+    block.extend(hpack_int(7, 0, 5));
+    block.extend(b"x-big");
+    block.extend(hpack_int(7, 0, 200_000));
+    block.extend(std::iter::repeat_n(b'a', 200_000));
+    block.extend(std::iter::repeat_n(0xbe, 3000));
+    let frame = h2f(1, 0x5, 1, &block);
+    for chunk in frame.chunks(60_000) {
+        h.c(chunk);
+    }
+    let b = h.resp_block("200");
+    h.s(&h2f(1, 0x5, 1, &b));
+    let (ex, _, _) = run_policy(&whole(&h.sim.frames), BodyPolicy::All);
+    assert_eq!(ex.len(), 1);
+    let req = &ex[0].request;
+    let kept: usize = req.headers.0.iter().map(|x| x.name.len() + x.value.len() + 32).sum();
+    assert!(kept <= MAX_HEADER_LIST, "{kept}");
+    assert_eq!(req.method, "GET");
+    assert!(has(&ex[0], "http2.header_list"), "{:?}", ex[0].notes);
+    assert_eq!(ex[0].response.as_ref().map(|r| r.status), Some(200), "the table stayed in step");
+}

@@ -1,0 +1,9 @@
+//! mitmproxy flow dumps (tnetstrings), then the whole analysis.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    harken_fuzz::read_and_analyze(data, |src, cx| {
+        let _ = harken::ingest::mitm::read(src, cx);
+    });
+});
