@@ -31,6 +31,9 @@ Examples:
 Every analysing command takes --catalog, --profile, --jwks, --since/--until, --show-secrets
 and --color; wrong values fail before any input is read. Captured text is escaped in every
 format; `| head` ends quietly.
+  harken replay --only refused --token-env NEW --target https://api.example --send a.har
+                                               do the refused requests pass now?
+  harken serve a.har --listen 127.0.0.1:8080   answer with the captured responses
 
 Exit codes: 0 ok, 1 findings when --fail-on asked for it, 2 an input could not be read
 or the command line was wrong (other inputs are still reported).";
@@ -106,6 +109,18 @@ pub enum Command {
     /// and Jira/Zendesk. Credentials appear as kind:fingerprint unless --show-secrets.
     /// See docs/report.md.
     Report(ReportArgs),
+    /// Re-send captured requests (dry run unless --send) and compare the answers.
+    ///
+    /// Prints the plan (method, rewritten URL, headers with credentials masked, body size)
+    /// and sends nothing unless --send. With --send, each answer is compared with the
+    /// captured one (status, Content-Type and chosen headers, JSON body shape, time), and a
+    /// summary says what now passes, still fails or changed. See docs/replay.md.
+    Replay(Box<ReplayArgs>),
+    /// Answer HTTP requests with the captured responses, in captured order.
+    ///
+    /// Matched by method, path and query; repeated calls are answered in captured order, so
+    /// a client meets the customer's 401 at the same step. See docs/replay.md.
+    Serve(ServeArgs),
     /// Counts, refusal rates (401, 403, 4xx, 5xx), latency percentiles and bytes, grouped.
     ///
     /// By default: refused requests by endpoint and credential, the view to start a 401/403
@@ -323,6 +338,206 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub shared: AnalysisArgs,
+}
+
+// ---------------------------------------------------------------------------------------------
+// replay and serve (src/cmd/replay.rs, src/cmd/serve.rs, docs/replay.md)
+
+const REPLAY_AFTER_HELP: &str = "\
+Safety: nothing is sent without --send (the dry run opens no socket). Only hosts named by
+--target, --map or --allow-host are contacted, redirects included (each hop is checked; a
+redirect elsewhere is reported, not followed). POST, PUT, PATCH and DELETE are skipped without
+--allow-unsafe. Captured credentials (Authorization, cookies, API keys, secret query and body
+fields) are stripped unless --use-captured-credentials; --token-env, --token-file or
+--oauth-client-credentials supply a new one. See docs/replay.md.
+
+Examples:
+  harken replay capture.har --target http://127.0.0.1:8080            the plan, nothing sent
+  harken replay capture.har --only refused --token-env NEW_TOKEN \\
+      --target https://api.mypurecloud.ie --send                      is it fixed?
+  harken replay capture.har --map api.mypurecloud.com=https://api.mypurecloud.ie \\
+      --oauth-client-credentials --send    another region; login.* follows api.*";
+
+/// `--only` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// The 401 and 403 responses (with --lead-up, also what led up to them).
+    Refused,
+}
+
+/// Output formats of `replay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    Table,
+    Json,
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = REPLAY_AFTER_HELP)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Send every selected request to this base URL (scheme, host, port, optional path prefix).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Send requests for HOST to URL (repeatable). Moving a Genesys Cloud host to another
+    /// region moves its sibling hosts (login., webmessaging., api-cdn., apps.) with it.
+    #[arg(long, value_name = "HOST=URL")]
+    pub map: Vec<String>,
+
+    /// Also allow connections to this host (or host:port), e.g. a redirect's destination.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub allow_host: Vec<String>,
+
+    /// Really send. Without it harken prints the plan and sends nothing.
+    #[arg(long)]
+    pub send: bool,
+
+    /// Allow POST, PUT, PATCH and DELETE (they change server state).
+    #[arg(long)]
+    pub allow_unsafe: bool,
+
+    /// Send the credentials found in the capture (Authorization, cookies, API keys, secret
+    /// query and body fields) instead of stripping them.
+    #[arg(long, conflicts_with_all = ["token_env", "token_file", "oauth_client_credentials"])]
+    pub use_captured_credentials: bool,
+
+    /// Send `Authorization: Bearer $VAR` (or the value as is when it names a scheme) instead of
+    /// the captured credential.
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["token_file", "oauth_client_credentials"])]
+    pub token_env: Option<String>,
+
+    /// Like --token-env, with the token read from a file.
+    #[arg(long, value_name = "FILE", conflicts_with = "oauth_client_credentials")]
+    pub token_file: Option<PathBuf>,
+
+    /// Get a fresh token (client-credentials grant) from the token endpoint seen in the capture,
+    /// with the client id and secret from --client-id-env / --client-secret-env.
+    #[arg(long)]
+    pub oauth_client_credentials: bool,
+
+    /// Environment variable holding the OAuth client id.
+    #[arg(long, value_name = "VAR", default_value = "HARKEN_CLIENT_ID")]
+    pub client_id_env: String,
+
+    /// Environment variable holding the OAuth client secret.
+    #[arg(long, value_name = "VAR", default_value = "HARKEN_CLIENT_SECRET")]
+    pub client_secret_env: String,
+
+    /// Select: `refused` (the 401/403s).
+    #[arg(long, value_enum)]
+    pub only: Option<Only>,
+
+    /// With --only refused: also replay the earlier requests that carried the same credential.
+    #[arg(long, requires = "only")]
+    pub lead_up: bool,
+
+    /// Select these captured statuses: codes and classes, e.g. 401,403 or 4xx.
+    #[arg(long, value_name = "LIST")]
+    pub status: Option<String>,
+
+    /// Select paths matching this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub path: Option<String>,
+
+    /// Select these methods, e.g. GET or GET,DELETE.
+    #[arg(long)]
+    pub method: Option<String>,
+
+    /// Select requests started at or after this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Select requests started before this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Select entries: INPUT#INDEX, comma-separated or repeated. INPUT is a FILE argument (or
+    /// its file name, or its 0-based position); INDEX the entry index shown by `exchanges`.
+    #[arg(long, value_name = "INPUT#INDEX")]
+    pub entry: Vec<String>,
+
+    /// Replay at most N requests (the first N selected).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// At most this many requests per second: N/s, N/m, N/h.
+    #[arg(long, value_name = "N/s")]
+    pub rate: Option<String>,
+
+    /// Requests in flight at once (1 keeps them strictly one after another).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// When each request starts: asap, original (the captured spacing), or a speed factor such
+    /// as x2 (captured spacing, twice as fast) or x0.5.
+    #[arg(long, value_name = "WHEN", default_value = "asap")]
+    pub timing: String,
+
+    /// Seconds to wait for each response.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Compare this response header too (repeatable; Content-Type is always compared).
+    #[arg(long, value_name = "NAME")]
+    pub diff_header: Vec<String>,
+
+    /// Exit with status 1 when any replayed response differs from the captured one (or fails).
+    #[arg(long)]
+    pub fail_on_diff: bool,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReplayFormat::Table)]
+    pub format: ReplayFormat,
+}
+
+const SERVE_AFTER_HELP: &str = "\
+Requests are matched by method, path and query (parameters in any order). A route answers its
+captured responses in captured order and then repeats the last one, so a client run against
+it meets the customer's 401 at the same step. Unmatched requests get a 404 whose JSON body
+names the closest captured routes. One line is logged per request. Ctrl-C stops it.
+
+Examples:
+  harken serve capture.har --listen 127.0.0.1:8080
+  curl -i http://127.0.0.1:8080/api/v2/users/me
+  harken serve capture.har --listen 127.0.0.1:0 --latency original --ignore-param _";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Latency {
+    /// Answer at once.
+    None,
+    /// Wait the captured response time before answering.
+    Original,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = SERVE_AFTER_HELP)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Address to listen on (port 0 picks a free port; the bound address is printed first).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Leave this query parameter out of matching (repeatable), e.g. a cache-buster `_`.
+    #[arg(long, value_name = "NAME")]
+    pub ignore_param: Vec<String>,
+
+    /// Do not serve this captured response header (repeatable), e.g. set-cookie.
+    #[arg(long, value_name = "NAME")]
+    pub ignore_header: Vec<String>,
+
+    /// Also match the request body (JSON compared as values, other bodies as bytes).
+    #[arg(long)]
+    pub match_body: bool,
+
+    /// `original` waits the captured response time before each answer.
+    #[arg(long, value_enum, default_value_t = Latency::None)]
+    pub latency: Latency,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,6 +19,7 @@ pub mod keep;
 pub mod model;
 pub mod redact;
 pub mod region;
+pub mod replay;
 pub mod report;
 pub mod sanitize;
 pub mod settings;

@@ -6,6 +6,8 @@ pub mod exchanges;
 pub mod export;
 pub mod report;
 pub mod sanitize;
+pub mod replay;
+pub mod serve;
 pub mod stats;
 pub mod timeline;
 pub mod tokens;
@@ -45,6 +47,8 @@ pub fn main() -> i32 {
         Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
         Command::Sanitize(a) => sanitize::run(a, &mut out),
         Command::Report(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| report::run(a, &s, &mut out)),
+        Command::Replay(a) => replay::run(a, crate::settings::color_enabled(color), &mut out),
+        Command::Serve(a) => serve::run(a, &mut out),
         Command::Stats(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| stats::run(a, &s, &mut out)),
         Command::Export(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| export::run(a, &s, &mut out)),
         Command::Completions { shell } => completions::completions(*shell, &mut out),

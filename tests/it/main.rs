@@ -15,6 +15,7 @@ mod pcap;
 mod proxy;
 mod report;
 mod sanitize;
+mod replay;
 mod secrets;
 mod stats;
 mod timeline;
