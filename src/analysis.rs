@@ -1,19 +1,11 @@
 //! One run of the analysis over a capture: tokens, conversations, then diagnosis.
 
 use crate::catalog::Catalog;
+pub use crate::diagnose::Context;
 use crate::diagnose::{self, Finding};
 use crate::model::Capture;
 use crate::timeline::{Profile, Timeline};
 use crate::token::{TokenIndex, TokenOptions};
-
-/// Everything the diagnosis reads. Built once per run.
-pub struct Context<'a> {
-    pub capture: &'a Capture,
-    pub tokens: &'a TokenIndex,
-    pub timeline: &'a Timeline,
-    pub catalog: &'a Catalog,
-    pub show_secrets: bool,
-}
 
 /// The results of `harken analyze`.
 pub struct Analysis {

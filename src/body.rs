@@ -237,6 +237,23 @@ pub fn form(headers: &Headers, body: Option<&Body>) -> Option<Vec<(String, Strin
     Some(url::form_urlencoded::parse(b).into_owned().collect())
 }
 
+/// Decode base64 as producers write it: standard or URL-safe alphabet, padded or not, with
+/// line breaks.
+pub fn base64_lenient(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    if let Ok(v) = STANDARD.decode(s) {
+        return Some(v);
+    }
+    let cleaned: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        if let Ok(v) = engine.decode(&cleaned) {
+            return Some(v);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

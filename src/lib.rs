@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod cli;
 pub mod cmd;
 pub mod diagnose;
+pub mod escape;
 pub mod ingest;
 pub mod model;
 pub mod redact;

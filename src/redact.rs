@@ -1,7 +1,7 @@
 //! Keeping secrets and terminal escapes out of every output.
 //!
 //! Every renderer passes captured text through the one escape boundary
-//! ([`crate::report::escape`]) and every URL through [`mask_url`] unless the user gave
+//! ([`crate::escape`], used through [`crate::report::escape`]) and every URL through [`mask_url`] unless the user gave
 //! `--show-secrets`. Credentials are shown as kind + fingerprint
 //! (see [`crate::token`]), never as values.
 
@@ -62,9 +62,9 @@ pub fn fingerprint(secret: &str) -> String {
 }
 
 /// Escape captured text for a terminal or a CSV cell: the one implementation is
-/// [`crate::report::escape::escape`]; this owned-string form is for messages built elsewhere.
+/// [`crate::escape::escape`]; this owned-string form is for messages built elsewhere.
 pub fn escape(s: &str) -> String {
-    crate::report::escape::escape(s).into_owned()
+    crate::escape::escape(s).into_owned()
 }
 
 /// Mask the values of secret query and fragment parameters in a URL

@@ -80,7 +80,7 @@ impl Settings {
     pub fn load(&self, opts: IngestOptions) -> (Capture, bool) {
         let opts = self.ingest(opts);
         let capture = ingest::load(&self.files, opts);
-        let failed = crate::cmd::report_errors(&capture.inputs);
+        let failed = report_errors(&capture.inputs);
         (capture, failed)
     }
 
@@ -93,6 +93,18 @@ impl Settings {
     pub fn style(&self) -> crate::report::Style {
         crate::report::Style { color: self.color }
     }
+}
+
+/// Say on stderr which inputs could not be read (to the end); true if any.
+pub fn report_errors(inputs: &[crate::model::Input]) -> bool {
+    let mut failed = false;
+    for input in inputs {
+        if let Some(err) = &input.error {
+            eprintln!("harken: error: {}", crate::escape::escape(err));
+            failed = true;
+        }
+    }
+    failed
 }
 
 /// `--color` with `NO_COLOR` (https://no-color.org) and whether stdout is a terminal.

@@ -79,17 +79,7 @@ pub fn load(args: &InputArgs, opts: IngestOptions) -> (Capture, bool) {
     (capture, failed)
 }
 
-/// Say on stderr which inputs could not be read (to the end); true if any.
-pub fn report_errors(inputs: &[crate::model::Input]) -> bool {
-    let mut failed = false;
-    for input in inputs {
-        if let Some(err) = &input.error {
-            eprintln!("harken: error: {}", crate::redact::escape(err));
-            failed = true;
-        }
-    }
-    failed
-}
+pub use crate::settings::report_errors;
 
 /// The exit code for a run that had (or not) unreadable inputs.
 pub fn code(failed: bool) -> i32 {

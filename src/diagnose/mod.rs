@@ -33,11 +33,10 @@ mod token_wrong_region;
 mod unexplained;
 mod user_context_required;
 
-use crate::analysis::Context;
-use crate::catalog::{Lookup, Operation};
-use crate::model::{Exchange, Identity, Origin, Unrecorded};
-use crate::timeline::StateMet;
-use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenUse};
+use crate::catalog::{Catalog, Lookup, Operation};
+use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
+use crate::timeline::{StateMet, Timeline};
+use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -80,6 +79,15 @@ impl Cause {
             Cause::Unexplained => "unexplained",
         }
     }
+}
+
+/// Everything the diagnosis reads. Built once per run by [`crate::analysis::run`].
+pub struct Context<'a> {
+    pub capture: &'a Capture,
+    pub tokens: &'a TokenIndex,
+    pub timeline: &'a Timeline,
+    pub catalog: &'a Catalog,
+    pub show_secrets: bool,
 }
 
 /// One fact that supports a finding, pointing at the exchange that shows it.

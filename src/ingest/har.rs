@@ -24,7 +24,6 @@ use super::{IngestOptions, ReadCx, ReadError, Source};
 use crate::model::{
     Body, BodyState, Direction, Exchange, Headers, Note, Origin, Request, Response, WsMessage, WsOpcode,
 };
-use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use rayon::prelude::*;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -383,21 +382,7 @@ fn content_body(c: Content<'_>, headers: &Headers, opts: IngestOptions, notes: &
     Body { raw, state: BodyState::Decoded, stored_as, mime, declared_size: declared, omitted: false }
 }
 
-/// Decode base64 as producers write it: standard or URL-safe alphabet, padded or not, with
-/// line breaks.
-pub fn base64_lenient(s: &str) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    if let Ok(v) = STANDARD.decode(s) {
-        return Some(v);
-    }
-    let cleaned: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
-        if let Ok(v) = engine.decode(&cleaned) {
-            return Some(v);
-        }
-    }
-    None
-}
+pub use crate::body::base64_lenient;
 
 /// Parse a HAR timestamp. Returns the time and whether it carried a zone.
 pub fn parse_time(s: &str) -> Option<(DateTime<Utc>, bool)> {

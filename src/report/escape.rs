@@ -1,11 +1,7 @@
 //! The one escape boundary: every captured string that reaches a terminal, a CSV cell or a JSON
-//! document passes through here.
-//!
-//! Escaped: C0 and C1 controls and DEL; bidi embeddings, overrides and isolates
-//! (U+202A–U+202E, U+2066–U+2069) and marks (U+200E, U+200F, U+061C); line and paragraph
-//! separators (U+2028, U+2029); zero-width and invisible format characters (U+200B–U+200D,
-//! U+2060–U+2064, U+206A–U+206F, U+FEFF, U+FFF9–U+FFFB, tags U+E0000–U+E007F). None of them
-//! can then move the cursor, change colours, reorder or hide text.
+//! document passes through here. Which characters are escaped is [`crate::escape`]'s policy
+//! (C0/C1 controls, DEL, bidi controls and marks, U+2028/2029, zero-width and invisible format
+//! characters).
 //!
 //! - Text (tables, CSV, stderr): [`escape`] writes them visibly: `\n`, `\r`, `\t`, `\x1b`,
 //!   `\u{202e}`.
@@ -13,54 +9,10 @@
 //!   value decodes to the same string; the bytes on the wire hold none of them raw). Use
 //!   [`to_writer`] / [`to_writer_pretty`], never `serde_json::to_writer` directly.
 
+pub use crate::escape::{escape, needs_escape};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
-use std::borrow::Cow;
 use std::io::{self, Write};
-
-/// Whether a character must never reach output raw.
-pub fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c as u32,
-            0x061c
-                | 0x200b..=0x200f
-                | 0x2028..=0x202e
-                | 0x2060..=0x2064
-                | 0x2066..=0x206f
-                | 0xfeff
-                | 0xfff9..=0xfffb
-                | 0xe0000..=0xe007f
-        )
-}
-
-/// Escape for a terminal or a CSV cell: dangerous characters become visible (`\x1b`,
-/// `\u{202e}`); newlines are always escaped. Borrows when nothing needs escaping.
-pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        push_visible(&mut out, c);
-    }
-    Cow::Owned(out)
-}
-
-fn push_visible(out: &mut String, c: char) {
-    use std::fmt::Write as _;
-    if !needs_escape(c) {
-        out.push(c);
-        return;
-    }
-    let _ = match c {
-        '\n' => out.write_str("\\n"),
-        '\r' => out.write_str("\\r"),
-        '\t' => out.write_str("\\t"),
-        c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32),
-        c => write!(out, "\\u{{{:x}}}", c as u32),
-    };
-}
 
 /// A `serde_json` formatter that writes every [`needs_escape`] character as a `\uXXXX` escape
 /// (surrogate pairs above U+FFFF), on top of the escapes JSON requires. Wraps the compact or
@@ -142,6 +94,8 @@ mod tests {
 
     const HOSTILE: &str =
         "a\x1b[31m\r\n\0\x7f\u{9b}\u{202e}\u{2066}\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}\u{feff}\u{e0041}z";
+
+    use std::borrow::Cow;
 
     #[test]
     fn text_is_visible() {

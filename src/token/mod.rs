@@ -258,7 +258,7 @@ fn authorization(value: &str, guest: bool) -> Credential {
         "bearer" => token_credential(rest, "authorization: bearer".into(), guest),
         "basic" => {
             let mut c = Credential::new(CredentialKind::Basic, "authorization: basic", rest);
-            let decoded = crate::ingest::har::base64_lenient(rest).and_then(|b| String::from_utf8(b).ok());
+            let decoded = crate::body::base64_lenient(rest).and_then(|b| String::from_utf8(b).ok());
             match decoded.as_deref().and_then(|s| s.split_once(':')) {
                 Some((user, _)) => c.principal = Some(user.to_string()),
                 None if rest.is_empty() => c.malformed = Some("Basic with no credentials".into()),

@@ -1,6 +1,7 @@
 //! The one integration test binary. One module per area; `common` has the corpus gate and
 //! the helpers that run the real binary.
 
+mod architecture;
 mod common;
 mod diagnose;
 mod exchanges;

@@ -10,14 +10,13 @@
 //! to the websocket or HTTP/2 parser. When bytes are missing or unparseable, the parser skips
 //! to the next line that starts a message (resynchronisation).
 
-use super::tcp::{App, Half, Info, Io, Step};
-use super::{http2, ms, origin, time, websocket, Meta, Out};
+use super::stream::{build, Half, Io, Meta, Next, Out, Pending, Step};
 use crate::ingest::http1::{
     absolute_url, feed_body, framing, looks_like_response, request_head, response_has_no_body, response_head, Framing,
     Head, MAX_HEAD,
 };
 pub use crate::ingest::http1::{looks_like_request, BodyAcc};
-use crate::model::{Exchange, Headers, Note, Request, Response};
+use crate::model::{Headers, Note, Request, Response};
 use std::collections::VecDeque;
 
 /// Bytes scanned for a message start before a direction is given up as not HTTP.
@@ -51,18 +50,6 @@ struct Reader {
     messages: u64,
 }
 
-/// A request and what is known of its answer.
-pub struct Pending {
-    pub method: String,
-    pub request: Request,
-    pub req_meta: Meta,
-    pub done: bool,
-    /// The protocol asked for in `Upgrade`, lower case.
-    pub upgrade: Option<String>,
-    pub resp: Option<(Response, Meta, Meta)>,
-    pub notes: Vec<Note>,
-}
-
 /// HTTP/1 state of one connection.
 pub struct H1 {
     queue: VecDeque<Pending>,
@@ -73,7 +60,7 @@ pub struct H1 {
 enum Unit {
     None,
     Progress,
-    Switch(App),
+    Switch(Next),
 }
 
 impl H1 {
@@ -102,7 +89,7 @@ impl H1 {
         }
         if self.req.dead && self.resp.dead && self.queue.is_empty() {
             io.out.stats.ignored_connections += 1;
-            return Step::Switch(App::Ignore);
+            return Step::Switch(Next::Ignore);
         }
         Step::Idle
     }
@@ -424,10 +411,10 @@ impl H1 {
             // Exchanges still queued (their requests unfinished) are emitted as they are.
             self.flush_queue(io);
             if proto.contains("websocket") {
-                return Unit::Switch(App::Ws(Box::new(websocket::Ws::new(p, io.info))));
+                return Unit::Switch(Next::WebSocket(Box::new(p)));
             }
             if proto.contains("h2c") {
-                return Unit::Switch(App::H2(Box::new(http2::H2::upgraded(p))));
+                return Unit::Switch(Next::Http2Upgrade(Box::new(p)));
             }
             let mut ex = build(p, io.info);
             ex.notes.push(Note::info(
@@ -436,12 +423,12 @@ impl H1 {
             ));
             io.out.exchanges.push(ex);
             io.out.stats.ignored_connections += 1;
-            return Unit::Switch(App::Ignore);
+            return Unit::Switch(Next::Ignore);
         }
         if method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&status) {
             self.drain(io);
             self.flush_queue(io);
-            return Unit::Switch(App::Unknown);
+            return Unit::Switch(Next::Unknown);
         }
         self.drain(io);
         Unit::Progress
@@ -536,22 +523,4 @@ impl H1 {
 
 fn is_101(p: &Pending) -> bool {
     p.resp.as_ref().is_some_and(|r| r.0.status == 101)
-}
-
-/// Build the exchange of a request and its answer.
-pub fn build(p: Pending, info: &Info) -> Exchange {
-    let resp_meta = p.resp.as_ref().map(|r| r.1);
-    let mut ex = Exchange::new(origin(Some(p.req_meta), resp_meta), time(p.req_meta.ts), p.request);
-    if let Some((resp, _, last)) = p.resp {
-        ex.duration_ms = Some(ms(p.req_meta.ts, last.ts));
-        ex.response = Some(resp);
-    }
-    ex.server = Some(info.server.clone());
-    ex.client = Some(info.client.clone());
-    ex.connection = Some(info.id.clone());
-    ex.notes = p.notes;
-    if info.midstream && !ex.notes.iter().any(|n| n.code == "pcap.tcp_midstream") {
-        ex.notes.push(Note::info("pcap.tcp_midstream", "the capture started after this connection opened"));
-    }
-    ex
 }

@@ -7,9 +7,8 @@
 //! connection is flushed. After a gap in a direction its frames cannot be found again, so that
 //! direction stops being read (the streams keep what was seen).
 
-use super::http1::{BodyAcc, Pending};
-use super::tcp::{Io, Step};
-use super::{ms, origin, time, Meta};
+use super::stream::{ms, origin, time, Io, Meta, Pending, Step};
+use crate::ingest::http1::BodyAcc;
 use crate::model::{Exchange, Headers, Note, Request, Response};
 use std::collections::BTreeMap;
 
@@ -152,7 +151,7 @@ impl H2 {
     #[allow(clippy::too_many_arguments)]
     fn frame(
         &mut self,
-        out: &mut super::Out,
+        out: &mut super::stream::Out,
         client: bool,
         typ: u8,
         flags: u8,
@@ -295,7 +294,7 @@ impl H2 {
     /// Keep at most [`MAX_STREAMS`] streams waiting: beyond, the oldest (lowest id) is emitted as
     /// it is. Without this a capture of one direction only would keep every stream of a long
     /// connection until it ends.
-    fn cap_streams(&mut self, out: &mut super::Out, info: &Conn3) {
+    fn cap_streams(&mut self, out: &mut super::stream::Out, info: &Conn3) {
         while self.streams.len() > MAX_STREAMS {
             let Some((sid, mut s)) = self.streams.pop_first() else { break };
             s.notes.push(Note::warning(
@@ -314,7 +313,7 @@ impl H2 {
         }
     }
 
-    fn header_block(&mut self, out: &mut super::Out, client: bool, b: Block, last: Meta, info: &Conn3) {
+    fn header_block(&mut self, out: &mut super::stream::Out, client: bool, b: Block, last: Meta, info: &Conn3) {
         let di = usize::from(!client);
         let list = match self.dirs[di].dec.decode(&b.data) {
             Ok(l) => l,
@@ -427,7 +426,7 @@ struct Conn3 {
     server: String,
 }
 
-fn io_info(i: &super::tcp::Info) -> Conn3 {
+fn io_info(i: &super::stream::Info) -> Conn3 {
     Conn3 { id: i.id.clone(), client: i.client.clone(), server: i.server.clone() }
 }
 

@@ -5,8 +5,8 @@
 //! skipped. Fragment reassembly keeps at most [`MAX_DATAGRAMS`] datagrams in flight and drops
 //! those that stay incomplete for [`FRAG_TIMEOUT_NS`].
 
-use super::link::L3;
-use super::{Meta, Stats};
+use super::stream::L3;
+use super::stream::{Meta, Stats};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -4,12 +4,7 @@
 //! (SLL) and v2 (SLL2), MPLS label stacks (popped to IP or an Ethernet pseudowire), raw IP (DLT_RAW, IPv4, IPv6), BSD NULL and OpenBSD LOOP, and Linux NFLOG
 //! (its TLVs are walked to the packet payload). Other link types are counted and named in a note.
 
-/// The network-layer packet of a frame.
-#[derive(Debug, Clone, Copy)]
-pub enum L3<'a> {
-    V4(&'a [u8]),
-    V6(&'a [u8]),
-}
+pub use super::stream::L3;
 
 /// What a frame holds.
 #[derive(Debug)]

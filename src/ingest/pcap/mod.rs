@@ -17,57 +17,15 @@ pub mod http1;
 pub mod http2;
 pub mod ip;
 pub mod link;
+pub mod stream;
 pub mod tcp;
 pub mod tls;
 pub mod tunnel;
 pub mod websocket;
 
 use super::{ReadCx, ReadError, Source};
-use crate::model::{Exchange, Format, Note, Origin};
-use std::collections::BTreeMap;
-
-/// Where and when a frame was captured: its 1-based frame number and its time (ns since epoch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Meta {
-    pub frame: u64,
-    pub ts: i64,
-}
-
-/// Counters of what was skipped or repaired, reported as notes at the end of an input.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub frames: u64,
-    pub unsupported_links: BTreeMap<u32, u64>,
-    pub snaplen_cut: u64,
-    pub bad_packets: u64,
-    pub non_tcp: u64,
-    pub frag_incomplete: u64,
-    pub ipv6_fragments: u64,
-    pub tls_connections: u64,
-    pub tls_names: std::collections::BTreeSet<String>,
-    pub tls_no_sni: u64,
-    pub gaps: u64,
-    pub gap_bytes: u64,
-    pub midstream: u64,
-    pub ignored_connections: u64,
-    pub unknown_interface: u64,
-    pub h2_errors: u64,
-    pub ws_errors: u64,
-    /// Frames per link type.
-    pub links: BTreeMap<u32, u64>,
-    /// Frames unwrapped per encapsulation (GRE, ERSPAN, VXLAN...).
-    pub tunnels: BTreeMap<&'static str, u64>,
-    /// Packets per IP protocol other than TCP (and UDP destination port), at most 16 kinds.
-    pub other_protocols: BTreeMap<(u8, Option<u16>), u64>,
-}
-
-/// The output side shared by every layer: finished exchanges waiting to be emitted, the reading
-/// options, and the counters.
-pub struct Out {
-    pub exchanges: Vec<Exchange>,
-    pub opts: super::IngestOptions,
-    pub stats: Stats,
-}
+use crate::model::{Format, Note};
+pub use stream::{ms, origin, time, Meta, Out, Stats};
 
 /// The packet pipeline of one input.
 pub struct Engine {
@@ -604,21 +562,6 @@ fn read_pcapng(src: &Source, eng: &mut Engine, cx: &mut ReadCx<'_>) -> Result<()
     }
     let _ = skipped_blocks;
     Ok(())
-}
-
-/// Build an exchange skeleton shared by the HTTP/1 and HTTP/2 parsers.
-pub fn origin(req: Option<Meta>, resp: Option<Meta>) -> Origin {
-    Origin { input: 0, index: 0, request_frame: req.map(|m| m.frame), response_frame: resp.map(|m| m.frame) }
-}
-
-/// Nanoseconds since the epoch as a UTC time.
-pub fn time(ts: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_nanos(ts)
-}
-
-/// Milliseconds between two packet times.
-pub fn ms(from: i64, to: i64) -> f64 {
-    (to.saturating_sub(from)) as f64 / 1e6
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@
 //! and at the end of the input; at most [`MAX_CONNS`] are open at once.
 
 use super::ip::{Seg, ACK, FIN, RST, SYN};
-use super::{http1, http2, tls, websocket, Meta, Out};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use super::stream::{Half, Info, Io, Meta, Next, Out, Step};
+use super::{http1, http2, tls, websocket};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Bytes allowed to wait behind a hole before it is declared a gap.
@@ -23,198 +24,10 @@ pub const MAX_BUFFER: usize = 32 << 20;
 pub const LINGER_NS: i64 = 5_000_000_000;
 /// A connection silent this long is flushed.
 pub const IDLE_NS: i64 = 300_000_000_000;
-/// Buffer capacity a direction keeps once everything in it was parsed.
-const KEEP_CAPACITY: usize = 2 << 10;
 /// Open connections kept at most; beyond, the least recently active are flushed.
 pub const MAX_CONNS: usize = 100_000;
 
 pub type Addr = (IpAddr, u16);
-
-/// One direction of a connection: reassembly state plus the delivered, not yet parsed bytes.
-#[derive(Default)]
-pub struct Half {
-    isn: Option<u32>,
-    /// Stream offset of the next byte expected.
-    next: u64,
-    pending: BTreeMap<u64, (Vec<u8>, Meta)>,
-    pending_bytes: usize,
-    pub fin: bool,
-    /// Data from here on is dropped (the connection is not parsed).
-    pub ignore: bool,
-    buf: Vec<u8>,
-    pos: usize,
-    /// Stream offset of `buf[0]`.
-    base: u64,
-    /// Stream offset at which each delivered segment starts, with its frame.
-    marks: VecDeque<(u64, Meta)>,
-    /// Whether any payload was seen.
-    pub seen: bool,
-}
-
-impl Half {
-    /// The delivered bytes not yet consumed by the parser.
-    pub fn data(&self) -> &[u8] {
-        self.buf.get(self.pos..).unwrap_or(&[])
-    }
-    /// Stream offset of the first unconsumed byte.
-    pub fn offset(&self) -> u64 {
-        self.base + self.pos as u64
-    }
-    /// Mark `n` bytes as parsed.
-    pub fn consume(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.buf.len());
-        if self.pos == self.buf.len() {
-            self.base += self.buf.len() as u64;
-            if self.buf.capacity() > KEEP_CAPACITY {
-                // A burst (a large body, many pipelined messages) is over: do not keep its
-                // memory for the rest of a connection that may stay open for minutes.
-                self.buf = Vec::new();
-            } else {
-                self.buf.clear();
-            }
-            self.pos = 0;
-        } else if self.pos > 64 * 1024 && self.pos * 2 > self.buf.len() {
-            self.buf.drain(..self.pos);
-            self.base += self.pos as u64;
-            self.pos = 0;
-        }
-        let off = self.offset();
-        while self.marks.len() > 1 && self.marks.get(1).is_some_and(|m| m.0 <= off) {
-            self.marks.pop_front();
-        }
-    }
-    /// Drop every unconsumed byte.
-    pub fn clear(&mut self) {
-        let n = self.data().len();
-        self.consume(n);
-    }
-    /// The frame that carried the byte at stream offset `off`.
-    pub fn meta_at(&self, off: u64) -> Meta {
-        let i = self.marks.partition_point(|m| m.0 <= off);
-        match i.checked_sub(1).and_then(|i| self.marks.get(i)) {
-            Some(m) => m.1,
-            None => self.marks.front().map(|m| m.1).unwrap_or_default(),
-        }
-    }
-    /// The frame of the first unconsumed byte.
-    pub fn meta(&self) -> Meta {
-        self.meta_at(self.offset())
-    }
-    /// The frame of the byte `n` bytes past the first unconsumed one.
-    pub fn meta_plus(&self, n: usize) -> Meta {
-        self.meta_at(self.offset() + n as u64)
-    }
-
-    fn deliver(&mut self, data: &[u8], meta: Meta) {
-        if data.is_empty() {
-            return;
-        }
-        if self.ignore {
-            self.next += data.len() as u64;
-            self.base = self.next;
-            return;
-        }
-        if self.buf.is_empty() {
-            self.base = self.next;
-            self.pos = 0;
-        }
-        self.marks.push_back((self.next, meta));
-        self.buf.extend_from_slice(data);
-        self.next += data.len() as u64;
-    }
-
-    fn drain_pending(&mut self) {
-        while let Some((&k, _)) = self.pending.first_key_value() {
-            if k > self.next {
-                break;
-            }
-            let Some((data, meta)) = self.pending.remove(&k) else { break };
-            self.pending_bytes = self.pending_bytes.saturating_sub(data.len());
-            let skip = usize::try_from(self.next - k).unwrap_or(usize::MAX);
-            if skip < data.len() {
-                self.deliver(&data[skip..], meta);
-            }
-        }
-    }
-
-    /// Add a segment's payload at sequence number `seq`. Returns the stream offset just past it
-    /// when any of it was new.
-    pub fn insert(&mut self, seq: u32, data: &[u8], meta: Meta) -> Option<u64> {
-        self.seen = true;
-        let isn = *self.isn.get_or_insert(seq);
-        let expected = isn.wrapping_add(self.next as u32);
-        let delta = i64::from(seq.wrapping_sub(expected) as i32);
-        let mut off = i64::try_from(self.next).unwrap_or(i64::MAX).saturating_add(delta);
-        let mut data = data;
-        let next = i64::try_from(self.next).unwrap_or(i64::MAX);
-        if off < next {
-            let trim = usize::try_from(next - off).unwrap_or(usize::MAX);
-            if trim >= data.len() {
-                return None; // retransmission of delivered bytes
-            }
-            data = &data[trim..];
-            off = next;
-        }
-        let off = off as u64;
-        if off == self.next {
-            self.deliver(data, meta);
-            self.drain_pending();
-        } else if !self.ignore {
-            let keep = match self.pending.get(&off) {
-                Some((old, _)) => old.len() < data.len(),
-                None => true,
-            };
-            if keep {
-                if let Some((old, _)) = self.pending.insert(off, (data.to_vec(), meta)) {
-                    self.pending_bytes = self.pending_bytes.saturating_sub(old.len());
-                }
-                self.pending_bytes += data.len();
-            }
-        }
-        Some(off + data.len() as u64)
-    }
-
-    /// Skip to stream offset `to`, past bytes known to be lost.
-    fn skip_to(&mut self, to: u64) {
-        if to <= self.next {
-            return;
-        }
-        self.clear();
-        self.next = to;
-        self.base = to;
-        self.buf.clear();
-        self.pos = 0;
-        self.marks.clear();
-        // Segments that waited inside the skipped range are partly new; keep their tails.
-        while let Some((&k, _)) = self.pending.first_key_value() {
-            if k >= to {
-                break;
-            }
-            let Some((data, meta)) = self.pending.remove(&k) else { break };
-            self.pending_bytes = self.pending_bytes.saturating_sub(data.len());
-            let skip = usize::try_from(to - k).unwrap_or(usize::MAX);
-            if skip < data.len() {
-                self.pending.insert(to, (data[skip..].to_vec(), meta));
-                self.pending_bytes += data.len() - skip;
-            }
-        }
-        self.drain_pending();
-    }
-
-    /// Skip to the first waiting segment; returns the gap length (0 if nothing waits).
-    fn skip_gap(&mut self) -> u64 {
-        let Some((&k, _)) = self.pending.first_key_value() else { return 0 };
-        let gap = k.saturating_sub(self.next);
-        self.clear();
-        self.next = k;
-        self.base = k;
-        self.buf.clear();
-        self.pos = 0;
-        self.marks.clear();
-        self.drain_pending();
-        gap
-    }
-}
 
 /// The protocol parsed on a connection.
 pub enum App {
@@ -225,34 +38,6 @@ pub enum App {
     Ws(Box<websocket::Ws>),
     /// Not parsed (TLS, or not HTTP).
     Ignore,
-}
-
-/// What a parser step did.
-pub enum Step {
-    /// Nothing more can be parsed until more bytes arrive.
-    Idle,
-    /// Something was parsed; call again.
-    Progress,
-    /// The connection switches protocol (upgrade, or given up).
-    Switch(App),
-}
-
-/// Who is who on a connection, as shown in exchanges.
-#[derive(Debug, Clone, Default)]
-pub struct Info {
-    pub id: String,
-    pub client: String,
-    pub server: String,
-    /// Whether the capture started after the connection did.
-    pub midstream: bool,
-}
-
-/// What a parser works with: the client and server halves, the connection, the output.
-pub struct Io<'a> {
-    pub cl: &'a mut Half,
-    pub sv: &'a mut Half,
-    pub info: &'a Info,
-    pub out: &'a mut Out,
 }
 
 /// One TCP connection.
@@ -438,7 +223,8 @@ impl Conn {
             match step {
                 Step::Idle => break,
                 Step::Progress => {}
-                Step::Switch(app) => {
+                Step::Switch(next) => {
+                    let app = start(next, &self.info);
                     if let App::Ignore = app {
                         self.halves[0].ignore = true;
                         self.halves[1].ignore = true;
@@ -481,8 +267,8 @@ impl Conn {
         let syn = self.syn_seen;
         self.io(c, out, |app, io| {
             if let App::Unknown = app {
-                if let Step::Switch(a) = classify_final(io, syn) {
-                    *app = a;
+                if let Step::Switch(next) = classify_final(io, syn) {
+                    *app = start(next, io.info);
                     // Parse what is there now that the protocol is known.
                     for _ in 0..1_000_000 {
                         let s = match app {
@@ -504,6 +290,18 @@ impl Conn {
             }
             Step::Idle
         });
+    }
+}
+
+/// The parser a switch names.
+fn start(next: Next, info: &Info) -> App {
+    match next {
+        Next::Unknown => App::Unknown,
+        Next::Ignore => App::Ignore,
+        Next::Http1 { midstream } => App::H1(Box::new(http1::H1::new(midstream))),
+        Next::Http2Preface => App::H2(Box::new(http2::H2::new(true))),
+        Next::Http2Upgrade(p) => App::H2(Box::new(http2::H2::upgraded(*p))),
+        Next::WebSocket(p) => App::Ws(Box::new(websocket::Ws::new(*p, info))),
     }
 }
 
@@ -550,16 +348,16 @@ fn classify_final(io: &mut Io<'_>, syn: bool) -> Step {
             }
             None => io.out.stats.tls_no_sni += 1,
         }
-        return Step::Switch(App::Ignore);
+        return Step::Switch(Next::Ignore);
     }
     if cd.starts_with(PREFACE) {
-        return Step::Switch(App::H2(Box::new(http2::H2::new(true))));
+        return Step::Switch(Next::Http2Preface);
     }
     if cd.is_empty() && io.sv.data().is_empty() {
         return Step::Idle;
     }
     let clean = syn && (cd.is_empty() || http1::looks_like_request(cd));
-    Step::Switch(App::H1(Box::new(http1::H1::new(!clean))))
+    Step::Switch(Next::Http1 { midstream: !clean })
 }
 
 type Key = (Addr, Addr);
@@ -655,6 +453,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::pcap::stream::KEEP_CAPACITY;
 
     #[test]
     fn a_parsed_burst_does_not_keep_its_buffer() {

@@ -73,7 +73,7 @@ impl Sim {
     }
 }
 
-fn run(frames: &[Vec<u8>]) -> (Vec<Exchange>, super::Stats) {
+fn run(frames: &[Vec<u8>]) -> (Vec<Exchange>, super::stream::Stats) {
     let mut eng = Engine::new(IngestOptions { bodies: BodyPolicy::All, ..Default::default() });
     for (i, f) in frames.iter().enumerate() {
         let meta = Meta { frame: i as u64 + 1, ts: 1_700_000_000_000_000_000 + i as i64 * 1_000_000 };

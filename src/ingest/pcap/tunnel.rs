@@ -14,7 +14,7 @@
 //! Unwrapping is bounded ([`MAX_DEPTH`] layers per frame); fragmented outer packets are not
 //! unwrapped (the IP layer counts them).
 
-use super::link::L3;
+use super::stream::L3;
 
 /// Encapsulation layers unwrapped per frame, at most.
 pub const MAX_DEPTH: usize = 4;

@@ -5,9 +5,7 @@
 //! when `*_no_context_takeover` was negotiated). The exchange is emitted when the connection
 //! ends.
 
-use super::http1::{build, Pending};
-use super::tcp::{Info, Io, Step};
-use super::{time, Meta};
+use super::stream::{build, time, Info, Io, Meta, Pending, Step};
 use crate::model::{Direction, Exchange, Note, WsMessage, WsOpcode};
 use flate2::{Decompress, FlushDecompress, Status};
 
