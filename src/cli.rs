@@ -78,6 +78,20 @@ pub enum Command {
     /// `unknown`. Each row shows the state the request met and the state after it; a request
     /// made after the conversation ended is marked. See docs/conversations.md.
     Timeline(TimelineArgs),
+    /// Print a shell completion script.
+    ///
+    /// bash: `source <(harken completions bash)`, or save it under
+    /// ~/.local/share/bash-completion/completions/harken. zsh: save it as `_harken` in a folder
+    /// of your $fpath. fish: save it as ~/.config/fish/completions/harken.fish. PowerShell:
+    /// `harken completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `harken man | man -l -`, or save it as
+    /// /usr/local/share/man/man1/harken.1.
+    Man,
 }
 
 /// Output formats. Not every command offers every format.

@@ -1,6 +1,7 @@
 //! One file per subcommand. Each returns its exit code; [`main`] maps errors to 2.
 
 pub mod analyze;
+pub mod completions;
 pub mod exchanges;
 pub mod timeline;
 pub mod tokens;
@@ -38,6 +39,8 @@ pub fn main() -> i32 {
         }
         Command::Tokens(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| tokens::run(a, &s, &mut out)),
         Command::Timeline(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| timeline::run(a, &s, &mut out)),
+        Command::Completions { shell } => completions::completions(*shell, &mut out),
+        Command::Man => completions::man(&mut out),
     };
     let flushed = out.flush();
     match result {

@@ -17,21 +17,11 @@
 //! suggests (`scope_missing`, then `permission_missing` from the catalog). `unexplained` only
 //! when nothing else fired.
 //!
-//! Public surface: [`Cause`], [`Evidence`], [`Finding`], [`diagnose`], [`Facts`], [`Verdict`].
-
-mod conversation_ended;
-mod credentials_missing;
-mod endpoint_unknown;
-mod permission_missing;
-mod scope_missing;
-mod token_expired;
-mod token_malformed;
-mod token_not_yet_valid;
-mod token_revoked;
-mod token_wrong_kind;
-mod token_wrong_region;
-mod unexplained;
-mod user_context_required;
+//! Adding a cause: write `src/diagnose/<cause>.rs` (a `check` function and a doc comment with
+//! what, why, example and fix) and add one line to the `registry!` below; then give it a
+//! section in docs/diagnostics.md (tests/it/diagnostics.rs fails until you do).
+//!
+//! Public surface: [`Cause`], [`CAUSES`], [`RULES`], [`Evidence`], [`Finding`], [`diagnose`], [`Facts`], [`Verdict`].
 
 use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
@@ -42,43 +32,75 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The closed vocabulary of causes. Names are part of the JSON contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    CredentialsMissing,
-    TokenMalformed,
-    TokenExpired,
-    TokenNotYetValid,
-    TokenRevoked,
-    TokenWrongRegion,
-    TokenWrongKind,
-    ScopeMissing,
-    PermissionMissing,
-    UserContextRequired,
-    ConversationEnded,
-    EndpointUnknown,
-    Unexplained,
+/// The registry of causes: one line per cause, in ranking order (docs/diagnostics.md,
+/// "Ranking"). Each line names the rule's file (`src/diagnose/<file>.rs`, whose `check`
+/// function is the rule and whose doc comment says what, why, example and fix) and the
+/// [`Cause`] variant; `guessed after X` ranks the cause's unproven verdicts just after `X`.
+/// The last line is the fallback, reported when no rule fired. Adding a cause is one file
+/// plus one line here; tests/it/diagnostics.rs checks docs/diagnostics.md against it.
+macro_rules! registry {
+    (rules { $($file:ident => $variant:ident $(, guessed after $after:ident)?;)* } fallback $ffile:ident => $fvariant:ident;) => {
+        $(mod $file;)*
+        mod $ffile;
+
+        /// The closed vocabulary of causes. Names are part of the JSON contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Cause {
+            $($variant,)*
+            $fvariant,
+        }
+
+        impl Cause {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Cause::$variant => stringify!($file),)*
+                    Cause::$fvariant => stringify!($ffile),
+                }
+            }
+        }
+
+        /// Every rule except the fallback, in ranking order.
+        pub const RULES: &[RuleDef] = &[
+            $(RuleDef { cause: Cause::$variant, check: $file::check, guessed_after: registry!(@after $($after)?) },)*
+        ];
+
+        /// Every cause in ranking order, the fallback last.
+        pub const CAUSES: &[Cause] = &[$(Cause::$variant,)* Cause::$fvariant];
+
+        fn fallback(f: &Facts<'_>) -> Verdict {
+            $ffile::check(f)
+        }
+    };
+    (@after) => { None };
+    (@after $after:ident) => { Some(Cause::$after) };
 }
 
-impl Cause {
-    pub fn name(self) -> &'static str {
-        match self {
-            Cause::CredentialsMissing => "credentials_missing",
-            Cause::TokenMalformed => "token_malformed",
-            Cause::TokenExpired => "token_expired",
-            Cause::TokenNotYetValid => "token_not_yet_valid",
-            Cause::TokenRevoked => "token_revoked",
-            Cause::TokenWrongRegion => "token_wrong_region",
-            Cause::TokenWrongKind => "token_wrong_kind",
-            Cause::ScopeMissing => "scope_missing",
-            Cause::PermissionMissing => "permission_missing",
-            Cause::UserContextRequired => "user_context_required",
-            Cause::ConversationEnded => "conversation_ended",
-            Cause::EndpointUnknown => "endpoint_unknown",
-            Cause::Unexplained => "unexplained",
-        }
+registry! {
+    rules {
+        credentials_missing => CredentialsMissing;
+        token_malformed => TokenMalformed;
+        token_expired => TokenExpired;
+        token_not_yet_valid => TokenNotYetValid;
+        token_revoked => TokenRevoked;
+        token_wrong_region => TokenWrongRegion;
+        endpoint_unknown => EndpointUnknown;
+        token_wrong_kind => TokenWrongKind;
+        user_context_required => UserContextRequired;
+        permission_missing => PermissionMissing, guessed after ScopeMissing;
+        conversation_ended => ConversationEnded;
+        scope_missing => ScopeMissing;
     }
+    fallback unexplained => Unexplained;
+}
+
+/// One registered rule.
+pub struct RuleDef {
+    pub cause: Cause,
+    pub check: Rule,
+    /// Unproven verdicts of this cause rank just after this cause (catalog-based guesses rank
+    /// below what the capture shows).
+    pub guessed_after: Option<Cause>,
 }
 
 /// Everything the diagnosis reads. Built once per run by [`crate::analysis::run`].
@@ -327,51 +349,25 @@ pub struct Verdict {
 /// A rule: pure function of the facts.
 pub type Rule = fn(&Facts<'_>) -> Option<Verdict>;
 
-/// Every rule except `unexplained`, which runs when none of these fired.
-pub const RULES: &[Rule] = &[
-    credentials_missing::check,
-    token_malformed::check,
-    token_expired::check,
-    token_not_yet_valid::check,
-    token_revoked::check,
-    token_wrong_region::check,
-    endpoint_unknown::check,
-    token_wrong_kind::check,
-    user_context_required::check,
-    permission_missing::check,
-    conversation_ended::check,
-    scope_missing::check,
-];
-
-/// Position of a verdict in the ranking (lower is more fundamental).
+/// Position of a verdict in the ranking (lower is more fundamental): its cause's line in the
+/// registry, or just after `guessed_after` for an unproven verdict.
 pub fn rank(v: &Verdict) -> u8 {
-    match v.cause {
-        Cause::CredentialsMissing => 0,
-        Cause::TokenMalformed => 1,
-        Cause::TokenExpired => 2,
-        Cause::TokenNotYetValid => 3,
-        Cause::TokenRevoked => 4,
-        Cause::TokenWrongRegion => 5,
-        Cause::EndpointUnknown => 6,
-        Cause::TokenWrongKind => 7,
-        Cause::UserContextRequired => 8,
-        Cause::PermissionMissing if v.proven => 9,
-        Cause::ConversationEnded => 10,
-        Cause::ScopeMissing => 11,
-        Cause::PermissionMissing => 12,
-        Cause::Unexplained => 13,
+    let pos = |c: Cause| CAUSES.iter().position(|x| *x == c).unwrap_or(CAUSES.len()) as u8 * 2;
+    match RULES.iter().find(|r| r.cause == v.cause).and_then(|r| r.guessed_after) {
+        Some(after) if !v.proven => pos(after) + 1,
+        _ => pos(v.cause),
     }
 }
 
 /// Run every rule and rank what fired; `unexplained` when nothing did.
 pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
-    let mut v: Vec<Verdict> = RULES.iter().filter_map(|r| r(f)).collect();
+    let mut v: Vec<Verdict> = RULES.iter().filter_map(|r| (r.check)(f)).collect();
     // Guesses (catalog-based or inferred) are only reported when nothing is proven.
     if v.iter().any(|x| x.proven) {
         v.retain(|x| x.proven);
     }
     if v.is_empty() {
-        v.push(unexplained::check(f));
+        v.push(fallback(f));
     }
     v.sort_by_key(rank);
     v
@@ -629,13 +625,25 @@ impl Successes {
     }
 }
 
-/// Minutes between two instants, for summaries.
+/// The time between two instants as people say it, for summaries: `45 s`, `20 min`,
+/// `3 h 10 min`, `2 days`, `13 years` (the largest unit or two; the sign is dropped).
 pub(crate) fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    let s = (to - from).num_seconds();
-    if s.abs() < 120 {
-        format!("{s} s")
-    } else {
-        format!("{} min", s / 60)
+    human_duration((to - from).num_seconds().unsigned_abs())
+}
+
+/// Seconds as people say them: `45 s`, `20 min`, `3 h 10 min`, `2 days`, `13 years`.
+pub fn human_duration(s: u64) -> String {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=5_399 => format!("{} min", s / 60),
+        5_400..=172_799 => match (s / 3600, (s % 3600) / 60) {
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        },
+        172_800..=5_183_999 => plural(s / 86_400, "day", "days"),
+        5_184_000..=63_071_999 => plural(s / 2_629_746, "month", "months"),
+        _ => plural(s / 31_556_952, "year", "years"),
     }
 }
 
@@ -703,6 +711,15 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(20 * 60), "20 min");
+        assert_eq!(human_duration(3 * 3600 + 600), "3 h 10 min");
+        assert_eq!(human_duration(2 * 86_400), "2 days");
+        assert_eq!(human_duration(6_895_757 * 60), "13 years");
+    }
     use crate::catalog::Catalog;
     use crate::token::Validity;
 

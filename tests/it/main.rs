@@ -4,6 +4,7 @@
 mod architecture;
 mod common;
 mod diagnose;
+mod diagnostics;
 mod exchanges;
 mod har;
 mod logs;
