@@ -28,6 +28,12 @@ Examples:
   harken replay --only refused --token-env NEW --target https://api.example --send a.har
                                                do the refused requests pass now?
   harken serve a.har --listen 127.0.0.1:8080   answer with the captured responses
+  harken tokens --since 2025-03-04 x.har       only what happened from that day on
+  source <(harken completions bash)            tab completion (also zsh, fish, powershell)
+
+Every analysing command takes --catalog, --profile, --jwks, --since/--until, --show-secrets
+and --color; wrong values fail before any input is read. Captured text is escaped in every
+format; `| head` ends quietly.
 
 Exit codes: 0 ok, 1 findings when --fail-on asked for it, 2 an input could not be read
 or the command line was wrong (other inputs are still reported).";
@@ -109,6 +115,20 @@ pub enum Command {
     /// rerunning on the same inputs replaces its files, other shards add theirs beside them.
     /// Tokens carry fingerprints and claims, never secrets. Schema (versioned): docs/output.md.
     Export(ExportArgs),
+    /// Print a shell completion script.
+    ///
+    /// bash: `source <(harken completions bash)`, or save it under
+    /// ~/.local/share/bash-completion/completions/harken. zsh: save it as `_harken` in a folder
+    /// of your $fpath. fish: save it as ~/.config/fish/completions/harken.fish. PowerShell:
+    /// `harken completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `harken man | man -l -`, or save it as
+    /// /usr/local/share/man/man1/harken.1.
+    Man,
 }
 
 /// Output formats. Not every command offers every format.

@@ -15,6 +15,7 @@ pub mod cmd;
 pub mod diagnose;
 pub mod escape;
 pub mod ingest;
+pub mod keep;
 pub mod model;
 pub mod redact;
 pub mod region;

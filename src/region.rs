@@ -45,11 +45,23 @@ pub enum HostRole {
 /// `api.mypurecloud.ie` → (eu_west_1, Api). Matching is on the whole domain suffix, longest
 /// first, so `mypurecloud.com.au` is never taken for `mypurecloud.com`.
 pub fn region_of_host(host: &str) -> Option<(&'static Region, HostRole)> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
     let host = host.split(':').next().unwrap_or("");
+    // This runs for every request and most hosts are not Genesys hosts: no allocation unless
+    // the host needs lowering.
+    let lowered;
+    let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        lowered = host.to_ascii_lowercase();
+        lowered.as_str()
+    } else {
+        host
+    };
     let mut best: Option<&'static Region> = None;
     for r in REGIONS {
-        let matches = host == r.domain || host.ends_with(&format!(".{}", r.domain));
+        let matches = host == r.domain
+            || (host.len() > r.domain.len()
+                && host.ends_with(r.domain)
+                && host.as_bytes()[host.len() - r.domain.len() - 1] == b'.');
         if matches && best.is_none_or(|b| r.domain.len() > b.domain.len()) {
             best = Some(r);
         }
@@ -84,6 +96,11 @@ mod tests {
         assert_eq!((r.key, role), ("eu_west_2", HostRole::WebMessaging));
         assert!(region_of_host("api.example.com").is_none());
         assert!(region_of_host("evilmypurecloud.com").is_none());
+        assert_eq!(
+            region_of_host("API.MyPureCloud.IE:443").map(|(r, role)| (r.key, role)),
+            Some(("eu_west_1", HostRole::Api))
+        );
+        assert!(region_of_host("").is_none());
         assert_eq!(REGIONS.len(), 18);
     }
 }

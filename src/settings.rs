@@ -84,6 +84,20 @@ impl Settings {
         (capture, failed)
     }
 
+    /// [`Settings::load`] for the analysis commands: each exchange is trimmed to what the
+    /// analysis reads ([`crate::keep`]) as soon as it is read (on the readers' worker
+    /// threads), so memory does not hold every body and header.
+    pub fn load_kept(&self, keep: &crate::keep::Keep<'_>) -> (Capture, bool) {
+        let trim = |ex: &mut crate::model::Exchange| keep.trim(ex);
+        let (inputs, exchanges) =
+            ingest::load_map_with(&self.files, self.ingest(IngestOptions::default()), Some(&trim), Some, |ex| {
+                (ex.started, ex.origin)
+            });
+        let capture = Capture::new(inputs, exchanges, Vec::new());
+        let failed = report_errors(&capture.inputs);
+        (capture, failed)
+    }
+
     /// Reading options with what the command line adds to them (`--log-format`).
     pub fn ingest(&self, opts: IngestOptions) -> IngestOptions {
         IngestOptions { log_format: self.log_format.or(opts.log_format), ..opts }

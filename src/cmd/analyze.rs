@@ -4,7 +4,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::analysis::{self, Analysis};
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::diagnose::Finding;
-use crate::ingest::IngestOptions;
+use crate::keep::Keep;
 use crate::model::{Capture, Input, Level, Note};
 use crate::report::escape::escape;
 use crate::report::rows::{FindingRow, InputRow};
@@ -77,7 +77,7 @@ fn fail_on(spec: &str) -> anyhow::Result<Option<Vec<u16>>> {
 
 pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
     let fail = a.fail_on.as_deref().map(fail_on).transpose()?;
-    let (capture, failed) = s.load(IngestOptions::default());
+    let (capture, failed) = s.load_kept(&Keep { profile: Some(&s.analysis.profile) });
     let analysis = analysis::run(&capture, &s.analysis);
     let findings: Vec<&Finding> = analysis.findings.iter().filter(|f| s.window.contains(f.time)).collect();
     let style = s.style();

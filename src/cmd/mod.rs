@@ -1,6 +1,7 @@
 //! One file per subcommand. Each returns its exit code; [`main`] maps errors to 2.
 
 pub mod analyze;
+pub mod completions;
 pub mod exchanges;
 pub mod export;
 pub mod replay;
@@ -46,6 +47,8 @@ pub fn main() -> i32 {
         Command::Serve(a) => serve::run(a, &mut out),
         Command::Stats(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| stats::run(a, &s, &mut out)),
         Command::Export(a) => Settings::new(&a.input, &a.shared, color).and_then(|s| export::run(a, &s, &mut out)),
+        Command::Completions { shell } => completions::completions(*shell, &mut out),
+        Command::Man => completions::man(&mut out),
     };
     let flushed = out.flush();
     match result {

@@ -2,7 +2,7 @@
 
 use super::code;
 use crate::cli::{OutputFormat, TimelineArgs};
-use crate::ingest::IngestOptions;
+use crate::keep::Keep;
 use crate::report::escape::escape;
 use crate::report::rows::{proof_ref, EventRow};
 use crate::report::{self, json, ndjson, short_time, Format, Style};
@@ -19,7 +19,7 @@ struct Doc<'a> {
 }
 
 pub fn run(a: &TimelineArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let (capture, failed) = s.load(IngestOptions::default());
+    let (capture, failed) = s.load_kept(&Keep { profile: Some(&s.analysis.profile) });
     let tl = Timeline::build_with(&capture, &s.analysis.profile);
     // The conversations asked for, with only the events in the time window.
     let convs: Vec<Cow<Conversation>> = tl

@@ -3,7 +3,7 @@
 
 use super::code;
 use crate::cli::{OutputFormat, TokensArgs};
-use crate::ingest::IngestOptions;
+use crate::keep::Keep;
 use crate::report::escape::escape;
 use crate::report::rows::TokenRow;
 use crate::report::{self, json, Format};
@@ -24,7 +24,7 @@ pub struct Document<'a> {
 }
 
 pub fn run(a: &TokensArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let (capture, failed) = s.load(IngestOptions::default());
+    let (capture, failed) = s.load_kept(&Keep { profile: None });
     let mut idx = TokenIndex::build_with(&capture, &s.analysis.tokens);
     if s.show_secrets {
         idx.reveal_secrets();

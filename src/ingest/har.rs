@@ -111,16 +111,22 @@ struct Sanitized {
 }
 
 impl Sanitized {
-    fn see(&mut self, ex: &Exchange) {
-        self.entries += 1;
+    /// What one exchange shows: whether it carries a credential header, and whether it was
+    /// refused. Taken before [`ReadCx::prepare`] may drop headers.
+    fn shows(ex: &Exchange) -> (bool, bool) {
         let creds = ex
             .request
             .headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("authorization") || h.name.eq_ignore_ascii_case("cookie"))
             || ex.response.as_ref().is_some_and(|r| r.headers.contains("set-cookie"));
+        (creds, matches!(ex.status(), Some(401 | 403)))
+    }
+
+    fn see(&mut self, (creds, refused): (bool, bool)) {
+        self.entries += 1;
         self.credential_headers += creds as usize;
-        self.refused += matches!(ex.status(), Some(401 | 403)) as usize;
+        self.refused += refused as usize;
     }
 
     fn note(&self, cx: &mut ReadCx<'_>) {
@@ -142,6 +148,17 @@ impl Sanitized {
     }
 }
 
+/// Entries cut out of the array, handed from the scanner thread to the parsers.
+struct Batch<'a> {
+    /// (entry index, file offset, bytes) per entry.
+    entries: Vec<(usize, usize, &'a [u8])>,
+    /// File offset up to which the input has been consumed.
+    end: usize,
+}
+
+/// Read the `entries` array. The scanner runs on its own thread, cutting the array into
+/// batches of entries, while this thread parses the previous batch with the rayon pool (both
+/// cores) and hands the exchanges on: scanning and parsing overlap instead of taking turns.
 fn read_entries(
     sc: &mut Scanner<'_>,
     src: &Source,
@@ -153,9 +170,31 @@ fn read_entries(
         return Ok(());
     }
     sc.expect(b'[', "\"entries\" to be an array")?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(2);
+    std::thread::scope(|scope| {
+        let scanner = scope.spawn(move || scan_entries(sc, tx));
+        let mut released = 0usize;
+        for mut batch in rx {
+            flush(&mut batch.entries, cx, stats);
+            src.release(released, batch.end);
+            released = released.max(batch.end);
+        }
+        match scanner.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The scanner's side of [`read_entries`]: every entry read before a break is sent before the
+/// error that says where it broke.
+fn scan_entries<'a>(sc: &mut Scanner<'a>, tx: std::sync::mpsc::SyncSender<Batch<'a>>) -> Result<(), ReadError> {
     let mut index = 0usize;
-    let mut batch: Vec<(usize, usize, &[u8])> = Vec::with_capacity(BATCH);
-    let mut released = 0usize;
+    let mut batch: Vec<(usize, usize, &'a [u8])> = Vec::with_capacity(BATCH);
+    let send = |entries: Vec<(usize, usize, &'a [u8])>, end: usize| {
+        // The receiver only goes away when this input's reading is over.
+        let _ = tx.send(Batch { entries, end });
+    };
     loop {
         sc.ws();
         if sc.eat(b']') {
@@ -165,37 +204,46 @@ fn read_entries(
         let slice = match sc.value() {
             Ok(s) => s,
             Err(e) => {
-                // Keep every entry read before the break, then say where it broke.
-                flush(&mut batch, cx, stats);
+                send(batch, sc.pos + sc.offset);
                 return Err(ReadError::new(format!("entry {index} (from byte {}): {}", start + sc.offset, e.message)));
             }
         };
         batch.push((index, start + sc.offset, slice));
         index += 1;
         if batch.len() == BATCH {
-            flush(&mut batch, cx, stats);
-            src.release(released, sc.pos + sc.offset);
-            released = sc.pos + sc.offset;
+            send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), sc.pos + sc.offset);
         }
         if let Err(e) = sc.comma_or(b']') {
-            flush(&mut batch, cx, stats);
+            send(batch, sc.pos + sc.offset);
             return Err(ReadError::new(format!("after entry {}: {}", index - 1, e.message)));
         }
     }
-    flush(&mut batch, cx, stats);
+    send(batch, sc.pos + sc.offset);
     Ok(())
 }
 
 fn flush(batch: &mut Vec<(usize, usize, &[u8])>, cx: &mut ReadCx<'_>, stats: &mut Sanitized) {
     let input = cx.input;
     let opts = cx.opts;
-    let parsed: Vec<Result<Exchange, String>> =
-        batch.par_iter().map(|&(index, _, slice)| parse_entry(slice, input, index, opts)).collect();
+    let prepare = cx.prepare;
+    type Parsed = Result<(Exchange, (bool, bool)), String>;
+    let parsed: Vec<Parsed> = batch
+        .par_iter()
+        .map(|&(index, _, slice)| {
+            parse_entry(slice, input, index, opts).map(|mut ex| {
+                let shows = Sanitized::shows(&ex);
+                if let Some(p) = prepare {
+                    p(&mut ex);
+                }
+                (ex, shows)
+            })
+        })
+        .collect();
     for ((index, at, _), result) in batch.drain(..).zip(parsed) {
         match result {
-            Ok(ex) => {
-                stats.see(&ex);
-                cx.emit(ex)
+            Ok((ex, shows)) => {
+                stats.see(shows);
+                cx.emit_prepared(ex)
             }
             Err(e) => cx.note(
                 Note::warning("har.entry_malformed", format!("entry {index} (byte {at}) skipped: {e}"))

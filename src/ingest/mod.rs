@@ -79,6 +79,10 @@ pub fn is_textual(mime: Option<&str>) -> bool {
         || m == "x-unknown"
 }
 
+/// Work on each exchange that a reader may run in parallel, before the exchange is handed on
+/// (e.g. dropping what the caller will not read).
+pub type Prepare<'a> = &'a (dyn Fn(&mut Exchange) + Sync);
+
 /// The state of one input being read: where its exchanges and notes go.
 pub struct ReadCx<'a> {
     pub input: usize,
@@ -86,15 +90,25 @@ pub struct ReadCx<'a> {
     pub notes: Vec<Note>,
     pub creator: Option<String>,
     pub count: usize,
+    /// Run on every exchange before the sink: by [`ReadCx::emit`], or by a reader that runs it
+    /// on its worker threads and then calls [`ReadCx::emit_prepared`].
+    pub prepare: Option<Prepare<'a>>,
     sink: &'a mut dyn FnMut(Exchange),
 }
 
 impl<'a> ReadCx<'a> {
     pub fn new(input: usize, opts: IngestOptions, sink: &'a mut dyn FnMut(Exchange)) -> Self {
-        ReadCx { input, opts, notes: Vec::new(), creator: None, count: 0, sink }
+        ReadCx { input, opts, notes: Vec::new(), creator: None, count: 0, prepare: None, sink }
     }
     /// Hand one exchange on. Its `origin.input` must be `self.input`.
-    pub fn emit(&mut self, ex: Exchange) {
+    pub fn emit(&mut self, mut ex: Exchange) {
+        if let Some(p) = self.prepare {
+            p(&mut ex);
+        }
+        self.emit_prepared(ex)
+    }
+    /// Hand on an exchange that [`ReadCx::prepare`] already ran on.
+    pub fn emit_prepared(&mut self, ex: Exchange) {
         self.count += 1;
         (self.sink)(ex)
     }
@@ -330,6 +344,17 @@ impl Source {
 /// Read one input, pushing its exchanges into `sink`. Returns what is known of the input; its
 /// `error` is set when it could not be read to the end.
 pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn FnMut(Exchange)) -> Input {
+    read_input_with(path, input, opts, None, sink)
+}
+
+/// [`read_input`] with work to run on each exchange before the sink (see [`Prepare`]).
+pub fn read_input_with(
+    path: &Path,
+    input: usize,
+    opts: IngestOptions,
+    prepare: Option<Prepare<'_>>,
+    sink: &mut dyn FnMut(Exchange),
+) -> Input {
     let shown = path.display().to_string();
     let mut info =
         Input { path: shown.clone(), format: None, exchanges: 0, creator: None, notes: Vec::new(), error: None };
@@ -363,6 +388,7 @@ pub fn read_input(path: &Path, input: usize, opts: IngestOptions, sink: &mut dyn
     };
     info.format = Some(format);
     let mut cx = ReadCx::new(input, opts, sink);
+    cx.prepare = prepare;
     let result = match format {
         Format::Har => har::read(&src, &mut cx),
         Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
@@ -398,22 +424,51 @@ where
     F: Fn(Exchange) -> Option<T> + Sync,
     G: Fn(&T) -> K + Sync,
 {
+    load_map_with(paths, opts, None, map, key)
+}
+
+/// [`load_map`] with work to run on each exchange first, in parallel where the reader can
+/// (see [`Prepare`]).
+pub fn load_map_with<T, K, F, G>(
+    paths: &[PathBuf],
+    opts: IngestOptions,
+    prepare: Option<Prepare<'_>>,
+    map: F,
+    key: G,
+) -> (Vec<Input>, Vec<T>)
+where
+    T: Send,
+    K: Ord,
+    F: Fn(Exchange) -> Option<T> + Sync,
+    G: Fn(&T) -> K + Sync,
+{
     let per_input: Vec<(Input, Vec<T>)> = paths
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let mut kept = Vec::new();
-            let info = read_input(p, i, opts, &mut |ex| kept.extend(map(ex)));
+            let info = read_input_with(p, i, opts, prepare, &mut |ex| kept.extend(map(ex)));
             (info, kept)
         })
         .collect();
     let mut inputs = Vec::with_capacity(per_input.len());
     let mut all = Vec::new();
-    for (info, kept) in per_input {
+    for (info, mut kept) in per_input {
         inputs.push(info);
-        all.extend(kept);
+        if all.is_empty() {
+            // One input (the usual case): its values are not copied.
+            std::mem::swap(&mut all, &mut kept);
+        } else {
+            all.append(&mut kept);
+        }
     }
-    all.par_sort_by_key(|t| key(t));
+    // Sorted in place (no buffer as large as the values). Keys are meant to be unique (they
+    // end with the origin), so an unstable sort orders as a stable one would; already ordered
+    // values (most HARs) are not moved at all.
+    if !all.is_sorted_by_key(&key) {
+        all.par_sort_unstable_by_key(|t| key(t));
+    }
+    all.shrink_to_fit();
     (inputs, all)
 }
 

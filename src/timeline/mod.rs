@@ -396,6 +396,40 @@ impl<'a> LazyJson<'a> {
     }
 }
 
+/// Whether the profile's rules may read the request (`response`: false) or response body of
+/// this exchange (`path`: its path without query). A superset of what [`examine`] reads:
+/// bodies it never reads can be dropped as soon as an exchange is read, without changing any
+/// timeline (a body stored plain that lacks every field name a rule looks for is never parsed).
+pub fn may_read_body(profile: &Profile, ex: &Exchange, host: &str, path: &str, response: bool) -> bool {
+    if !profile.covers_host(host) {
+        return false;
+    }
+    let body = if response { ex.response.as_ref().and_then(|r| r.body.as_ref()) } else { ex.request.body.as_ref() };
+    let Some(body) = body.filter(|b| !b.omitted) else { return false };
+    let lazy = LazyJson::new(ex, response);
+    let plain = lazy.raw().is_some_and(|(_, plain)| plain);
+    let holds = |p: &Pointer| match p.last_name() {
+        Some(name) if plain => memchr::memmem::find(&body.raw, name.as_bytes()).is_some(),
+        _ => true,
+    };
+    let any = |_: &str| true;
+    let method = ex.request.method.as_str();
+    let on_path = |paths: &[profile::Template]| paths.iter().any(|t| t.matches(path, &any).is_some());
+    let side = if response { KeySource::Response } else { KeySource::Request };
+    let keys = profile.keys.iter().any(|k| {
+        k.source == side
+            && method_ok(&k.methods, method)
+            && (k.paths.is_empty() || on_path(&k.paths))
+            && k.pointers.iter().any(holds)
+    });
+    keys || profile.states.iter().any(|r| {
+        !r.paths.is_empty()
+            && method_ok(&r.methods, method)
+            && on_path(&r.paths)
+            && if response { matches!(r.effect, Effect::Values { .. }) } else { r.request_pointer.is_some() }
+    })
+}
+
 fn method_ok(methods: &[String], m: &str) -> bool {
     methods.is_empty() || methods.iter().any(|x| x.eq_ignore_ascii_case(m))
 }

@@ -18,10 +18,11 @@
 //!   `POST /api/v2/webdeployments/token/oauthcodegrantjwtexchange` and `…/token/refresh`
 //!   (genesys-cloud-facts §9).
 
-use super::{classify_token, epoch, jwt, primary_credential, CredentialKind, Grant, TokenIndex};
+use super::{
+    classify_token, epoch, fingerprint_of as fingerprint, jwt, primary_credential, CredentialKind, Grant, TokenIndex,
+};
 use crate::body;
 use crate::model::{Capture, Direction, Exchange};
-use crate::redact::fingerprint;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 

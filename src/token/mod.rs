@@ -147,12 +147,64 @@ pub struct Credential {
     pub secret: String,
 }
 
+/// What is known of one credential value without looking at where it travelled: computed
+/// once per distinct value and thread ([`Memo`]).
+#[derive(Clone, Default)]
+struct Known {
+    fingerprint: String,
+    /// [`classify_token`]'s answer, once asked.
+    class: Option<(CredentialKind, Option<String>)>,
+}
+
+/// Credential values already fingerprinted (SHA-256) and classified (a JWT decode) by this
+/// thread. The same token travels on many requests and is looked at by several passes (uses,
+/// lineage, diagnosis); each distinct value is hashed and decoded once. Bounded: cleared when
+/// its keys exceed [`MEMO_BYTES`], so hostile inputs with millions of distinct values cost
+/// recomputation, not memory.
+#[derive(Default)]
+struct Memo {
+    /// foldhash: SipHash over every token's bytes cost more than the memo saved.
+    map: HashMap<Box<str>, Known, foldhash::fast::RandomState>,
+    bytes: usize,
+}
+
+const MEMO_BYTES: usize = 2 << 20;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
+}
+
+/// Look a value up in this thread's memo (computing its fingerprint when new) and let `f`
+/// read or complete what is known.
+fn with_known<R>(value: &str, f: impl FnOnce(&mut Known) -> R) -> R {
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if !m.map.contains_key(value) {
+            if m.bytes + value.len() > MEMO_BYTES {
+                m.map.clear();
+                m.bytes = 0;
+            }
+            m.bytes += value.len();
+            m.map.insert(value.into(), Known { fingerprint: fingerprint(value), class: None });
+        }
+        match m.map.get_mut(value) {
+            Some(k) => f(k),
+            None => f(&mut Known { fingerprint: fingerprint(value), class: None }),
+        }
+    })
+}
+
+/// [`fingerprint`], computed once per distinct value.
+pub(crate) fn fingerprint_of(secret: &str) -> String {
+    with_known(secret, |k| k.fingerprint.clone())
+}
+
 impl Credential {
     pub fn new(kind: CredentialKind, carrier: impl Into<String>, secret: impl Into<String>) -> Self {
         let secret = secret.into();
         Credential {
             kind,
-            fingerprint: fingerprint(&secret),
+            fingerprint: fingerprint_of(&secret),
             carrier: carrier.into(),
             malformed: None,
             principal: None,
@@ -189,8 +241,13 @@ const PLACEHOLDERS: &[&str] = &[
     "bearer",
 ];
 
-/// The kind of a bearer-like token value and, if it is not usable, why.
+/// The kind of a bearer-like token value and, if it is not usable, why. Each distinct value
+/// is decoded once (per thread).
 pub fn classify_token(value: &str) -> (CredentialKind, Option<String>) {
+    with_known(value, |k| k.class.get_or_insert_with(|| classify_uncached(value)).clone())
+}
+
+fn classify_uncached(value: &str) -> (CredentialKind, Option<String>) {
     let v = value.trim();
     if v.is_empty() {
         return (CredentialKind::Opaque, Some("empty token".into()));
@@ -291,6 +348,12 @@ const KEY_HEADERS: &[(&str, bool)] = &[
     ("x-access-token", false),
     ("private-token", false),
 ];
+
+/// Whether [`request_credentials`] reads a request header of this name.
+pub fn is_credential_header(name: &str) -> bool {
+    ["authorization", "cookie", "sec-websocket-protocol"].iter().any(|n| name.eq_ignore_ascii_case(n))
+        || KEY_HEADERS.iter().any(|(n, _)| name.eq_ignore_ascii_case(n))
+}
 
 /// Query parameters that carry API keys (true) or access tokens (false).
 const KEY_PARAMS: &[(&str, bool)] = &[
@@ -721,6 +784,9 @@ pub struct TokenIndex {
     /// Set when `--jwks` was given.
     pub jwks: Option<JwksSummary>,
     by_fp: HashMap<String, usize>,
+    /// (input, index) of an exchange → the token of its primary credential (None: it carried
+    /// none), recorded while counting uses so later passes need not find it again.
+    primary: HashMap<(usize, usize), Option<u32>>,
     /// Fingerprint of a refresh token → the token it was issued with (lineage look-ups
     /// without scanning every token).
     by_refresh: HashMap<String, usize>,
@@ -741,14 +807,27 @@ impl TokenIndex {
         // Every credential of every request is a use (not only the primary one: a query
         // `access_token` next to an `Authorization` header is a credential too). Found in
         // parallel, chunk by chunk, so the values of the whole capture are never held at once.
+        idx.primary.reserve(capture.exchanges.len());
         for chunk in capture.exchanges.chunks(8192) {
-            let creds: Vec<Vec<Credential>> = chunk.par_iter().map(request_credentials).collect();
-            for (ex, cs) in chunk.iter().zip(creds) {
+            let creds: Vec<(Vec<Credential>, Option<&'static str>)> = chunk
+                .par_iter()
+                .map(|ex| {
+                    let cs = request_credentials(ex);
+                    let region = if cs.is_empty() { None } else { region_of_host(&ex.host()).map(|(r, _)| r.key) };
+                    (cs, region)
+                })
+                .collect();
+            for (ex, (cs, region)) in chunk.iter().zip(creds) {
+                let mut primary = None;
                 for (i, c) in cs.iter().enumerate() {
                     // The same value in two places of one request is one use, with both carriers.
                     let again = cs.get(..i).is_some_and(|prev| prev.iter().any(|p| p.fingerprint == c.fingerprint));
-                    idx.record_use(ex, c, !again);
+                    let t = idx.record_use(ex, c, !again, region);
+                    if i == 0 {
+                        primary = u32::try_from(t).ok();
+                    }
                 }
+                idx.primary.insert((ex.origin.input, ex.origin.index), primary);
             }
         }
         idx.finish(opts);
@@ -759,20 +838,32 @@ impl TokenIndex {
         self.by_fp.get(fingerprint).and_then(|&i| self.tokens.get(i))
     }
 
+    /// The token of the primary credential of an exchange the index was built from (the same
+    /// token as `self.judge(ex)?.token`, without finding and judging the credential again).
+    pub fn primary_token(&self, ex: &Exchange) -> Option<&Token> {
+        match self.primary.get(&(ex.origin.input, ex.origin.index)) {
+            Some(t) => t.and_then(|i| self.tokens.get(i as usize)),
+            None => self.judge(ex).and_then(|u| u.token),
+        }
+    }
+
     /// Index of the token with this secret, created (with `kind`) when new.
     pub(crate) fn entry(&mut self, secret: &str, kind: CredentialKind) -> &mut Token {
-        self.entry_fp(&fingerprint(secret), secret, kind)
+        let i = self.entry_index(&fingerprint_of(secret), secret, kind);
+        &mut self.tokens[i]
     }
 
     /// [`Self::entry`] when the fingerprint is already known (saves hashing the value again).
-    fn entry_fp(&mut self, fp: &str, secret: &str, kind: CredentialKind) -> &mut Token {
+    fn entry_index(&mut self, fp: &str, secret: &str, kind: CredentialKind) -> usize {
         let i = match self.by_fp.get(fp) {
             Some(&i) => i,
             None => {
-                let mut t = Token::new(kind, "");
-                t.fingerprint = fp.to_string();
-                t.secret = secret.to_string();
-                self.tokens.push(t);
+                self.tokens.push(Token {
+                    fingerprint: fp.to_string(),
+                    kind,
+                    secret: secret.to_string(),
+                    ..Token::default()
+                });
                 self.by_fp.insert(fp.to_string(), self.tokens.len() - 1);
                 self.tokens.len() - 1
             }
@@ -781,7 +872,7 @@ impl TokenIndex {
         if kind == CredentialKind::GuestJwt && t.kind == CredentialKind::Jwt {
             t.kind = kind;
         }
-        t
+        i
     }
 
     pub(crate) fn position(&self, fingerprint: &str) -> Option<usize> {
@@ -802,14 +893,16 @@ impl TokenIndex {
     }
 
     /// Count a request's credential as a use of its token (`count`: false when the same value
-    /// was already counted for this request under another carrier).
-    fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool) {
-        let t = self.entry_fp(&c.fingerprint, &c.secret, c.kind);
+    /// was already counted for this request under another carrier; `region`: the Genesys
+    /// region of the request's host). Returns the token's index.
+    fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool, region: Option<&str>) -> usize {
+        let i = self.entry_index(&c.fingerprint, &c.secret, c.kind);
+        let t = &mut self.tokens[i];
         if !t.carriers.contains(&c.carrier) {
             t.carriers.push(c.carrier.clone());
         }
         if !count {
-            return;
+            return i;
         }
         let refused = matches!(ex.status(), Some(401 | 403));
         t.uses += 1;
@@ -823,14 +916,15 @@ impl TokenIndex {
         if t.malformed.is_none() {
             t.malformed = c.malformed.clone();
         }
-        if let Some((r, _)) = region_of_host(&ex.host()) {
-            if !t.used_regions.iter().any(|u| u == r.key) {
-                t.used_regions.push(r.key.to_string());
+        if let Some(r) = region {
+            if !t.used_regions.iter().any(|u| u == r) {
+                t.used_regions.push(r.to_string());
             }
         }
         if t.client_id.is_none() && c.kind == CredentialKind::Basic {
             t.client_id = c.principal.clone();
         }
+        i
     }
 
     /// Read what each JOSE token says about itself, and verify signatures when keys are given.

@@ -4,9 +4,11 @@
 mod architecture;
 mod common;
 mod diagnose;
+mod diagnostics;
 mod exchanges;
 mod har;
 mod hostile;
+mod keep;
 mod logs;
 mod output;
 mod pcap;

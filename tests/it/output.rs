@@ -169,3 +169,66 @@ fn every_analysing_command_takes_the_shared_flags() {
     }
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn color_is_asked_for_or_absent() {
+    let s = crate::common::sample("cause_token_expired.har");
+    let s = s.to_str().unwrap();
+    for cmd in COMMANDS {
+        let always = harken(&[cmd, "--color", "always", s]);
+        assert_eq!(always.status.code(), Some(0), "{cmd}");
+        let never = harken(&[cmd, "--color", "never", s]);
+        let no_color = Command::new(env!("CARGO_BIN_EXE_harken")).args([cmd, s]).env("NO_COLOR", "1").output().unwrap();
+        assert!(!never.stdout.contains(&0x1b), "{cmd} --color never: {}", stdout(&never));
+        assert!(!no_color.stdout.contains(&0x1b), "{cmd} with NO_COLOR=1: {}", stdout(&no_color));
+        // Colour never touches machine formats.
+        let json = harken(&[cmd, "--color", "always", "--format", "json", s]);
+        assert!(!json.stdout.contains(&0x1b), "{cmd} json");
+        if cmd != "timeline" {
+            assert!(always.stdout.contains(&0x1b), "{cmd} --color always: {}", stdout(&always));
+        }
+    }
+}
+
+#[test]
+fn bash_sources_the_completions_and_man_renders_the_page() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = harken(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        assert!(stdout(&o).contains("harken"), "{shell}");
+    }
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(script.path(), harken(&["completions", "bash"]).stdout).unwrap();
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p harken", script.path().display()))
+        .output()
+        .expect("bash");
+    assert!(o.status.success() && stdout(&o).contains("_harken"), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+
+    let page = harken(&["man"]).stdout;
+    assert!(
+        page.starts_with(b".ie") || page.starts_with(b".TH"),
+        "{}",
+        String::from_utf8_lossy(&page[..40.min(page.len())])
+    );
+    let have_man = Command::new("man").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !have_man {
+        eprintln!("note: `man` is not installed; the roff page was checked, not rendered");
+        return;
+    }
+    let mut child = Command::new("man")
+        .args(["-l", "-"])
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&page).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let text = stdout(&o);
+    assert!(o.status.success() && text.contains("NAME") && text.contains("analyze"), "{text}\n{}", stderr(&o));
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The one benchmark of harken's speed and memory (issue #14). In one run it:
+#
+#   1. generates the inputs when absent: bench-out/har-<N>mb.har and bench-out/pcap-<N>mb.pcap
+#      with ../shared/bench/gen_har.py and gen_pcap.py (seed 1) for every size in SIZES
+#      (default "200 1000"; add 3000 for the 3 GB inputs: SIZES="200 1000 3000", ~3 GB of disk
+#      each and a long generation);
+#   2. builds the release binary (cargo build --release) and, when absent, the baseline binary
+#      of commit 96653e3 (before this work) into bench-out/harken-96653e3;
+#   3. times `analyze --format json`, `tokens --format json`, `timeline --format json` and
+#      `exchanges --format ndjson` on every input, printing wall seconds, CPU seconds
+#      (user+sys), MB/s (input bytes / wall), peak RSS and peak anonymous memory (RssAnon,
+#      sampled: the heap, without the mapped input's file pages);
+#   4. runs the baseline binary on the 200 MB inputs the same way, and checks that
+#      `analyze --format json` findings of both binaries are identical there (exit 1 if not);
+#   5. times the peers where installed: `jq '.log.entries|length'` on the HARs and tshark's
+#      display filter for 401/403 on the captures (inputs up to 1 GB).
+#
+# Everything runs under `nice -n 19` (the machine may be shared: compare CPU seconds, which
+# load changes less than wall time). The load average is printed with the figures.
+#
+# Peers: set INSTALL_PEERS=1 to `apt-get install -y jq tshark` when missing (needs root and
+# Debian/Ubuntu; nothing else in the repository installs them). Without them their rows are
+# skipped with a message.
+#
+#   bash benches/run.sh                       # 200 MB and 1 GB
+#   SIZES="200 1000 3000" bash benches/run.sh # and 3 GB
+#   SIZES=200 COMMANDS="analyze" bash benches/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-"200 1000"}
+COMMANDS=${COMMANDS:-"analyze tokens timeline exchanges"}
+FORMATS=${FORMATS:-"har pcap"}
+BASE_COMMIT=96653e3
+OUT=bench-out
+BIN=${BIN:-target/release/harken}
+BASE=$OUT/harken-$BASE_COMMIT
+SHARED=${SHARED:-}
+if [ -z "$SHARED" ]; then
+  for d in ../shared /work/shared; do
+    if [ -f "$d/bench/gen_har.py" ]; then SHARED=$d; break; fi
+  done
+fi
+[ -n "$SHARED" ] || { echo "gen_har.py not found: set SHARED=/path/to/shared" >&2; exit 2; }
+mkdir -p "$OUT"
+
+# --- inputs ----------------------------------------------------------------------------------
+input_of() { # format size
+  if [ "$1" = har ]; then echo "$OUT/har-$2mb.har"; else echo "$OUT/pcap-$2mb.pcap"; fi
+}
+for s in $SIZES; do
+  for f in $FORMATS; do
+    p=$(input_of "$f" "$s")
+    [ -f "$p" ] && continue
+    echo "generating $p ..." >&2
+    if [ "$f" = har ]; then
+      nice -n 19 python3 "$SHARED/bench/gen_har.py" "$p.part" --size-mb "$s" --seed 1
+    else
+      nice -n 19 python3 "$SHARED/bench/gen_pcap.py" "$p.part" --size-mb "$s" --seed 1 2> "$OUT/gen-pcap-$s.log"
+    fi
+    mv "$p.part" "$p"
+  done
+done
+
+# --- binaries --------------------------------------------------------------------------------
+if [ -z "${NO_BUILD:-}" ]; then
+  nice -n 19 cargo build --release --quiet
+fi
+if [ ! -x "$BASE" ]; then
+  echo "building the baseline $BASE_COMMIT into $BASE ..." >&2
+  rm -rf "$OUT/base-src"
+  git worktree add --detach "$OUT/base-src" "$BASE_COMMIT" > /dev/null
+  (cd "$OUT/base-src" && nice -n 19 cargo build --release --quiet --target-dir ../base-target)
+  cp "$OUT/base-target/release/harken" "$BASE"
+  git worktree remove --force "$OUT/base-src"
+fi
+if [ -n "${INSTALL_PEERS:-}" ] && { ! command -v jq > /dev/null || ! command -v tshark > /dev/null; }; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq tshark > /dev/null
+fi
+
+# --- measuring -------------------------------------------------------------------------------
+# measure LABEL BYTES OUTFILE CMD...: run CMD under nice, stdout to OUTFILE; print one row.
+measure() {
+  local label=$1 bytes=$2 outfile=$3; shift 3
+  local tf="$OUT/time.txt"
+  /usr/bin/time -f "%e %U %S %M %x" -o "$tf" nice -n 19 "$@" > "$outfile" 2> "$OUT/stderr.txt" &
+  local tpid=$! peak=0 pid="" kb
+  # Sample the command's anonymous resident memory (the heap) until it ends.
+  while kill -0 "$tpid" 2> /dev/null; do
+    [ -z "$pid" ] && pid=$(pgrep -P "$tpid" 2> /dev/null | head -1 || true)
+    if [ -n "$pid" ]; then
+      kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2> /dev/null || true)
+      [ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
+    fi
+    sleep 0.05
+  done
+  wait "$tpid" || true
+  read -r wall user sys rss code < "$tf"
+  awk -v l="$label" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v a="$peak" -v b="$bytes" -v c="$code" \
+    'BEGIN { printf "%-44s %7.2f %7.2f %8.0f %9.0f %9.0f %s\n", l, w, u + s, (w > 0 ? b / 1e6 / w : 0), r / 1024, a / 1024, (c == 0 || c == 1 ? "" : "exit " c) }'
+}
+
+header() {
+  printf "%-44s %7s %7s %8s %9s %9s\n" "command / input" "wall s" "cpu s" "MB/s" "peak RSS" "peak anon"
+  printf "%-44s %7s %7s %8s %9s %9s\n" "" "" "" "" "MiB" "MiB"
+}
+
+args_of() { # command
+  case $1 in
+    analyze) echo "analyze --format json" ;;
+    tokens) echo "tokens --format json" ;;
+    timeline) echo "timeline --format json" ;;
+    exchanges) echo "exchanges --format ndjson" ;;
+  esac
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "binary: $BIN ($(git rev-parse --short HEAD)); baseline: $BASE"
+echo
+header
+for s in $SIZES; do
+  for f in $FORMATS; do
+    p=$(input_of "$f" "$s")
+    bytes=$(stat -c %s "$p")
+    for c in $COMMANDS; do
+      # shellcheck disable=SC2046
+      measure "harken $(args_of "$c") $(basename "$p")" "$bytes" /dev/null "$BIN" $(args_of "$c") "$p"
+    done
+  done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- baseline on the smallest size, and the findings check -----------------------------------
+small=$(echo "$SIZES" | tr ' ' '\n' | sort -n | head -1)
+echo
+echo "baseline $BASE_COMMIT on the ${small} MB inputs:"
+header
+status=0
+for f in $FORMATS; do
+  p=$(input_of "$f" "$small")
+  bytes=$(stat -c %s "$p")
+  for c in $COMMANDS; do
+    # shellcheck disable=SC2046
+    measure "base $(args_of "$c") $(basename "$p")" "$bytes" /dev/null "$BASE" $(args_of "$c") "$p"
+  done
+  "$BIN" analyze --format json "$p" > "$OUT/new-$f.json" || true
+  "$BASE" analyze --format json "$p" > "$OUT/base-$f.json" || true
+  if python3 - "$OUT/base-$f.json" "$OUT/new-$f.json" << 'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ["findings", "tokens", "conversations", "statuses", "exchanges", "clock_skew"]
+bad = [k for k in keys if a.get(k) != b.get(k)]
+print("  %s: %d findings, %d tokens; %s" % (sys.argv[2], len(b["findings"]), len(b["tokens"]),
+      "identical to the baseline" if not bad else "DIFFERENT from the baseline in " + ", ".join(bad)))
+sys.exit(1 if bad else 0)
+EOF
+  then :; else status=1; fi
+done
+
+# --- peers -----------------------------------------------------------------------------------
+echo
+echo "peers:"
+header
+for s in $SIZES; do
+  [ "$s" -le 1000 ] || continue
+  for f in $FORMATS; do
+    p=$(input_of "$f" "$s")
+    bytes=$(stat -c %s "$p")
+    if [ "$f" = har ]; then
+      if command -v jq > /dev/null; then
+        measure "jq '.log.entries|length' $(basename "$p")" "$bytes" /dev/null jq '.log.entries|length' "$p"
+      else
+        echo "jq not installed: skipped (INSTALL_PEERS=1 installs it)"
+      fi
+    else
+      if command -v tshark > /dev/null; then
+        measure "tshark -Y 401/403 $(basename "$p")" "$bytes" /dev/null tshark -r "$p" \
+          -Y 'http.response.code == 401 || http.response.code == 403' -T fields -e http.response.code
+      else
+        echo "tshark not installed: skipped (INSTALL_PEERS=1 installs it)"
+      fi
+    fi
+  done
+done
+exit $status
