@@ -25,15 +25,15 @@ Examples:
   harken exchanges --format ndjson big.har     one JSON object per exchange, for jq
   harken tokens login.har api.pcap             every credential and what it could do
   harken timeline --conversation ID a.har      one conversation, state at every step
+  harken replay --only refused --token-env NEW --target https://api.example --send a.har
+                                               do the refused requests pass now?
+  harken serve a.har --listen 127.0.0.1:8080   answer with the captured responses
   harken tokens --since 2025-03-04 x.har       only what happened from that day on
   source <(harken completions bash)            tab completion (also zsh, fish, powershell)
 
 Every analysing command takes --catalog, --profile, --jwks, --since/--until, --show-secrets
 and --color; wrong values fail before any input is read. Captured text is escaped in every
 format; `| head` ends quietly.
-  harken replay --only refused --token-env NEW --target https://api.example --send a.har
-                                               do the refused requests pass now?
-  harken serve a.har --listen 127.0.0.1:8080   answer with the captured responses
 
 Exit codes: 0 ok, 1 findings when --fail-on asked for it, 2 an input could not be read
 or the command line was wrong (other inputs are still reported).";
