@@ -243,6 +243,21 @@ pub enum WsOpcode {
     Continuation,
 }
 
+impl WsOpcode {
+    /// The opcode of a frame's low four bits (RFC 6455 §5.2); `None` for reserved values.
+    pub fn from_bits(op: u8) -> Option<WsOpcode> {
+        Some(match op {
+            0 => WsOpcode::Continuation,
+            1 => WsOpcode::Text,
+            2 => WsOpcode::Binary,
+            8 => WsOpcode::Close,
+            9 => WsOpcode::Ping,
+            10 => WsOpcode::Pong,
+            _ => return None,
+        })
+    }
+}
+
 /// One websocket message that travelled over an upgraded exchange.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WsMessage {

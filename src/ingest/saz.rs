@@ -265,15 +265,7 @@ fn websocket(w: &[u8]) -> (Vec<WsMessage>, bool) {
 fn unframe(f: &[u8]) -> Option<(WsOpcode, Vec<u8>)> {
     let b0 = *f.first()?;
     let b1 = *f.get(1)?;
-    let opcode = match b0 & 0x0f {
-        0 => WsOpcode::Continuation,
-        1 => WsOpcode::Text,
-        2 => WsOpcode::Binary,
-        8 => WsOpcode::Close,
-        9 => WsOpcode::Ping,
-        10 => WsOpcode::Pong,
-        _ => return None,
-    };
+    let opcode = WsOpcode::from_bits(b0 & 0x0f)?;
     let mut p = 2usize;
     let mut len = u64::from(b1 & 0x7f);
     if len == 126 {

@@ -42,18 +42,6 @@ pub struct Ws {
     orphans: u64,
 }
 
-fn opcode(op: u8) -> Option<WsOpcode> {
-    Some(match op {
-        0 => WsOpcode::Continuation,
-        1 => WsOpcode::Text,
-        2 => WsOpcode::Binary,
-        8 => WsOpcode::Close,
-        9 => WsOpcode::Ping,
-        10 => WsOpcode::Pong,
-        _ => return None,
-    })
-}
-
 /// Inflate one permessage-deflate message.
 pub fn inflate(d: &mut Decompress, input: &[u8]) -> Result<Vec<u8>, String> {
     let mut src = Vec::with_capacity(input.len() + 4);
@@ -148,7 +136,7 @@ impl Ws {
         } else {
             [0; 4]
         };
-        let Some(kind) = opcode(op).filter(|_| len <= MAX_FRAME) else {
+        let Some(kind) = WsOpcode::from_bits(op).filter(|_| len <= MAX_FRAME) else {
             dir.dead = true;
             io.out.stats.ws_errors += 1;
             self.ex.notes.push(Note::warning(
