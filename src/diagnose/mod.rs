@@ -839,6 +839,10 @@ struct Successes {
     by_credential: HashMap<String, Vec<Success>>,
 }
 
+/// One success as [`Successes::build`] finds it: the exchange, its credential's fingerprint and
+/// token, its operation key and host.
+type Found<'a> = (&'a Exchange, String, Option<&'a Token>, String, String);
+
 struct Shared {
     scopes: Vec<String>,
     calls: usize,
@@ -853,7 +857,7 @@ impl Successes {
         // parsing and a catalog lookup per exchange), chunk by chunk; folding it into the maps
         // stays on this thread, in capture order, so the proofs kept are the first ones.
         for chunk in cx.capture.exchanges.chunks(8192) {
-            let found: Vec<Option<(&Exchange, String, Option<&Token>, String, String)>> = chunk
+            let found: Vec<Option<Found<'_>>> = chunk
                 .par_iter()
                 .map(|ex| {
                     if !ex.status().is_some_and(|c| (200..300).contains(&c)) {
