@@ -144,7 +144,8 @@ fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write
     use std::cmp::Reverse;
     let path = s.files[0].display().to_string();
     let lines = format == Format::Ndjson;
-    let mut dest = if lines { Dest::Raw(out) } else { Dest::Sink(report::sink::<ExchangeRow>(format, out, &s.style())) };
+    let mut dest =
+        if lines { Dest::Raw(out) } else { Dest::Sink(report::sink::<ExchangeRow>(format, out, &s.style())) };
     let mut heap: std::collections::BinaryHeap<Reverse<Keyed>> = std::collections::BinaryHeap::new();
     let mut last: Option<(DateTime<Utc>, Origin)> = None;
     let (mut late, mut err): (usize, Option<std::io::Error>) = (0, None);

@@ -479,7 +479,7 @@ enum Item<T> {
     Mapped(T),
     /// A record with no time before any timed record of its chunk: its time is the previous
     /// chunk's last one, known only in order, so it is mapped when handed on.
-    Pending(Exchange),
+    Pending(Box<Exchange>),
 }
 
 /// What one chunk produced, in line order.
@@ -708,7 +708,7 @@ impl Lines {
                     Item::Mapped(t) => sink(t),
                     Item::Pending(mut ex) => {
                         ex.started = self.last_time;
-                        if let Some(t) = map(ex) {
+                        if let Some(t) = map(*ex) {
                             sink(t)
                         }
                     }
@@ -793,7 +793,7 @@ fn parse_chunk<T>(
                 if timed {
                     last = Some(ex.started);
                 } else if last.is_none() {
-                    c.items.push(Item::Pending(ex));
+                    c.items.push(Item::Pending(Box::new(ex)));
                     continue;
                 }
                 if let Some(t) = map(ex) {
