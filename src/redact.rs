@@ -209,22 +209,28 @@ fn mask_path(base: &str) -> String {
     if path.is_empty() {
         return base.to_string();
     }
-    let segs: Vec<String> = path
-        .split('/')
-        .map(|seg| {
-            let (name, params) = match seg.split_once(';') {
-                Some((n, p)) => (n, Some(p)),
-                None => (seg, None),
-            };
-            let mut s = if looks_like_secret(name) { masked(name) } else { name.to_string() };
-            if let Some(p) = params {
-                s.push(';');
-                s.push_str(&mask_params(p));
-            }
-            s
-        })
-        .collect();
-    format!("{head}{}", segs.join("/"))
+    // Built in one string (this runs on every row of `harken exchanges`).
+    let mut out = String::with_capacity(base.len());
+    out.push_str(head);
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let (name, params) = match seg.split_once(';') {
+            Some((n, p)) => (n, Some(p)),
+            None => (seg, None),
+        };
+        if looks_like_secret(name) {
+            out.push_str(&masked(name));
+        } else {
+            out.push_str(name);
+        }
+        if let Some(p) = params {
+            out.push(';');
+            out.push_str(&mask_params(p));
+        }
+    }
+    out
 }
 
 fn mask_params(q: &str) -> String {

@@ -101,8 +101,21 @@ fn parse_statuses(s: &str) -> anyhow::Result<Vec<StatusMatch>> {
 /// Rows held back to put one input in time order while streaming it (`stream_one`).
 const REORDER_WINDOW: usize = 1 << 16;
 
-/// A row with its sort key, ordered by the key alone (for the reorder heap).
-struct Keyed((DateTime<Utc>, Origin), ExchangeRow);
+/// A row with its sort key, ordered by the key alone (for the reorder heap). NDJSON rows are
+/// formatted on the reader's worker threads (access logs parse in parallel), so they wait here
+/// as their finished line.
+struct Keyed((DateTime<Utc>, Origin), Made);
+
+enum Made {
+    Row(Box<ExchangeRow>),
+    Line(Vec<u8>),
+}
+
+/// Where rows go: a renderer, or (NDJSON formatted beforehand) the output itself.
+enum Dest<'w> {
+    Sink(Box<dyn report::Sink<ExchangeRow> + 'w>),
+    Raw(&'w mut dyn Write),
+}
 
 impl PartialEq for Keyed {
     fn eq(&self, o: &Self) -> bool {
@@ -130,48 +143,73 @@ impl Ord for Keyed {
 fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write) -> anyhow::Result<i32> {
     use std::cmp::Reverse;
     let path = s.files[0].display().to_string();
-    let mut sink = report::sink::<ExchangeRow>(format, out, &s.style());
+    let lines = format == Format::Ndjson;
+    let mut dest =
+        if lines { Dest::Raw(out) } else { Dest::Sink(report::sink::<ExchangeRow>(format, out, &s.style())) };
     let mut heap: std::collections::BinaryHeap<Reverse<Keyed>> = std::collections::BinaryHeap::new();
     let mut last: Option<(DateTime<Utc>, Origin)> = None;
     let (mut late, mut err): (usize, Option<std::io::Error>) = (0, None);
-    let emit = |k: Keyed, sink: &mut Box<dyn report::Sink<ExchangeRow> + '_>, err: &mut Option<std::io::Error>| {
+    let mut emit = |k: Keyed, err: &mut Option<std::io::Error>| {
         if err.is_none() {
-            if let Err(e) = sink.row(&k.1) {
+            let r = match (&k.1, &mut dest) {
+                (Made::Line(l), Dest::Raw(out)) => out.write_all(l),
+                (Made::Row(r), Dest::Sink(sink)) => sink.row(r),
+                _ => Ok(()),
+            };
+            if let Err(e) = r {
                 *err = Some(e);
             }
         }
         k.0
     };
-    let info = ingest::read_input(
+    // Filtering, building the row and (NDJSON) formatting it run where the reader parses.
+    let make = |ex: crate::model::Exchange| {
+        if !filter.keep(&ex) {
+            return None;
+        }
+        let key = (ex.started, ex.origin);
+        let row = ExchangeRow::new(&path, &ex, s.show_secrets);
+        let made = if lines {
+            let mut l = Vec::with_capacity(512);
+            report::write_json_line(&mut l, &row).ok()?;
+            Made::Line(l)
+        } else {
+            Made::Row(Box::new(row))
+        };
+        Some(Keyed(key, made))
+    };
+    let info = ingest::read_input_map(
         &s.files[0],
         0,
         s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() }),
-        &mut |ex| {
-            if !filter.keep(&ex) || err.is_some() {
+        &make,
+        &mut |k| {
+            if err.is_some() {
                 return;
             }
-            let key = (ex.started, ex.origin);
-            let row = ExchangeRow::new(&path, &ex, s.show_secrets);
-            if last.is_some_and(|l| key < l) {
+            if last.is_some_and(|l| k.0 < l) {
                 late += 1;
-                emit(Keyed(key, row), &mut sink, &mut err);
+                emit(k, &mut err);
                 return;
             }
-            heap.push(Reverse(Keyed(key, row)));
+            heap.push(Reverse(k));
             if heap.len() > REORDER_WINDOW {
                 if let Some(Reverse(k)) = heap.pop() {
-                    last = Some(emit(k, &mut sink, &mut err));
+                    last = Some(emit(k, &mut err));
                 }
             }
         },
     );
     while let Some(Reverse(k)) = heap.pop() {
-        emit(k, &mut sink, &mut err);
+        emit(k, &mut err);
     }
     if let Some(e) = err {
         return Err(e.into());
     }
-    sink.finish()?;
+    match dest {
+        Dest::Sink(sink) => sink.finish()?,
+        Dest::Raw(out) => out.flush()?,
+    }
     let failed = report_errors(std::slice::from_ref(&info));
     if late > 0 {
         eprintln!(

@@ -355,6 +355,48 @@ pub fn read_input_with(
     prepare: Option<Prepare<'_>>,
     sink: &mut dyn FnMut(Exchange),
 ) -> Input {
+    let (mut info, opened) = open_input(path, opts);
+    let Some((src, format)) = opened else { return info };
+    let mut cx = ReadCx::new(input, opts, sink);
+    cx.prepare = prepare;
+    let result = read_format(&src, format, &mut cx);
+    finish_input(&mut info, cx, result);
+    info
+}
+
+/// [`read_input`] where each exchange is first turned by `map` into what the caller keeps (or
+/// nothing). Readers that parse on worker threads (access logs) run `map` there, so building
+/// and formatting rows is parallel too; `sink` gets the values in input order.
+pub fn read_input_map<T: Send>(
+    path: &Path,
+    input: usize,
+    opts: IngestOptions,
+    map: &(dyn Fn(Exchange) -> Option<T> + Sync),
+    sink: &mut dyn FnMut(T),
+) -> Input {
+    let (mut info, opened) = open_input(path, opts);
+    let Some((src, format)) = opened else { return info };
+    let mut unmapped = |ex: Exchange| {
+        if let Some(t) = map(ex) {
+            sink(t)
+        }
+    };
+    if matches!(format, Format::Log | Format::Jsonl) {
+        let mut none = |_: Exchange| {};
+        let mut cx = ReadCx::new(input, opts, &mut none);
+        let result = logs::read_map(&src, &mut cx, map, sink);
+        finish_input(&mut info, cx, result);
+        return info;
+    }
+    let mut cx = ReadCx::new(input, opts, &mut unmapped);
+    let result = read_format(&src, format, &mut cx);
+    finish_input(&mut info, cx, result);
+    info
+}
+
+/// Open an input, undo its compression and detect its format: the input's facts so far, and
+/// its bytes and format when it can be read.
+fn open_input(path: &Path, opts: IngestOptions) -> (Input, Option<(Source, Format)>) {
     let shown = path.display().to_string();
     let mut info =
         Input { path: shown.clone(), format: None, exchanges: 0, creator: None, notes: Vec::new(), error: None };
@@ -362,14 +404,14 @@ pub fn read_input_with(
         Ok(s) => s,
         Err(e) => {
             info.error = Some(format!("{shown}: cannot read: {e}"));
-            return info;
+            return (info, None);
         }
     };
     let (src, layers) = match decompress::unwrap_source(src) {
         Ok(x) => x,
         Err(e) => {
             info.error = Some(format!("{shown}: {}", e.message));
-            return info;
+            return (info, None);
         }
     };
     for (c, packed, unpacked) in &layers {
@@ -383,28 +425,32 @@ pub fn read_input_with(
         Err(_) if opts.log_format.is_some_and(|u| logs::user_matches(u, src.bytes())) => Format::Log,
         Err(seen) => {
             info.error = Some(format!("{shown}: not a capture harken can read: {seen}"));
-            return info;
+            return (info, None);
         }
     };
     info.format = Some(format);
-    let mut cx = ReadCx::new(input, opts, sink);
-    cx.prepare = prepare;
-    let result = match format {
-        Format::Har => har::read(&src, &mut cx),
-        Format::Pcap | Format::Pcapng => pcap::read(&src, format, &mut cx),
-        Format::Mitm => mitm::read(&src, &mut cx),
-        Format::Burp => burp::read(&src, &mut cx),
-        Format::Saz => saz::read(&src, &mut cx),
-        Format::Chlsj => chlsj::read(&src, &mut cx),
-        Format::Log | Format::Jsonl => logs::read(&src, &mut cx),
-    };
+    (info, Some((src, format)))
+}
+
+fn read_format(src: &Source, format: Format, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
+    match format {
+        Format::Har => har::read(src, cx),
+        Format::Pcap | Format::Pcapng => pcap::read(src, format, cx),
+        Format::Mitm => mitm::read(src, cx),
+        Format::Burp => burp::read(src, cx),
+        Format::Saz => saz::read(src, cx),
+        Format::Chlsj => chlsj::read(src, cx),
+        Format::Log | Format::Jsonl => logs::read(src, cx),
+    }
+}
+
+fn finish_input(info: &mut Input, mut cx: ReadCx<'_>, result: Result<(), ReadError>) {
     info.exchanges = cx.count;
     info.creator = cx.creator.take();
     info.notes.append(&mut cx.notes);
     if let Err(e) = result {
-        info.error = Some(format!("{shown}: {}", e.message));
+        info.error = Some(format!("{}: {}", info.path, e.message));
     }
-    info
 }
 
 /// Read every input (in parallel) into one capture, exchanges merged in time order

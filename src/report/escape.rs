@@ -21,8 +21,7 @@ pub struct Escaping<F>(pub F);
 
 impl<F: Formatter> Formatter for Escaping<F> {
     fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
-        // Printable ASCII never needs escaping: one vectorizable pass over the bytes instead of
-        // decoding every character (most captured strings, tokens and URLs are ASCII).
+        // Printable ASCII (nearly every captured string) has nothing to escape.
         if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return w.write_all(fragment.as_bytes());
         }

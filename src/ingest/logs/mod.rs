@@ -115,8 +115,10 @@ pub fn parse_line(line: &[u8], cx: LineCx<'_>) -> Line {
         return Line::Other("line longer than 64 KiB");
     }
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let text = String::from_utf8_lossy(line);
-    parse_text(text.trim(), cx, 0)
+    match std::str::from_utf8(line) {
+        Ok(text) => parse_text(text.trim(), cx, 0),
+        Err(_) => parse_text(String::from_utf8_lossy(line).trim(), cx, 0),
+    }
 }
 
 fn parse_text(t: &str, cx: LineCx<'_>, depth: u8) -> Line {
@@ -471,56 +473,130 @@ impl Record {
 /// Lines per note code kept with their line numbers; the rest are only counted.
 const NOTE_EXAMPLES: usize = 5;
 
+/// One exchange of a chunk, as handed on.
+enum Item<T> {
+    /// Mapped on the worker.
+    Mapped(T),
+    /// A record with no time before any timed record of its chunk: its time is the previous
+    /// chunk's last one, known only in order, so it is mapped when handed on.
+    Pending(Box<Exchange>),
+}
+
 /// What one chunk produced, in line order.
-struct Chunk {
-    exchanges: Vec<Exchange>,
+struct Chunk<T> {
+    items: Vec<Item<T>>,
+    /// Exchanges read (kept by the map or not).
+    count: usize,
     other: BTreeMap<&'static str, (usize, Vec<usize>)>,
     directives: usize,
     families: BTreeMap<&'static str, usize>,
     last_time: Option<DateTime<Utc>>,
 }
 
-/// Read an access log (plain or gzip-compressed) into exchanges.
+/// What each exchange becomes on the worker threads (a row, formatted bytes, the exchange
+/// itself); `None` drops it.
+pub type MapFn<'m, T> = &'m (dyn Fn(Exchange) -> Option<T> + Sync);
+
+/// Read an access log (plain or decompressed) into exchanges.
 pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
-    // Compressed inputs arrive decompressed (src/ingest/decompress.rs, into a mapped
-    // temporary file): they are cut into chunks like a plain file.
-    let bytes = src.bytes();
-    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let body = content(src);
     if starts_multiline_json(body) {
         return json::read_document(body, cx);
     }
+    let prepare = cx.prepare;
+    let map = move |mut ex: Exchange| {
+        if let Some(p) = prepare {
+            p(&mut ex);
+        }
+        Some(ex)
+    };
     let (user, input) = (cx.opts.log_format, cx.input);
-    let mut lines = Lines::new(cx);
-    let mut start = 0usize;
-    let mut line_no = 1usize;
-    // A pipeline: while the pool parses the next batch, this thread hands the previous one on
-    // (the consumer, e.g. building and writing rows, runs beside the parsing).
-    let mut pending: (Vec<Chunk>, usize, usize) = (Vec::new(), 0, 0);
-    while start < body.len() {
-        let end = cut(body, start, CHUNK * BATCH);
-        let prepared = lines.prepare(&body[start..end], &mut line_no);
-        let previous = std::mem::take(&mut pending.0);
-        let parsed = std::thread::scope(|ts| {
-            let h = ts.spawn(move || parse_batch(prepared, user, input));
-            lines.hand_on(previous);
-            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
-        });
-        src.release(pending.1, pending.2);
-        pending = (parsed, start, end);
-        start = end;
-    }
-    lines.hand_on(pending.0);
-    src.release(pending.1, pending.2);
-    lines.finish();
+    let lines = run(src, body, user, input, &map, &mut |ex| cx.emit_prepared(ex), CHUNK, BATCH);
+    lines.finish(cx);
     Ok(())
 }
 
-fn parse_batch(
-    prepared: Vec<(&[u8], usize, Option<W3cFields>)>,
+/// Read an access log, turning each exchange into what the caller keeps with `map` on the
+/// worker threads that parse the lines (so the caller's per-exchange work is parallel too);
+/// `sink` gets the values in line order. `cx` collects the count, notes and creator.
+pub fn read_map<T: Send>(
+    src: &Source,
+    cx: &mut ReadCx<'_>,
+    map: MapFn<'_, T>,
+    sink: &mut dyn FnMut(T),
+) -> Result<(), ReadError> {
+    let body = content(src);
+    if starts_multiline_json(body) {
+        let mut each = |ex: Exchange| {
+            if let Some(t) = map(ex) {
+                sink(t)
+            }
+        };
+        let mut inner = ReadCx::new(cx.input, cx.opts, &mut each);
+        let result = json::read_document(body, &mut inner);
+        cx.count += inner.count;
+        cx.notes.append(&mut inner.notes);
+        if inner.creator.is_some() {
+            cx.creator = inner.creator.take();
+        }
+        return result;
+    }
+    let lines = run(src, body, cx.opts.log_format, cx.input, map, sink, CHUNK, BATCH);
+    cx.count += lines.count;
+    lines.finish(cx);
+    Ok(())
+}
+
+/// The bytes of a log without a byte-order mark. Compressed inputs arrive decompressed
+/// (src/ingest/decompress.rs, into a mapped temporary file): they are cut into chunks like a
+/// plain file.
+fn content(src: &Source) -> &[u8] {
+    let bytes = src.bytes();
+    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
+}
+
+/// The line loop over `body` (the content of `src`): chunks of about `chunk` bytes cut at
+/// newlines, parsed `batch` at a time on every core.
+#[allow(clippy::too_many_arguments)]
+fn run<T: Send>(
+    src: &Source,
+    body: &[u8],
     user: Option<&'static UserFormat>,
     input: usize,
-) -> Vec<Chunk> {
-    prepared.into_par_iter().map(|(piece, first, fields)| parse_chunk(piece, first, fields, user, input)).collect()
+    map: MapFn<'_, T>,
+    sink: &mut dyn FnMut(T),
+    chunk: usize,
+    batch: usize,
+) -> Lines {
+    let mut lines = Lines::new();
+    let mut start = 0usize;
+    let mut line_no = 1usize;
+    // `body` may start after a byte-order mark: release() takes offsets into `src`.
+    let base = src.bytes().len() - body.len();
+    // A pipeline: while the pool parses the next batch, this thread hands the previous one on
+    // (the consumer, e.g. writing rows, runs beside the parsing).
+    let mut pending: (Vec<Chunk<T>>, usize, usize) = (Vec::new(), 0, 0);
+    while start < body.len() {
+        let end = cut(body, start, chunk.saturating_mul(batch));
+        let prepared = lines.prepare(&body[start..end], &mut line_no, chunk);
+        let previous = std::mem::take(&mut pending.0);
+        let parsed = std::thread::scope(|ts| {
+            let h = ts.spawn(move || {
+                prepared
+                    .into_par_iter()
+                    .map(|(piece, first, fields)| parse_chunk(piece, first, fields, user, input, map))
+                    .collect::<Vec<_>>()
+            });
+            lines.hand_on(previous, map, sink);
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        });
+        src.release(base + pending.1, base + pending.2);
+        pending = (parsed, start, end);
+        start = end;
+    }
+    lines.hand_on(pending.0, map, sink);
+    src.release(base + pending.1, base + pending.2);
+    lines
 }
 
 /// A JSON document spread over lines (a pretty-printed `LogEntry`, an array of them): the first
@@ -549,8 +625,11 @@ const BATCH: usize = 8;
 
 /// The end of a chunk starting at `start`: `len` bytes on, moved forward to a line's end.
 fn cut(b: &[u8], start: usize, len: usize) -> usize {
-    let end = start.saturating_add(len).min(b.len());
+    let end = start.saturating_add(len.max(1)).min(b.len());
     if end == b.len() {
+        return end;
+    }
+    if b[end - 1] == b'\n' {
         return end;
     }
     match memchr::memchr(b'\n', &b[end..]) {
@@ -560,34 +639,39 @@ fn cut(b: &[u8], start: usize, len: usize) -> usize {
 }
 
 /// The state of the line loop over one input.
-struct Lines<'c, 'a> {
-    cx: &'c mut ReadCx<'a>,
+struct Lines {
     fields: Option<W3cFields>,
     other: BTreeMap<&'static str, (usize, Vec<usize>)>,
     directives: usize,
     families: BTreeMap<&'static str, usize>,
     last_time: DateTime<Utc>,
+    count: usize,
 }
 
-impl<'c, 'a> Lines<'c, 'a> {
-    fn new(cx: &'c mut ReadCx<'a>) -> Self {
+impl Lines {
+    fn new() -> Self {
         Lines {
-            cx,
             fields: None,
             other: BTreeMap::new(),
             directives: 0,
             families: BTreeMap::new(),
             last_time: DateTime::UNIX_EPOCH,
+            count: 0,
         }
     }
 
     /// Cut a run of whole lines into chunks, noting each chunk's first line number and the
     /// `#Fields` in force at its start (a cheap sequential scan).
-    fn prepare<'b>(&mut self, b: &'b [u8], line_no: &mut usize) -> Vec<(&'b [u8], usize, Option<W3cFields>)> {
+    fn prepare<'b>(
+        &mut self,
+        b: &'b [u8],
+        line_no: &mut usize,
+        chunk: usize,
+    ) -> Vec<(&'b [u8], usize, Option<W3cFields>)> {
         let mut chunks = Vec::new();
         let mut start = 0;
         while start < b.len() {
-            let end = cut(b, start, CHUNK);
+            let end = cut(b, start, chunk);
             let piece = &b[start..end];
             chunks.push((piece, *line_no, self.fields.clone()));
             *line_no += memchr::memchr_iter(b'\n', piece).count();
@@ -603,7 +687,7 @@ impl<'c, 'a> Lines<'c, 'a> {
     }
 
     /// Hand parsed chunks on, in order.
-    fn hand_on(&mut self, results: Vec<Chunk>) {
+    fn hand_on<T>(&mut self, results: Vec<Chunk<T>>, map: MapFn<'_, T>, sink: &mut dyn FnMut(T)) {
         for c in results {
             for (code, (n, ex)) in c.other {
                 let e = self.other.entry(code).or_default();
@@ -615,16 +699,20 @@ impl<'c, 'a> Lines<'c, 'a> {
                 }
             }
             self.directives += c.directives;
+            self.count += c.count;
             for (f, n) in c.families {
                 *self.families.entry(f).or_default() += n;
             }
-            for mut ex in c.exchanges {
-                if ex.notes.iter().any(|n| n.code == "log.no_time") {
-                    ex.started = self.last_time;
-                } else {
-                    self.last_time = ex.started;
+            for item in c.items {
+                match item {
+                    Item::Mapped(t) => sink(t),
+                    Item::Pending(mut ex) => {
+                        ex.started = self.last_time;
+                        if let Some(t) = map(*ex) {
+                            sink(t)
+                        }
+                    }
                 }
-                self.cx.emit(ex);
             }
             if let Some(t) = c.last_time {
                 self.last_time = t;
@@ -632,15 +720,15 @@ impl<'c, 'a> Lines<'c, 'a> {
         }
     }
 
-    fn finish(self) {
+    fn finish(self, cx: &mut ReadCx<'_>) {
         if !self.families.is_empty() {
             let list: Vec<String> = self.families.iter().map(|(f, n)| format!("{f} ({n})")).collect();
-            self.cx.creator = Some(format!("access log: {}", list.join(", ")));
+            cx.creator = Some(format!("access log: {}", list.join(", ")));
         }
         for (why, (n, lines)) in self.other {
             let shown: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
             let more = if n > lines.len() { ", ..." } else { "" };
-            self.cx.note(Note::info(
+            cx.note(Note::info(
                 "log.not_access",
                 format!(
                     "{n} line{} not read as access records ({why}): line{} {}{more}",
@@ -651,7 +739,7 @@ impl<'c, 'a> Lines<'c, 'a> {
             ));
         }
         if self.directives > 0 {
-            self.cx.note(Note::info(
+            cx.note(Note::info(
                 "log.directives",
                 format!(
                     "{} directive line{} (#Fields, #Version...)",
@@ -674,21 +762,24 @@ fn last_fields(piece: &[u8]) -> Option<W3cFields> {
     }
 }
 
-fn parse_chunk(
+fn parse_chunk<T>(
     piece: &[u8],
     first_line: usize,
     mut fields: Option<W3cFields>,
     user: Option<&'static UserFormat>,
     input: usize,
-) -> Chunk {
+    map: MapFn<'_, T>,
+) -> Chunk<T> {
     let mut c = Chunk {
-        exchanges: Vec::new(),
+        // About one record per 256 bytes: few regrowths of a vector handed to another thread.
+        items: Vec::with_capacity(piece.len() / 256 + 1),
+        count: 0,
         other: BTreeMap::new(),
         directives: 0,
         families: BTreeMap::new(),
         last_time: None,
     };
-    let mut last = DateTime::UNIX_EPOCH;
+    let mut last: Option<DateTime<Utc>> = None;
     for (this, line) in (first_line..).zip(piece.split(|&b| b == b'\n')) {
         if line.is_empty() {
             continue;
@@ -696,9 +787,18 @@ fn parse_chunk(
         match parse_line(line, LineCx { fields: fields.as_ref(), user }) {
             Line::Record(r) => {
                 *c.families.entry(r.family).or_default() += 1;
-                let ex = r.into_exchange(Origin::entry(input, this), last);
-                last = ex.started;
-                c.exchanges.push(ex);
+                c.count += 1;
+                let timed = r.time.is_some();
+                let ex = r.into_exchange(Origin::entry(input, this), last.unwrap_or(DateTime::UNIX_EPOCH));
+                if timed {
+                    last = Some(ex.started);
+                } else if last.is_none() {
+                    c.items.push(Item::Pending(Box::new(ex)));
+                    continue;
+                }
+                if let Some(t) = map(ex) {
+                    c.items.push(Item::Mapped(t));
+                }
             }
             Line::Fields(f) => {
                 c.directives += 1;
@@ -715,8 +815,7 @@ fn parse_chunk(
             }
         }
     }
-    c.last_time =
-        c.exchanges.iter().rev().find(|e| !e.notes.iter().any(|n| n.code == "log.no_time")).map(|e| e.started);
+    c.last_time = last;
     c
 }
 
@@ -771,6 +870,68 @@ mod tests {
             Some("Proxy prod_http_in started.")
         );
         assert_eq!(syslog_payload("<134>1 2024-01-01T00:00:00Z h app 1 - - msg here"), Some("msg here"));
+    }
+
+    /// Every exchange of `text` as (line, time, URL, status, notes), with the count and the
+    /// not-access lines, read in chunks of `chunk` bytes, `batch` chunks at a time.
+    #[allow(clippy::type_complexity)]
+    fn read_in_chunks(
+        text: &[u8],
+        chunk: usize,
+        batch: usize,
+    ) -> (Vec<(usize, String, String, Option<u16>, usize)>, usize, Vec<(&'static str, (usize, Vec<usize>))>) {
+        let src = Source::Owned(text.to_vec());
+        let mut got = Vec::new();
+        let map = |ex: Exchange| {
+            Some((ex.origin.index, ex.started.to_rfc3339(), ex.request.url.clone(), ex.status(), ex.notes.len()))
+        };
+        let lines = run(&src, src.bytes(), None, 0, &map, &mut |t| got.push(t), chunk, batch);
+        (got, lines.count, lines.other.into_iter().collect())
+    }
+
+    #[test]
+    fn chunk_boundaries_change_nothing() {
+        let text = concat!(
+            "10.0.0.1 - alice [22/Jan/2019:03:56:14 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"curl/8\"\r\n",
+            "garbage line here\n",
+            "\n",
+            "{\"status\": 401, \"request_uri\": \"/nolog-time\", \"request_method\": \"GET\"}\r\n",
+            "10.0.0.2 - - [22/Jan/2019:03:56:15 +0000] \"POST /b?x=1 HTTP/1.1\" 403 0\n",
+            "2019/01/22 03:56:16 [error] 7#7: *1 open() failed\r\n",
+            "{\"status\": 200, \"request_uri\": \"/also-no-time\", \"request_method\": \"GET\"}\n",
+            "\r\n",
+            "10.0.0.3 - - [22/Jan/2019:03:56:17 +0000] \"GET /c HTTP/1.1\" 401 7",
+        )
+        .as_bytes();
+        let whole = read_in_chunks(text, 1 << 20, 8);
+        let (rows, count, other) = &whole;
+        assert_eq!(*count, 5);
+        let lines: Vec<usize> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [1, 4, 5, 7, 9], "line numbers count blank and CRLF lines");
+        assert_eq!(rows[0].2, "/a");
+        assert_eq!(rows[4].3, Some(401), "the last line has no newline");
+        // A line without a time takes the previous record's.
+        assert_eq!(rows[1].1, rows[0].1);
+        assert_eq!(rows[3].1, rows[2].1);
+        assert_eq!(other.iter().map(|(_, (n, l))| (*n, l.clone())).collect::<Vec<_>>(), [(2, vec![2, 6])]);
+        // Any cut (a line split across chunk edges, a CRLF cut between \r and \n, a chunk of
+        // one byte) and any batch size give the same exchanges, lines and notes.
+        for chunk in 1..=text.len() + 1 {
+            for batch in [1, 2, 3, 100] {
+                assert_eq!(read_in_chunks(text, chunk, batch), whole, "chunk {chunk} batch {batch}");
+            }
+        }
+    }
+
+    #[test]
+    fn cut_ends_at_a_newline() {
+        let b = b"ab\ncd\nef";
+        assert_eq!(cut(b, 0, 1), 3);
+        assert_eq!(cut(b, 0, 3), 3);
+        assert_eq!(cut(b, 0, 4), 6);
+        assert_eq!(cut(b, 3, 100), 8);
+        assert_eq!(cut(b, 6, 1), 8);
+        assert_eq!(cut(b, 0, 0), 3);
     }
 
     #[test]
