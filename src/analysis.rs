@@ -27,6 +27,8 @@ pub fn run(capture: &Capture, opts: &Options) -> Analysis {
     let mut tokens = TokenIndex::build_with(capture, &opts.tokens);
     if opts.show_secrets {
         tokens.reveal_secrets();
+    } else {
+        tokens.forget_secrets();
     }
     let timeline = Timeline::build_with(capture, &opts.profile);
     let cx = Context {

@@ -28,6 +28,8 @@ pub fn run(a: &TokensArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<
     let mut idx = TokenIndex::build_with(&capture, &s.analysis.tokens);
     if s.show_secrets {
         idx.reveal_secrets();
+    } else {
+        idx.forget_secrets();
     }
     let tokens: Vec<TokenRow> = idx.tokens.iter().filter(|t| in_window(t, &s.window)).map(TokenRow).collect();
     match a.format {

@@ -546,8 +546,7 @@ impl Handshakes {
 
 /// Collect the facts about one refused exchange.
 fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Facts<'a> {
-    let host = ex.host();
-    let path = ex.path();
+    let (host, path) = ex.host_and_path();
     let status = ex.status().unwrap_or(0);
     let mut f = Facts::new(ex.origin, ex.started, &ex.request.method, &host, &path, status);
     f.credentials = token::request_credentials(ex);
@@ -864,7 +863,7 @@ impl Successes {
                         return None;
                     }
                     let (fp, token) = cx.tokens.primary_use(ex)?;
-                    let (host, path) = (ex.host(), ex.path());
+                    let (host, path) = ex.host_and_path();
                     // Only the operation matters here, not a suggestion for a non-existent one.
                     let lookup = match cx.catalog.known_at(&host, &ex.request.method, &path) {
                         Some(op) => Lookup::Known(op),

@@ -130,7 +130,7 @@ impl Grant {
 }
 
 /// A credential as one request carried it. `secret` is never serialized.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Credential {
     pub kind: CredentialKind,
     pub fingerprint: String,
@@ -145,6 +145,19 @@ pub struct Credential {
     pub principal: Option<String>,
     #[serde(skip)]
     pub secret: String,
+    /// The JOSE shape decoded while classifying the value, when this request's classification
+    /// decoded it (not when the value was already known): handed to the token index, so that
+    /// each JWT is decoded once rather than once to classify and once for its claims.
+    #[serde(skip)]
+    pub(crate) shape: Option<std::sync::Arc<jwt::Shape>>,
+}
+
+impl PartialEq for Credential {
+    /// The same credential as carried, whether or not its shape came along.
+    fn eq(&self, o: &Self) -> bool {
+        (&self.kind, &self.fingerprint, &self.carrier, &self.malformed, &self.principal, &self.secret)
+            == (&o.kind, &o.fingerprint, &o.carrier, &o.malformed, &o.principal, &o.secret)
+    }
 }
 
 /// What is known of one credential value without looking at where it travelled: computed
@@ -209,6 +222,7 @@ impl Credential {
             malformed: None,
             principal: None,
             secret,
+            shape: None,
         }
     }
     /// `kind:fingerprint`, the way every output names a credential unless `--show-secrets`.
@@ -244,17 +258,36 @@ const PLACEHOLDERS: &[&str] = &[
 /// The kind of a bearer-like token value and, if it is not usable, why. Each distinct value
 /// is decoded once (per thread).
 pub fn classify_token(value: &str) -> (CredentialKind, Option<String>) {
-    with_known(value, |k| k.class.get_or_insert_with(|| classify_uncached(value)).clone())
+    classify_with_shape(value).0
 }
 
-fn classify_uncached(value: &str) -> (CredentialKind, Option<String>) {
+/// [`classify_token`], and the JOSE shape when this call decoded it (the value was new).
+fn classify_with_shape(value: &str) -> ((CredentialKind, Option<String>), Option<jwt::Shape>) {
+    let mut decoded = None;
+    let class = with_known(value, |k| {
+        k.class
+            .get_or_insert_with(|| {
+                let (class, shape) = classify_uncached(value);
+                decoded = shape;
+                class
+            })
+            .clone()
+    });
+    (class, decoded)
+}
+
+/// The kind and why it is unusable; with the decoded JOSE shape when the value was decoded.
+fn classify_uncached(value: &str) -> ((CredentialKind, Option<String>), Option<jwt::Shape>) {
+    let class = |kind, why: Option<String>| ((kind, why), None);
     let v = value.trim();
     if v.is_empty() {
-        return (CredentialKind::Opaque, Some("empty token".into()));
+        return class(CredentialKind::Opaque, Some("empty token".into()));
     }
-    let lower = v.to_ascii_lowercase();
-    if PLACEHOLDERS.contains(&lower.as_str()) {
-        return (
+    // Placeholders are short: lower-case only those (a JWT is hundreds of bytes).
+    let short = v.len() <= 32;
+    let lower = if short { v.to_ascii_lowercase() } else { String::new() };
+    if short && PLACEHOLDERS.contains(&lower.as_str()) {
+        return class(
             CredentialKind::Opaque,
             Some(format!(
                 "placeholder {:?}: the client had no token to send (an unset variable)",
@@ -262,20 +295,26 @@ fn classify_uncached(value: &str) -> (CredentialKind, Option<String>) {
             )),
         );
     }
-    if lower.starts_with("bearer ") || lower.starts_with("basic ") {
-        return (CredentialKind::Opaque, Some("the scheme is repeated (`Bearer Bearer …`)".into()));
+    let starts = |p: &str| v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if starts("bearer ") || starts("basic ") {
+        return class(CredentialKind::Opaque, Some("the scheme is repeated (`Bearer Bearer …`)".into()));
     }
-    if v.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>')) {
-        return (
+    let separator = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>');
+    // ASCII values (nearly all) are checked byte by byte: the same test, without decoding chars.
+    let bad = if v.is_ascii() { v.bytes().any(|b| separator(b as char)) } else { v.chars().any(separator) };
+    if bad {
+        return class(
             CredentialKind::Opaque,
             Some("contains spaces, quotes or separators: not a token68 value (RFC 6750 §2.1)".into()),
         );
     }
-    match jwt::decode(v) {
-        jwt::Shape::Opaque => (CredentialKind::Opaque, None),
+    let shape = jwt::decode(v);
+    let c = match &shape {
+        jwt::Shape::Opaque => return class(CredentialKind::Opaque, None),
         jwt::Shape::Jws(_) | jwt::Shape::Jwe { .. } => (CredentialKind::Jwt, None),
-        jwt::Shape::Malformed { reason } => (CredentialKind::Jwt, Some(reason)),
-    }
+        jwt::Shape::Malformed { reason } => (CredentialKind::Jwt, Some(reason.clone())),
+    };
+    (c, Some(shape))
 }
 
 /// Paths whose JWT bearer is a web messaging guest JWT ("Webmessaging JWT" scheme,
@@ -286,11 +325,13 @@ fn is_guest_path(path: &str) -> bool {
 
 /// A bearer-like value found somewhere in a request.
 fn token_credential(value: &str, carrier: String, guest: bool) -> Credential {
-    let (mut kind, why) = classify_token(value);
+    let ((mut kind, why), shape) = classify_with_shape(value);
     if guest && kind == CredentialKind::Jwt {
         kind = CredentialKind::GuestJwt;
     }
-    Credential::new(kind, carrier, value.trim()).malformed(why)
+    let mut c = Credential::new(kind, carrier, value.trim()).malformed(why);
+    c.shape = shape.map(std::sync::Arc::new);
+    c
 }
 
 fn authorization(value: &str, guest: bool) -> Credential {
@@ -600,6 +641,10 @@ pub struct Token {
     /// `issued` is on the server's clock (from `iat`).
     #[serde(skip)]
     pub issued_server_clock: bool,
+    /// Its JOSE shape as classifying a use decoded it, until [`TokenIndex::finish`] reads it
+    /// (then dropped: `jwt` holds what is reported).
+    #[serde(skip)]
+    pub(crate) shape: Option<std::sync::Arc<jwt::Shape>>,
 }
 
 impl Token {
@@ -641,6 +686,7 @@ impl Token {
             secret: secret.to_string(),
             expires_server_clock: false,
             issued_server_clock: false,
+            shape: None,
         }
     }
 
@@ -911,6 +957,9 @@ impl TokenIndex {
     fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool, region: Option<&str>) -> usize {
         let i = self.entry_index(&c.fingerprint, &c.secret, c.kind);
         let t = &mut self.tokens[i];
+        if t.shape.is_none() && t.jwt.is_none() && c.secret == t.secret {
+            t.shape.clone_from(&c.shape);
+        }
         if !t.carriers.contains(&c.carrier) {
             t.carriers.push(c.carrier.clone());
         }
@@ -948,7 +997,11 @@ impl TokenIndex {
             if !matches!(t.kind, CredentialKind::Jwt | CredentialKind::GuestJwt) {
                 return;
             }
-            let shape = jwt::decode(&t.secret);
+            // Decoded once: the shape classifying its first use decoded, when it came along.
+            let shape = match t.shape.take() {
+                Some(s) => std::sync::Arc::try_unwrap(s).unwrap_or_else(|s| (*s).clone()),
+                None => jwt::decode(&t.secret),
+            };
             let (alg, kid, encrypted) = match &shape {
                 jwt::Shape::Jws(j) => (j.header.alg.clone(), j.header.kid.clone(), false),
                 jwt::Shape::Jwe { header } => (header.alg.clone(), header.kid.clone(), true),
@@ -982,6 +1035,15 @@ impl TokenIndex {
             }
             s
         });
+    }
+
+    /// Drop every token's value once the index is built and no output will show it (without
+    /// `--show-secrets`): tokens are hundreds of bytes each, and a capture holds one per
+    /// login, so this is most of the index's memory on large captures.
+    pub fn forget_secrets(&mut self) {
+        for t in &mut self.tokens {
+            t.secret = String::new();
+        }
     }
 
     /// Fill `value` on every token (`--show-secrets`).
