@@ -24,12 +24,13 @@ pub struct Options {
 }
 
 pub fn run(capture: &Capture, opts: &Options) -> Analysis {
-    let mut tokens = TokenIndex::build_with(capture, &opts.tokens);
-    if opts.show_secrets {
-        tokens.reveal_secrets();
+    let tokens = if opts.show_secrets {
+        let mut t = TokenIndex::build_with(capture, &opts.tokens);
+        t.reveal_secrets();
+        t
     } else {
-        tokens.forget_secrets();
-    }
+        TokenIndex::build_without_secrets(capture, &opts.tokens)
+    };
     let timeline = Timeline::build_with(capture, &opts.profile);
     let cx = Context {
         capture,

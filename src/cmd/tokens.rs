@@ -25,12 +25,13 @@ pub struct Document<'a> {
 
 pub fn run(a: &TokensArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
     let (capture, failed) = s.load_kept(&Keep { profile: None });
-    let mut idx = TokenIndex::build_with(&capture, &s.analysis.tokens);
-    if s.show_secrets {
+    let idx = if s.show_secrets {
+        let mut idx = TokenIndex::build_with(&capture, &s.analysis.tokens);
         idx.reveal_secrets();
+        idx
     } else {
-        idx.forget_secrets();
-    }
+        TokenIndex::build_without_secrets(&capture, &s.analysis.tokens)
+    };
     let tokens: Vec<TokenRow> = idx.tokens.iter().filter(|t| in_window(t, &s.window)).map(TokenRow).collect();
     match a.format {
         OutputFormat::Json => {

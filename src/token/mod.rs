@@ -833,6 +833,8 @@ pub struct TokenIndex {
     /// (input, index) of an exchange → the token of its primary credential (None: it carried
     /// none), recorded while counting uses so later passes need not find it again.
     primary: HashMap<(usize, usize), Option<u32>>,
+    /// Drop token values once their shape is recorded ([`Self::build_without_secrets`]).
+    forget: bool,
     /// Fingerprint of a refresh token → the token it was issued with (lineage look-ups
     /// without scanning every token).
     by_refresh: HashMap<String, usize>,
@@ -848,7 +850,22 @@ impl TokenIndex {
     /// frames), scopes (`/api/v2/tokens/me`, introspection, claims), revocations, then every
     /// use. Signatures are verified when `opts.jwks` has keys.
     pub fn build_with(capture: &Capture, opts: &TokenOptions) -> TokenIndex {
-        let mut idx = TokenIndex { clock_skew: ClockSkew::estimate(capture), ..Default::default() };
+        Self::build_keeping(capture, opts, true)
+    }
+
+    /// [`Self::build_with`] for outputs that never show a token's value (no `--show-secrets`):
+    /// a value is dropped as soon as its decoded shape is recorded (it is kept when `--jwks`
+    /// needs it to verify signatures), so the index does not hold a copy of every token
+    /// while it is built, and [`Self::forget_secrets`] drops the rest at the end.
+    pub fn build_without_secrets(capture: &Capture, opts: &TokenOptions) -> TokenIndex {
+        let mut idx = Self::build_keeping(capture, opts, opts.jwks.is_some());
+        idx.forget_secrets();
+        idx
+    }
+
+    fn build_keeping(capture: &Capture, opts: &TokenOptions, keep_secrets: bool) -> TokenIndex {
+        let mut idx =
+            TokenIndex { clock_skew: ClockSkew::estimate(capture), forget: !keep_secrets, ..Default::default() };
         learn::learn(&mut idx, capture);
         // Every credential of every request is a use (not only the primary one: a query
         // `access_token` next to an `Authorization` header is a credential too). Found in
@@ -957,8 +974,12 @@ impl TokenIndex {
     fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool, region: Option<&str>) -> usize {
         let i = self.entry_index(&c.fingerprint, &c.secret, c.kind);
         let t = &mut self.tokens[i];
-        if t.shape.is_none() && t.jwt.is_none() && c.secret == t.secret {
+        if t.shape.is_none() && t.jwt.is_none() {
             t.shape.clone_from(&c.shape);
+            if self.forget && t.shape.is_some() {
+                // finish() reads the shape, not the value.
+                t.secret = String::new();
+            }
         }
         if !t.carriers.contains(&c.carrier) {
             t.carriers.push(c.carrier.clone());
