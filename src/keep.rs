@@ -11,7 +11,7 @@
 //! findings, tokens and timelines are the same as with every exchange kept whole (the
 //! benchmark script checks it on generated inputs, tests/it on every sample).
 
-use crate::model::{Body, Exchange, Headers};
+use crate::model::{Body, BodyState, Exchange, Headers};
 use crate::timeline::Profile;
 
 /// Response headers the analysis reads on every exchange (clock offset, implicit-grant
@@ -40,6 +40,20 @@ impl Keep<'_> {
         }
         let (mut keep_req, mut keep_resp) = (false, false);
         if let Some(p) = self.profile {
+            if p.covers_host(&host) {
+                // Field names can only be looked for in plain bytes: a body still stored with
+                // its content or transfer coding (packet captures, proxy sessions) would be
+                // kept whole and decoded by the timeline later; decode it once here instead,
+                // so most are dropped right away.
+                if let Some(b) = &mut ex.request.body {
+                    plain(b, &ex.request.headers);
+                }
+                if let Some(r) = &mut ex.response {
+                    if let Some(b) = &mut r.body {
+                        plain(b, &r.headers);
+                    }
+                }
+            }
             keep_req = crate::timeline::may_read_body(p, ex, &host, &path, false);
             keep_resp = crate::timeline::may_read_body(p, ex, &host, &path, true);
         }
@@ -80,6 +94,28 @@ fn one_of(names: &[&str], name: &str) -> bool {
 fn retain(headers: &mut Headers, keep: impl Fn(&str) -> bool) {
     headers.0.retain(|h| keep(&h.name));
     headers.0.shrink_to_fit();
+}
+
+/// Undo a kept body's chunked framing and content coding in place (what [`crate::body::decode`]
+/// would do each time it is read), keeping its stored size. Left as it is when decoding fails
+/// or stops (too large): the reader of the body notes that later, as before.
+fn plain(b: &mut Body, headers: &Headers) {
+    if b.omitted
+        || b.state == BodyState::Decoded
+        || (b.state != BodyState::Chunked && !headers.contains("content-encoding"))
+    {
+        return;
+    }
+    let d = crate::body::decode(b, headers);
+    if !d.complete || !d.notes.is_empty() {
+        return;
+    }
+    if let std::borrow::Cow::Owned(bytes) = d.bytes {
+        let size = b.size();
+        b.raw = bytes;
+        b.state = BodyState::Decoded;
+        b.declared_size = Some(size);
+    }
 }
 
 /// Forget a body's bytes, keeping its size and type.

@@ -9,6 +9,19 @@ use harken::model::{Capture, Exchange, Format, Input};
 use harken::timeline::Profile;
 use harken::token::TokenOptions;
 
+/// The analysis options, built once per process: building the catalog and parsing the
+/// profile on every input cost most of each run (about 70 inputs a second instead of
+/// thousands), and they do not depend on the input.
+fn options() -> &'static Options {
+    static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| Options {
+        catalog: Catalog::genesys(),
+        profile: Profile::genesys(),
+        show_secrets: false,
+        tokens: TokenOptions::default(),
+    })
+}
+
 /// Read `data` with one of harken's readers, then analyze the exchanges.
 pub fn read_and_analyze(data: &[u8], read: fn(&Source, &mut ReadCx<'_>)) {
     let src = Source::Owned(data.to_vec());
@@ -33,13 +46,7 @@ pub fn analyze(mut exchanges: Vec<Exchange>, format: Format) {
         error: None,
     };
     let capture = Capture::new(vec![input], exchanges, Vec::new());
-    let opts = Options {
-        catalog: Catalog::genesys(),
-        profile: Profile::genesys(),
-        show_secrets: false,
-        tokens: TokenOptions::default(),
-    };
-    let a = analysis::run(&capture, &opts);
+    let a = analysis::run(&capture, options());
     for ex in &capture.exchanges {
         let _ = harken::redact::mask_url(&ex.request.url);
         let _ = ex.host_and_path();

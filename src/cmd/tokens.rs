@@ -31,10 +31,16 @@ pub fn run(a: &TokensArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<
     }
     let tokens: Vec<TokenRow> = idx.tokens.iter().filter(|t| in_window(t, &s.window)).map(TokenRow).collect();
     match a.format {
-        OutputFormat::Json => json::write_document(
-            out,
-            &Document { clock_skew: idx.clock_skew.as_ref(), jwks: idx.jwks.as_ref(), tokens },
-        )?,
+        OutputFormat::Json => {
+            // `Document`, field by field, the tokens rendered on both cores.
+            let mut o = json::Object::new(out)?;
+            o.field("clock_skew", &idx.clock_skew.as_ref())?;
+            if let Some(j) = idx.jwks.as_ref() {
+                o.field("jwks", j)?;
+            }
+            o.array("tokens", &tokens)?;
+            o.close()?
+        }
         OutputFormat::Table => write_table(out, &idx, tokens, s)?,
         f => {
             report::render(Format::from(f), out, &s.style(), tokens)?;

@@ -553,7 +553,7 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
     f.credentials = token::request_credentials(ex);
     f.unrecorded = ex.unrecorded;
     f.identity = ex.identity.clone();
-    f.token_use = cx.tokens.judge(ex);
+    f.token_use = f.credentials.first().and_then(|c| cx.tokens.judge_credential(ex, c.clone()));
     f.state = cx.timeline.state_met(&ex.origin);
     f.conversation = cx.timeline.conversation_of(&ex.origin).map(|c| c.id.clone());
     if ex.unrecorded.contains(Unrecorded::REQUEST_BODY) {
@@ -839,6 +839,10 @@ struct Successes {
     by_credential: HashMap<String, Vec<Success>>,
 }
 
+/// One success as [`Successes::build`] finds it: the exchange, its credential's fingerprint and
+/// token, its operation key and host.
+type Found<'a> = (&'a Exchange, String, Option<&'a Token>, String, String);
+
 struct Shared {
     scopes: Vec<String>,
     calls: usize,
@@ -849,41 +853,51 @@ struct Shared {
 impl Successes {
     fn build(cx: &Context<'_>) -> Successes {
         let mut s = Successes::default();
-        for ex in &cx.capture.exchanges {
-            if !ex.status().is_some_and(|c| (200..300).contains(&c)) {
-                continue;
-            }
-            let Some(u) = cx.tokens.judge(ex) else { continue };
-            let (host, path) = (ex.host(), ex.path());
-            // Only the operation matters here, not a suggestion for a non-existent one.
-            let lookup = match cx.catalog.known_at(&host, &ex.request.method, &path) {
-                Some(op) => Lookup::Known(op),
-                None => Lookup::NotCovered,
-            };
-            let k = key(&lookup, &ex.request.method, &path);
-            let fp = u.credential.fingerprint.clone();
-            *s.with_credentials.entry(k.clone()).or_default() += 1;
-            if let Some(scopes) = u.token.and_then(|t| t.scopes.as_ref()) {
-                let e = s.by_key.entry(k.clone()).or_insert_with(|| Shared {
-                    scopes: scopes.clone(),
-                    calls: 0,
-                    credentials: Default::default(),
-                    proofs: Vec::new(),
-                });
-                e.scopes.retain(|x| scopes.contains(x));
-                e.calls += 1;
-                e.credentials.insert(fp.clone());
-                if e.proofs.len() < 3 {
-                    e.proofs.push(ex.origin);
+        // What each success says is found in parallel (its token, host and operation key: URL
+        // parsing and a catalog lookup per exchange), chunk by chunk; folding it into the maps
+        // stays on this thread, in capture order, so the proofs kept are the first ones.
+        for chunk in cx.capture.exchanges.chunks(8192) {
+            let found: Vec<Option<Found<'_>>> = chunk
+                .par_iter()
+                .map(|ex| {
+                    if !ex.status().is_some_and(|c| (200..300).contains(&c)) {
+                        return None;
+                    }
+                    let (fp, token) = cx.tokens.primary_use(ex)?;
+                    let (host, path) = (ex.host(), ex.path());
+                    // Only the operation matters here, not a suggestion for a non-existent one.
+                    let lookup = match cx.catalog.known_at(&host, &ex.request.method, &path) {
+                        Some(op) => Lookup::Known(op),
+                        None => Lookup::NotCovered,
+                    };
+                    let k = key(&lookup, &ex.request.method, &path);
+                    Some((ex, fp, token, k, host))
+                })
+                .collect();
+            for (ex, fp, token, k, host) in found.into_iter().flatten() {
+                *s.with_credentials.entry(k.clone()).or_default() += 1;
+                if let Some(scopes) = token.and_then(|t| t.scopes.as_ref()) {
+                    let e = s.by_key.entry(k.clone()).or_insert_with(|| Shared {
+                        scopes: scopes.clone(),
+                        calls: 0,
+                        credentials: Default::default(),
+                        proofs: Vec::new(),
+                    });
+                    e.scopes.retain(|x| scopes.contains(x));
+                    e.calls += 1;
+                    e.credentials.insert(fp.clone());
+                    if e.proofs.len() < 3 {
+                        e.proofs.push(ex.origin);
+                    }
                 }
+                s.by_credential.entry(fp).or_default().push(Success {
+                    origin: ex.origin,
+                    time: ex.started,
+                    region: crate::region::region_of_host(&host).map(|(r, _)| r.key.to_string()),
+                    host,
+                    key: k,
+                });
             }
-            s.by_credential.entry(fp).or_default().push(Success {
-                origin: ex.origin,
-                time: ex.started,
-                region: crate::region::region_of_host(&host).map(|(r, _)| r.key.to_string()),
-                host,
-                key: k,
-            });
         }
         s
     }

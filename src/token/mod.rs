@@ -847,6 +847,19 @@ impl TokenIndex {
         }
     }
 
+    /// The fingerprint and token of an exchange's primary credential (what
+    /// `self.judge(ex)` finds, without finding the credential again when the index was built
+    /// from this exchange: no JWT is decoded twice).
+    pub fn primary_use(&self, ex: &Exchange) -> Option<(String, Option<&Token>)> {
+        match self.primary.get(&(ex.origin.input, ex.origin.index)) {
+            Some(t) => {
+                let t = self.tokens.get((*t)? as usize)?;
+                Some((t.fingerprint.clone(), Some(t)))
+            }
+            None => self.judge(ex).map(|u| (u.credential.fingerprint, u.token)),
+        }
+    }
+
     /// Index of the token with this secret, created (with `kind`) when new.
     pub(crate) fn entry(&mut self, secret: &str, kind: CredentialKind) -> &mut Token {
         let i = self.entry_index(&fingerprint_of(secret), secret, kind);
@@ -1015,7 +1028,12 @@ impl TokenIndex {
 
     /// The credential a request carried and its state at the request's own time.
     pub fn judge(&self, ex: &Exchange) -> Option<TokenUse<'_>> {
-        let mut credential = primary_credential(ex)?;
+        self.judge_credential(ex, primary_credential(ex)?)
+    }
+
+    /// [`Self::judge`] when the request's primary credential is already known (the first of
+    /// [`request_credentials`]).
+    pub fn judge_credential(&self, ex: &Exchange, mut credential: Credential) -> Option<TokenUse<'_>> {
         let token = self.get(&credential.fingerprint);
         if let Some(t) = token {
             if t.kind == CredentialKind::GuestJwt && credential.kind == CredentialKind::Jwt {

@@ -421,26 +421,12 @@ fn duckdb_reads_the_export() {
     let events: usize =
         report["conversations"].as_array().unwrap().iter().map(|c| c["events"].as_array().unwrap().len()).sum();
     assert_eq!(rows[0][0].as_u64().unwrap() as usize, events);
-    for f in walk(dir.path()) {
+    for f in walk_files(dir.path()) {
         let bytes = std::fs::read(&f).unwrap();
         for secret in ["eyJhbGciOiJSUzI1NiIs", "Bearer "] {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{} holds {secret}", f.display());
         }
     }
-}
-
-#[cfg(feature = "polars")]
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[cfg(feature = "polars")]
@@ -470,7 +456,7 @@ fn shards_merged_in_duckdb_equal_stats_over_both() {
     }
     let whole = stats_json(&["--by", "endpoint,status"], &files);
     let sql = fleet_query().replace("'shards/*.parquet'", &format!("'{}/shard-*.parquet'", dir.path().display()));
-    let rows = duck(&py, &format!("{sql}"));
+    let rows = duck(&py, &sql);
     let groups = whole["groups"].as_array().unwrap();
     assert_eq!(rows.len(), groups.len(), "{rows:?}");
     for r in &rows {
