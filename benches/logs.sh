@@ -15,7 +15,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(200 1000)
 out=bench-out
 mkdir -p "$out"
-nice -n 19 cargo build --release --quiet
+[ -n "${HARKEN_BIN:-}" ] || nice -n 19 cargo build --release --quiet
 bin=${HARKEN_BIN:-target/release/harken}
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; binary $bin"
 

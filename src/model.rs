@@ -405,7 +405,8 @@ impl Exchange {
 
     /// Host and path from one parse of the URL (for callers that need both).
     pub fn host_and_path(&self) -> (String, String) {
-        let parsed = self.url();
+        // A path alone (an access log's request target) never parses as a URL: not tried.
+        let parsed = if self.request.url.starts_with('/') { None } else { self.url() };
         let host = parsed.as_ref().and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase())).unwrap_or_else(|| {
             self.request
                 .headers

@@ -108,7 +108,7 @@ struct Keyed((DateTime<Utc>, Origin), Made);
 
 enum Made {
     Row(Box<ExchangeRow>),
-    Line(Vec<u8>),
+    Line(Box<[u8]>),
 }
 
 /// Where rows go: a renderer, or (NDJSON formatted beforehand) the output itself.
@@ -170,9 +170,15 @@ fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write
         let key = (ex.started, ex.origin);
         let row = ExchangeRow::new(&path, &ex, s.show_secrets);
         let made = if lines {
-            let mut l = Vec::with_capacity(512);
-            report::write_json_line(&mut l, &row).ok()?;
-            Made::Line(l)
+            // The NDJSON renderer's line (src/report/ndjson.rs), formatted in this thread's
+            // buffer and kept at its exact size (the reorder window holds 65,536 of them).
+            thread_local!(static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+            LINE.with_borrow_mut(|l| {
+                l.clear();
+                report::escape::to_writer(&mut *l, &row).ok()?;
+                l.push(b'\n');
+                Some(Made::Line(l.as_slice().into()))
+            })?
         } else {
             Made::Row(Box::new(row))
         };

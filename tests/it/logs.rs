@@ -330,3 +330,71 @@ fn user_defined_formats() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--log-format") && stderr(&o).contains("not a field"), "{}", stderr(&o));
 }
+
+/// A log of several chunks (1 MiB each, parsed in parallel), plain and gzipped: every record
+/// comes out once, with its own line number, in time order; garbled lines (one cut in half,
+/// one of invalid UTF-8, a CRLF one) are counted notes naming their lines, whatever chunk they
+/// fall in; the NDJSON rows (formatted on the parsing threads) are those of the JSON array.
+#[test]
+fn a_log_of_many_chunks_reads_every_line_once_in_order() {
+    let mut text = Vec::new();
+    let mut garbled = Vec::new();
+    let mut records = 0usize;
+    for i in 0..30_000usize {
+        let line_no = i + 1;
+        if i % 7919 == 13 {
+            text.extend_from_slice(b"10.0.0.9 - - [01/Jan/2024:00:00:00 +0000] \"GET /cut-in-ha\n");
+            garbled.push(line_no);
+            continue;
+        }
+        if i % 9973 == 5 {
+            text.extend_from_slice(b"\xff\xfe not an access line\r\n");
+            garbled.push(line_no);
+            continue;
+        }
+        let (m, s) = (i / 60, i % 60);
+        let line = format!(
+            "10.1.{}.{} - - [01/Jan/2024:{:02}:{:02}:{:02} +0000] \"GET /api/v2/users/{i}?pageSize=25 HTTP/1.1\" {} 1234 \"-\" \"curl/8.4.0 {}\"{}\n",
+            i % 250,
+            i % 199,
+            m / 60,
+            m % 60,
+            s,
+            if i % 50 == 0 { 401 } else { 200 },
+            "x".repeat(i % 13),
+            if i % 3 == 0 { "\r" } else { "" },
+        );
+        text.extend_from_slice(line.as_bytes());
+        records += 1;
+    }
+    assert!(text.len() > 3 << 20, "more than three chunks");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &text).unwrap();
+    let gz = gz.finish().unwrap();
+    let (_d1, plain) = temp_file("many.log", &text);
+    let (_d2, packed) = temp_file("many.log.gz", &gz);
+    for path in [&plain, &packed] {
+        let p = path.to_str().unwrap();
+        let rows = ndjson(&["exchanges", "--format", "ndjson", p]);
+        assert_eq!(rows.len(), records, "{p}");
+        let idx: Vec<u64> = rows.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+        let mut sorted = idx.clone();
+        sorted.sort();
+        assert_eq!(idx, sorted, "{p}: time order is line order here");
+        sorted.dedup();
+        assert_eq!(sorted.len(), records, "{p}: one line, one exchange");
+        for r in rows.iter().step_by(997) {
+            let i = r["path"].as_str().unwrap().rsplit('/').next().unwrap().parse::<u64>().unwrap();
+            assert_eq!(r["index"].as_u64().unwrap(), i + 1, "{p}: the origin is the line number");
+        }
+        assert_eq!(rows.iter().filter(|r| r["status"] == 401).count(), 600, "{p}");
+        let array = json(&["exchanges", "--format", "json", p]);
+        assert_eq!(array.as_array().unwrap(), &rows, "{p}: ndjson rows are the json array's");
+        let report = json(&["analyze", "--format", "json", p]);
+        let notes = report["inputs"][0]["notes"].to_string();
+        garbled.sort();
+        let shown: Vec<String> = garbled.iter().take(5).map(|l| l.to_string()).collect();
+        assert!(notes.contains(&format!("{} lines not read", garbled.len())), "{p}: {notes}");
+        assert!(notes.contains(&shown.join(", ")), "{p}: garbled lines by number: {notes}");
+    }
+}

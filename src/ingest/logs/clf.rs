@@ -96,6 +96,15 @@ fn quoted(t: Option<&Tok<'_>>) -> Option<String> {
     }
 }
 
+/// [`unescape`], borrowing when there is nothing to undo.
+fn unescaped(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\\') {
+        std::borrow::Cow::Owned(unescape(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Undo nginx (`\x22`) and Apache (`\"`) escapes in a logged string.
 pub fn unescape(s: &str) -> String {
     if !s.contains('\\') {
@@ -187,7 +196,7 @@ fn common(toks: &[Tok<'_>], at: usize) -> Option<Record> {
         i.name = unescape(&i.name);
         i
     });
-    set_request(&mut r, &unescape(req));
+    set_request(&mut r, &unescaped(req));
     if let Some(b) = toks.get(at + 3) {
         r.response_size = number(b.text());
     }
@@ -231,7 +240,7 @@ fn envoy(toks: &[Tok<'_>]) -> Option<Record> {
         unrecorded: Unrecorded::ACCESS_LOG,
         ..Default::default()
     };
-    set_request(&mut r, &unescape(req));
+    set_request(&mut r, &unescaped(req));
     let at = |i: usize| toks.get(i).map(|t| t.text()).unwrap_or("");
     if let Some(flags) = value(at(3)) {
         r.details.push(format!("response_flags {flags}"));
@@ -292,7 +301,7 @@ fn haproxy(toks: &[Tok<'_>]) -> Option<Record> {
             }
         }
     }
-    set_request(&mut r, &unescape(req));
+    set_request(&mut r, &unescaped(req));
     Some(r)
 }
 
