@@ -1,9 +1,10 @@
 //! harken: reads captured HTTP traffic and explains, with evidence, why requests were refused.
 //!
-//! The pipeline: [`ingest`] (HAR, pcap/pcapng, later proxy logs) reads every input into one
-//! [`model::Capture`]; [`body`] and [`token`] decode what was sent; [`timeline`] groups
-//! exchanges by conversation and tracks their state; [`catalog`] knows what each endpoint
-//! requires; [`diagnose`] explains each 401/403; [`report`] renders it all.
+//! The pipeline: [`ingest`] (HAR, pcap/pcapng, proxy sessions, access logs) reads every input
+//! into one [`model::Capture`] ([`progress`] on a terminal while it does); [`body`] and
+//! [`token`] decode what was sent; [`timeline`] groups exchanges by conversation and tracks
+//! their state; [`catalog`] knows what each endpoint requires; [`diagnose`] explains each
+//! 401/403; [`stats`] aggregates; [`report`] renders it all; [`replay`] re-sends or serves it.
 //!
 //! The binary (`src/main.rs`) is a thin shell over [`cli`] and [`cmd`].
 
@@ -17,6 +18,7 @@ pub mod escape;
 pub mod ingest;
 pub mod keep;
 pub mod model;
+pub mod progress;
 pub mod redact;
 pub mod region;
 pub mod replay;

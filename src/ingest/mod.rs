@@ -488,15 +488,21 @@ where
     F: Fn(Exchange) -> Option<T> + Sync,
     G: Fn(&T) -> K + Sync,
 {
+    let progress = crate::progress::Progress::new(paths.len());
     let per_input: Vec<(Input, Vec<T>)> = paths
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let mut kept = Vec::new();
-            let info = read_input_with(p, i, opts, prepare, &mut |ex| kept.extend(map(ex)));
+            let info = read_input_with(p, i, opts, prepare, &mut |ex| {
+                progress.exchange();
+                kept.extend(map(ex))
+            });
+            progress.input_done();
             (info, kept)
         })
         .collect();
+    progress.finish();
     let mut inputs = Vec::with_capacity(per_input.len());
     let mut all = Vec::new();
     for (info, mut kept) in per_input {

@@ -17,6 +17,7 @@ mod replay;
 mod report;
 mod sanitize;
 mod secrets;
+mod snapshots;
 mod stats;
 mod timeline;
 mod tokens;
