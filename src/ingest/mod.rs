@@ -376,21 +376,28 @@ pub fn read_input_map<T: Send>(
 ) -> Input {
     let (mut info, opened) = open_input(path, opts);
     let Some((src, format)) = opened else { return info };
+    let progress = crate::progress::Progress::new(1);
+    let counted = |ex: Exchange| {
+        progress.exchange();
+        map(ex)
+    };
     let mut unmapped = |ex: Exchange| {
-        if let Some(t) = map(ex) {
+        if let Some(t) = counted(ex) {
             sink(t)
         }
     };
     if matches!(format, Format::Log | Format::Jsonl) {
         let mut none = |_: Exchange| {};
         let mut cx = ReadCx::new(input, opts, &mut none);
-        let result = logs::read_map(&src, &mut cx, map, sink);
+        let result = logs::read_map(&src, &mut cx, &counted, sink);
         finish_input(&mut info, cx, result);
+        progress.input_done();
         return info;
     }
     let mut cx = ReadCx::new(input, opts, &mut unmapped);
     let result = read_format(&src, format, &mut cx);
     finish_input(&mut info, cx, result);
+    progress.input_done();
     info
 }
 

@@ -95,6 +95,13 @@ fn progress_shows_on_a_terminal_and_never_in_a_pipe() {
         return;
     };
     assert!(tty.contains("reading 1 input"), "no progress line on a terminal:\n{tty}");
+    // The streaming path (one input, NDJSON, stdout not a terminal) counts too.
+    let Some(tty) =
+        on_terminal(80, "HARKEN_PROGRESS_DELAY_MS=0", &format!("exchanges --format ndjson {FOLLOWUP} > /dev/null"))
+    else {
+        return;
+    };
+    assert!(tty.contains("reading 1 input"), "no progress line while streaming:\n{tty}");
     let o = harken(&["exchanges", FOLLOWUP]);
     assert!(stderr(&o).is_empty(), "progress in a pipe: {}", stderr(&o));
 }
