@@ -8,16 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn samples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("samples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "har"))
-        .collect();
-    v.sort();
-    v
-}
-
 fn report(files: &[PathBuf], out: &Path, extra: &[&str]) -> String {
     let mut args: Vec<&str> = vec!["report"];
     args.extend(files.iter().map(|p| p.to_str().unwrap()));
@@ -46,7 +36,7 @@ fn html_escape(s: &str) -> String {
 #[test]
 fn html_report_holds_every_cause_and_evidence_and_no_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let files = samples();
+    let files = sample_hars();
     let page = report(&files, &dir.path().join("r.html"), &[]);
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none'"), "CSP missing");
@@ -120,7 +110,7 @@ fn captured_markup_is_escaped_in_html_and_markdown() {
 fn markdown_report_parses_into_the_expected_headings_and_tables() {
     use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
     let dir = tempfile::tempdir().unwrap();
-    let files = samples();
+    let files = sample_hars();
     let md = report(&files, &dir.path().join("r.md"), &[]);
     let mut headings: Vec<(HeadingLevel, String)> = Vec::new();
     let mut tables: Vec<Vec<String>> = Vec::new(); // header cells of each table
@@ -361,7 +351,7 @@ fn chromium_renders_the_html_report_without_requests_or_console_messages() {
     );
 
     let page = dir.path().join("r.html");
-    report(&samples(), &page, &[]);
+    report(&sample_hars(), &page, &[]);
     let r = render(&bin, &page, dir.path());
     assert!(r.console.is_empty(), "console messages: {:#?}", r.console);
     let external: Vec<&String> =

@@ -6,16 +6,6 @@ use crate::secrets::secrets_of;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn samples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("samples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "har"))
-        .collect();
-    v.sort();
-    v
-}
-
 fn sanitize(input: &Path, out: &Path, extra: &[&str]) -> String {
     let mut args = vec!["sanitize", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -73,7 +63,7 @@ fn every_sample_keeps_its_findings_and_token_lineage() {
     let dir = tempfile::tempdir().unwrap();
     let mut with_findings = 0;
     for (pii, extra) in [(false, vec!["--key", "k1"]), (true, vec!["--key", "k1", "--pii"])] {
-        for s in samples() {
+        for s in sample_hars() {
             let out = dir.path().join(s.file_name().unwrap());
             sanitize(&s, &out, &extra);
             let (a, b) = (findings(&s), findings(&out));
@@ -89,7 +79,7 @@ fn every_sample_keeps_its_findings_and_token_lineage() {
 fn no_original_secret_is_left_and_the_summary_says_what_was_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
-    for s in samples() {
+    for s in sample_hars() {
         let har: Value = serde_json::from_str(&std::fs::read_to_string(&s).unwrap()).unwrap();
         let secrets = secrets_of(&har);
         let out = dir.path().join("out.har");

@@ -7,14 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn samples() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(root().join("samples"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "har"))
-        .map(|p| p.display().to_string())
-        .collect();
-    v.sort();
-    v
+    sample_hars().iter().map(|p| p.display().to_string()).collect()
 }
 
 fn corpus_files() -> Option<Vec<String>> {
