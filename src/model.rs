@@ -419,7 +419,7 @@ impl Exchange {
             Some(u) => u.path().to_string(),
             None => {
                 let u = self.request.url.as_str();
-                let end = u.find(['?', '#']).unwrap_or(u.len());
+                let end = memchr::memchr2(b'?', b'#', u.as_bytes()).unwrap_or(u.len());
                 u[..end].to_string()
             }
         };

@@ -97,6 +97,10 @@ fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
 /// and digits that is not a UUID. Catches secrets under names no list can foresee (`/bot<token>/`,
 /// `?x=<api key>`). Identifiers harken must show (UUIDs, numbers, words) do not match.
 pub fn looks_like_secret(v: &str) -> bool {
+    // Both shapes below need 20 characters or more, and decoding never lengthens a value.
+    if v.len() < 20 {
+        return false;
+    }
     let v = percent_decode(v);
     let v = v.trim();
     if v.starts_with("eyJ") && v.split('.').count() >= 3 && v.len() >= 20 {
@@ -156,6 +160,11 @@ pub fn escape(s: &str) -> String {
 /// token ([`looks_like_secret`]: `/bot<token>/getMe`), `;name=value` path parameters
 /// (`;jsessionid=…`), and the userinfo (`user:<masked>@`, or `<masked>@` for a bare token).
 pub fn mask_url(url: &str) -> String {
+    if !may_hold_secret(url) {
+        return url.to_string();
+    }
+    // Built in one string (this runs on every row of `harken exchanges`).
+    let mut out = String::with_capacity(url.len() + 8);
     let (before_frag, frag) = match url.split_once('#') {
         Some((a, b)) => (a, Some(b)),
         None => (url, None),
@@ -164,23 +173,44 @@ pub fn mask_url(url: &str) -> String {
         Some((a, b)) => (a, Some(b)),
         None => (before_frag, None),
     };
-    let mut out = mask_path(&mask_userinfo(base));
+    mask_path(&mask_userinfo(base), &mut out);
     if let Some(q) = query {
         out.push('?');
-        out.push_str(&mask_params(q));
+        mask_params(q, &mut out);
     }
     if let Some(f) = frag {
         out.push('#');
-        out.push_str(&mask_params(f));
+        mask_params(f, &mut out);
     }
     out
+}
+
+/// Whether [`mask_url`] could change `url`: it has a query, a fragment, `;` parameters, a
+/// userinfo `@` or a part between slashes long enough to look like a secret. One pass over the
+/// bytes: most URLs of a log are short paths, and this runs on every row.
+fn may_hold_secret(url: &str) -> bool {
+    let mut run = 0usize;
+    for &b in url.as_bytes() {
+        match b {
+            b'?' | b'#' | b';' | b'@' => return true,
+            b'/' => run = 0,
+            _ => {
+                run += 1;
+                // looks_like_secret needs 20 characters or more.
+                if run >= 20 {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 fn masked(secret: &str) -> String {
     format!("<masked:{}>", fingerprint(secret))
 }
 
-fn mask_userinfo(base: &str) -> String {
+fn mask_userinfo(base: &str) -> std::borrow::Cow<'_, str> {
     if let Some(scheme_end) = base.find("://") {
         let rest = &base[scheme_end + 3..];
         let auth_end = rest.find(['/', '\\']).unwrap_or(rest.len());
@@ -193,25 +223,23 @@ fn mask_userinfo(base: &str) -> String {
                 // A bare userinfo is a token more often than a user name (`https://<token>@host`).
                 None => masked(userinfo),
             };
-            return format!("{}{shown}{}", &base[..scheme_end + 3], &rest[at..]);
+            return format!("{}{shown}{}", &base[..scheme_end + 3], &rest[at..]).into();
         }
     }
-    base.to_string()
+    base.into()
 }
 
 /// Path segments: token-shaped ones and the values of `;name=value` parameters.
-fn mask_path(base: &str) -> String {
+fn mask_path(base: &str, out: &mut String) {
     let start = match base.find("://") {
         Some(i) => base[i + 3..].find('/').map(|j| i + 3 + j).unwrap_or(base.len()),
         None => 0,
     };
     let (head, path) = base.split_at(start);
-    if path.is_empty() {
-        return base.to_string();
-    }
-    // Built in one string (this runs on every row of `harken exchanges`).
-    let mut out = String::with_capacity(base.len());
     out.push_str(head);
+    if path.is_empty() {
+        return;
+    }
     for (i, seg) in path.split('/').enumerate() {
         if i > 0 {
             out.push('/');
@@ -227,14 +255,12 @@ fn mask_path(base: &str) -> String {
         }
         if let Some(p) = params {
             out.push(';');
-            out.push_str(&mask_params(p));
+            mask_params(p, out);
         }
     }
-    out
 }
 
-fn mask_params(q: &str) -> String {
-    let mut out = String::with_capacity(q.len());
+fn mask_params(q: &str, out: &mut String) {
     let mut rest = q;
     while !rest.is_empty() {
         let end = rest.find(['&', ';']).unwrap_or(rest.len());
@@ -251,7 +277,6 @@ fn mask_params(q: &str) -> String {
         out.push_str(&rest[end..(end + 1).min(rest.len())]);
         rest = &rest[(end + 1).min(rest.len())..];
     }
-    out
 }
 
 /// Mask a header value when the header carries a secret: keeps the scheme word of
@@ -289,6 +314,19 @@ mod tests {
         assert_eq!(escape("a\x1b[31mb\n"), "a\\x1b[31mb\\n");
         assert_eq!(escape("plain"), "plain");
         assert_eq!(escape("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn short_plain_urls_are_kept_as_they_are() {
+        for u in ["/api/v2/users/me", "/a/1234567890123456789/b", "https://example.com/x", ""] {
+            assert!(!may_hold_secret(u), "{u}");
+            assert_eq!(mask_url(u), u);
+        }
+        // Twenty characters between slashes, a query, parameters, userinfo: the full check.
+        for u in ["/a/12345678901234567890", "/p?x=1", "/p;x=1", "https://u@h/", "/p#f"] {
+            assert!(may_hold_secret(u), "{u}");
+        }
+        assert_ne!(mask_url("/bot1234567890abcdefABCDEF12/x"), "/bot1234567890abcdefABCDEF12/x");
     }
 
     #[test]

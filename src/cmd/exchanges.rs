@@ -134,6 +134,36 @@ impl Ord for Keyed {
     }
 }
 
+/// The reorder window: the smallest item first. Items arriving in order (nearly all of them
+/// in a log) go to the back of a sorted run at no cost; the others wait in a heap.
+struct Reorder<T: Ord> {
+    run: std::collections::VecDeque<T>,
+    rest: std::collections::BinaryHeap<std::cmp::Reverse<T>>,
+}
+
+impl<T: Ord> Reorder<T> {
+    fn new() -> Self {
+        Reorder { run: std::collections::VecDeque::new(), rest: std::collections::BinaryHeap::new() }
+    }
+    fn len(&self) -> usize {
+        self.run.len() + self.rest.len()
+    }
+    fn push(&mut self, t: T) {
+        if self.run.back().is_none_or(|b| *b <= t) {
+            self.run.push_back(t);
+        } else {
+            self.rest.push(std::cmp::Reverse(t));
+        }
+    }
+    fn pop(&mut self) -> Option<T> {
+        match (self.run.front(), self.rest.peek()) {
+            (Some(a), Some(std::cmp::Reverse(b))) if b < a => self.rest.pop().map(|r| r.0),
+            (Some(_), _) => self.run.pop_front(),
+            (None, _) => self.rest.pop().map(|r| r.0),
+        }
+    }
+}
+
 /// One input, streamed: rows are written as they are read, through a window of
 /// [`REORDER_WINDOW`] rows that puts a nearly ordered input (an access log writes a request when
 /// it ends, so its lines are a little out of start order) in time order. Memory holds the
@@ -141,12 +171,11 @@ impl Ord for Keyed {
 /// counted on stderr. Inputs smaller than the window come out fully sorted, as with several
 /// inputs.
 fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write) -> anyhow::Result<i32> {
-    use std::cmp::Reverse;
     let path = s.files[0].display().to_string();
     let lines = format == Format::Ndjson;
     let mut dest =
         if lines { Dest::Raw(out) } else { Dest::Sink(report::sink::<ExchangeRow>(format, out, &s.style())) };
-    let mut heap: std::collections::BinaryHeap<Reverse<Keyed>> = std::collections::BinaryHeap::new();
+    let mut heap: Reorder<Keyed> = Reorder::new();
     let mut last: Option<(DateTime<Utc>, Origin)> = None;
     let (mut late, mut err): (usize, Option<std::io::Error>) = (0, None);
     let mut emit = |k: Keyed, err: &mut Option<std::io::Error>| {
@@ -198,15 +227,15 @@ fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write
                 emit(k, &mut err);
                 return;
             }
-            heap.push(Reverse(k));
+            heap.push(k);
             if heap.len() > REORDER_WINDOW {
-                if let Some(Reverse(k)) = heap.pop() {
+                if let Some(k) = heap.pop() {
                     last = Some(emit(k, &mut err));
                 }
             }
         },
     );
-    while let Some(Reverse(k)) = heap.pop() {
+    while let Some(k) = heap.pop() {
         emit(k, &mut err);
     }
     if let Some(e) = err {

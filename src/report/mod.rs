@@ -114,7 +114,26 @@ pub fn render<R: Row>(
 
 /// RFC 3339 with microseconds, UTC (`2024-05-01T12:00:00.123456Z`).
 pub fn time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+    use chrono::Timelike;
+    use std::fmt::Write as _;
+    // Rows come in time order, many in the same second (an access log): the part up to the
+    // seconds is formatted once per second and thread. Leap seconds take chrono's own path.
+    thread_local!(static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) });
+    let nanos = t.nanosecond();
+    if nanos >= 1_000_000_000 {
+        return t.to_rfc3339_opts(SecondsFormat::Micros, true);
+    }
+    LAST.with_borrow_mut(|(secs, head)| {
+        if *secs != t.timestamp() {
+            *head = t.to_rfc3339_opts(SecondsFormat::Secs, true);
+            head.pop(); // the `Z`
+            *secs = t.timestamp();
+        }
+        let mut s = String::with_capacity(head.len() + 8);
+        s.push_str(head);
+        let _ = write!(s, ".{:06}Z", nanos / 1000);
+        s
+    })
 }
 
 /// Short time for tables (`2024-05-01 12:00:00.123`).
@@ -137,5 +156,23 @@ pub(crate) fn json_io(e: serde_json::Error) -> io::Error {
     match e.io_error_kind() {
         Some(kind) => io::Error::new(kind, e),
         None => io::Error::new(io::ErrorKind::InvalidData, e),
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+
+    #[test]
+    fn time_is_chronos_rfc3339_with_micros() {
+        let base = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let mut times: Vec<DateTime<Utc>> =
+            [0i64, 1, 999, 1_000_000, 999_999_999].iter().map(|n| base + chrono::Duration::nanoseconds(*n)).collect();
+        times.push(DateTime::UNIX_EPOCH - chrono::Duration::milliseconds(500));
+        times.push(Utc.with_ymd_and_hms(12000, 5, 6, 7, 8, 9).unwrap());
+        times.push(base);
+        for t in times {
+            assert_eq!(super::time(&t), t.to_rfc3339_opts(SecondsFormat::Micros, true));
+        }
     }
 }

@@ -193,7 +193,9 @@ fn common(toks: &[Tok<'_>], at: usize) -> Option<Record> {
     }
     r.client = value(toks[at - 3].text()).map(str::to_string);
     r.identity = identity("remote_user", toks[at - 1].text()).map(|mut i| {
-        i.name = unescape(&i.name);
+        if i.name.contains('\\') {
+            i.name = unescape(&i.name);
+        }
         i
     });
     set_request(&mut r, &unescaped(req));

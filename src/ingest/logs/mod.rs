@@ -256,7 +256,24 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// `22/Jan/2019:03:56:14 +0330` (nginx/Apache `$time_local`), `25/Feb/2019:16:19:48.143`
 /// (HAProxy, no zone: read as UTC).
 pub fn clf_time(s: &str) -> Option<DateTime<Utc>> {
+    // Consecutive lines of a log mostly share their second: the last one read on this thread
+    // is remembered.
+    thread_local!(static LAST: std::cell::Cell<([u8; 32], usize, Option<DateTime<Utc>>)> = const { std::cell::Cell::new(([0; 32], usize::MAX, None)) });
     let b = s.as_bytes();
+    let (key, len, last) = LAST.get();
+    if len == b.len() && key[..len] == *b {
+        return last;
+    }
+    let t = clf_time_uncached(b);
+    if b.len() <= 32 {
+        let mut key = [0u8; 32];
+        key[..b.len()].copy_from_slice(b);
+        LAST.set((key, b.len(), t));
+    }
+    t
+}
+
+fn clf_time_uncached(b: &[u8]) -> Option<DateTime<Utc>> {
     if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' || b[17] != b':' {
         return None;
     }
@@ -381,9 +398,14 @@ pub fn request_line(r: &str) -> Option<(&str, &str, &str)> {
 impl Record {
     /// The request URL: absolute as logged, or built from scheme, host and target.
     pub fn url(&self) -> String {
+        self.built_url().unwrap_or_else(|| self.target.clone())
+    }
+
+    /// The URL built from scheme, host and target; `None` when it is the target as logged.
+    fn built_url(&self) -> Option<String> {
         let t = self.target.as_str();
         if t.starts_with("http://") || t.starts_with("https://") || t.starts_with("ws://") || t.starts_with("wss://") {
-            return t.to_string();
+            return None;
         }
         match &self.host {
             Some(h) if !h.is_empty() => {
@@ -393,19 +415,25 @@ impl Record {
                     _ => h.as_str(),
                 };
                 let slash = if t.starts_with('/') || t.is_empty() { "" } else { "/" };
-                format!("{scheme}://{h}{slash}{t}")
+                Some(format!("{scheme}://{h}{slash}{t}"))
             }
-            _ => t.to_string(),
+            _ => None,
         }
     }
 
     /// The exchange this record stands for. `started` falls back to `fallback` (the previous
     /// record's time) when the line has no readable time.
-    pub fn into_exchange(self, origin: Origin, fallback: DateTime<Utc>) -> Exchange {
-        let url = self.url();
-        let mut headers = Headers::new();
+    pub fn into_exchange(mut self, origin: Origin, fallback: DateTime<Utc>) -> Exchange {
+        let url = self.built_url().unwrap_or_else(|| std::mem::take(&mut self.target));
+        let host_header = self.host.is_some() && !url.contains("://");
+        let n = [host_header, self.user_agent.is_some(), self.referer.is_some()]
+            .into_iter()
+            .chain([self.forwarded_for.is_some(), self.request_id.is_some()])
+            .filter(|x| *x)
+            .count();
+        let mut headers = Headers(Vec::with_capacity(n + self.request_headers.len()));
         if let Some(h) = &self.host {
-            if !url.contains("://") {
+            if host_header {
                 headers.push("Host", h.clone());
             }
         }
