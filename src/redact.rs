@@ -72,11 +72,24 @@ pub const SECRET_HEADERS: &[&str] = &[
 /// Whether a query/fragment parameter name carries a secret (percent-encoded names included).
 pub fn is_secret_param(name: &str) -> bool {
     let decoded = percent_decode(name);
-    let n: String = decoded.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
-    if NOT_SECRET.contains(&n.as_str()) {
+    // A short ASCII name (nearly all) is folded on the stack: this runs for every query
+    // parameter of every row.
+    let mut buf = [0u8; 48];
+    let mut len = 0;
+    let folded: std::borrow::Cow<'_, str> = if decoded.len() <= buf.len() && decoded.is_ascii() {
+        for b in decoded.bytes().filter(|b| *b != b'-' && *b != b'_') {
+            buf[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+        std::str::from_utf8(&buf[..len]).unwrap_or_default().into()
+    } else {
+        decoded.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect::<String>().into()
+    };
+    let n = folded;
+    if NOT_SECRET.contains(&n.as_ref()) {
         return false;
     }
-    SECRET_PARAMS.contains(&n.as_str()) || SECRET_STEMS.iter().any(|s| n.contains(s))
+    SECRET_PARAMS.contains(&n.as_ref()) || SECRET_STEMS.iter().any(|s| n.contains(s))
 }
 
 fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
