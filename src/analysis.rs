@@ -1,17 +1,65 @@
-//! One run of the analysis over a capture: tokens, conversations, then diagnosis.
+//! One run of the analysis: tokens, conversations, then diagnosis, folded from a stream of
+//! exchanges.
+//!
+//! The analysis keeps facts, not exchanges. What each exchange says is found on the reading
+//! threads, in parallel ([`Fold::fold`]): its credentials (decoded and fingerprinted), its
+//! clock offset, its conversation events, whether it is a success that carried a credential
+//! and on which operation. That is folded into compact state: one record per credential
+//! value ([`Uses`]), the conversation events ([`Events`]), the successes the diagnosis
+//! compares refusals with ([`Seen`]), counts per status. Only the refused exchanges (the
+//! diagnosis reads them whole) and the token traffic ([`learn::may_learn`]: the learners
+//! read it in time order at the end) are kept. [`Fold::finish`] resolves everything once all
+//! is read, when later evidence (a later `tokens/me` reply, more `Date` headers) can no longer
+//! change it. The state does not depend on the order exchanges arrive in: inputs and batches
+//! are read in parallel, and the results are those of one pass in time order.
 
 use crate::catalog::Catalog;
 pub use crate::diagnose::Context;
-use crate::diagnose::{self, Finding};
-use crate::model::Capture;
-use crate::timeline::{Profile, Timeline};
-use crate::token::{TokenIndex, TokenOptions};
+use crate::diagnose::{self, Finding, Seen};
+use crate::ingest::{self, IngestOptions};
+use crate::model::{Capture, Exchange, Input};
+use crate::timeline::{Events, Profile, Timeline};
+use crate::token::{learn, request_credentials, use_region, ClockSkew, Credential, TokenIndex, TokenOptions, Uses};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// The results of `harken analyze`.
 pub struct Analysis {
     pub tokens: TokenIndex,
     pub timeline: Timeline,
     pub findings: Vec<Finding>,
+    /// Over every exchange read, kept or not.
+    pub counts: Counts,
+}
+
+/// Counts over every exchange read.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Counts {
+    pub exchanges: usize,
+    /// Response status → count (`None`: no response).
+    pub statuses: BTreeMap<Option<u16>, usize>,
+    /// Exchanges that carry notes of their own.
+    pub with_notes: usize,
+}
+
+impl Counts {
+    fn add(&mut self, ex: &Exchange) {
+        self.exchanges += 1;
+        *self.statuses.entry(ex.status()).or_insert(0) += 1;
+        self.with_notes += !ex.notes.is_empty() as usize;
+    }
+
+    /// Status → count with `none` for no response, in the order of the names.
+    pub fn by_name(&self) -> BTreeMap<String, usize> {
+        self.statuses.iter().map(|(s, n)| (s.map(|s| s.to_string()).unwrap_or_else(|| "none".into()), *n)).collect()
+    }
+
+    /// Exchanges answered 401 or 403.
+    pub fn refused(&self) -> usize {
+        [Some(401), Some(403)].iter().filter_map(|s| self.statuses.get(s)).sum()
+    }
 }
 
 pub struct Options {
@@ -23,22 +71,177 @@ pub struct Options {
     pub tokens: TokenOptions,
 }
 
+impl Options {
+    /// Whether token values must be kept to the end (`--show-secrets` shows them, `--jwks`
+    /// verifies them).
+    fn keep_secrets(&self) -> bool {
+        self.show_secrets || self.tokens.jwks.is_some()
+    }
+}
+
+/// The analysis of an already loaded capture (every exchange in it).
 pub fn run(capture: &Capture, opts: &Options) -> Analysis {
-    let tokens = if opts.show_secrets {
-        let mut t = TokenIndex::build_with(capture, &opts.tokens);
-        t.reveal_secrets();
-        t
-    } else {
-        TokenIndex::build_without_secrets(capture, &opts.tokens)
-    };
-    let timeline = Timeline::build_with(capture, &opts.profile);
-    let cx = Context {
-        capture,
-        tokens: &tokens,
-        timeline: &timeline,
-        catalog: &opts.catalog,
-        show_secrets: opts.show_secrets,
-    };
-    let findings = diagnose::diagnose(&cx);
-    Analysis { tokens, timeline, findings }
+    let paths: Vec<String> = capture.inputs.iter().map(|i| i.path.clone()).collect();
+    let fold = Fold::new(opts, paths);
+    for chunk in capture.exchanges.chunks(BATCH) {
+        let found: Vec<Found> = chunk.par_iter().map(|ex| fold.find(ex)).collect();
+        fold.add(chunk.iter().zip(found));
+    }
+    fold.finish(capture)
+}
+
+/// Exchanges found in parallel, then folded, at a time.
+const BATCH: usize = 4096;
+
+/// What one exchange says (found on any thread).
+struct Found {
+    creds: Vec<Credential>,
+    region: Option<&'static str>,
+    clock: Option<f64>,
+    events: crate::timeline::Seen,
+    seen: diagnose::SeenOne,
+}
+
+/// Work of a command on every exchange the analysis reads, with the exchange's primary
+/// credential (found once, for both): it runs on the reading threads, in any order.
+pub type Also<'o> = &'o (dyn Fn(&Exchange, Option<&Credential>) + Sync);
+
+/// Which parts of the analysis a command needs (`tokens` and `timeline` need one each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub tokens: bool,
+    pub timeline: bool,
+    /// The findings (needs the other two).
+    pub findings: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts { tokens: true, timeline: true, findings: true };
+    pub const TOKENS: Parts = Parts { tokens: true, timeline: false, findings: false };
+    pub const TIMELINE: Parts = Parts { tokens: false, timeline: true, findings: false };
+}
+
+/// The analysis being folded.
+pub struct Fold<'o> {
+    opts: &'o Options,
+    parts: Parts,
+    /// Input paths by input number (as [`Input::path`] will say).
+    paths: Vec<String>,
+    also: Option<Also<'o>>,
+    state: Mutex<State>,
+}
+
+struct State {
+    uses: Uses,
+    clock: Vec<f64>,
+    events: Events,
+    seen: Seen,
+    counts: Counts,
+}
+
+impl<'o> Fold<'o> {
+    pub fn new(opts: &'o Options, paths: Vec<String>) -> Fold<'o> {
+        let state = State {
+            uses: Uses::new(!opts.keep_secrets()),
+            clock: Vec::new(),
+            events: Events::default(),
+            seen: Seen::default(),
+            counts: Counts::default(),
+        };
+        Fold { opts, parts: Parts::ALL, paths, also: None, state: Mutex::new(state) }
+    }
+
+    /// Build only `parts` (the others come out empty).
+    pub fn only(mut self, parts: Parts) -> Fold<'o> {
+        self.parts = parts;
+        self
+    }
+
+    /// Run `also` on every exchange as well (`harken analyze` gathers its summary's
+    /// statistics so).
+    pub fn also(mut self, also: Also<'o>) -> Fold<'o> {
+        self.also = Some(also);
+        self
+    }
+
+    fn find(&self, ex: &Exchange) -> Found {
+        let p = self.parts;
+        let creds = request_credentials(ex);
+        if let Some(f) = self.also {
+            f(ex, creds.first());
+        }
+        Found {
+            region: if p.tokens { use_region(ex, &creds) } else { None },
+            clock: if p.tokens { ClockSkew::estimate_one(ex) } else { None },
+            events: if p.timeline { Events::of(ex, &self.opts.profile) } else { Events::nothing() },
+            seen: if p.findings { Seen::of(ex, creds.first(), &self.opts.catalog) } else { Seen::nothing() },
+            creds,
+        }
+    }
+
+    /// Fold exchanges with what was found in them, in any order.
+    fn add<'e>(&self, found: impl Iterator<Item = (&'e Exchange, Found)>) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *st;
+        for (ex, f) in found {
+            if self.parts.tokens {
+                st.uses.observe(ex, &f.creds, f.region);
+            }
+            st.clock.extend(f.clock);
+            let input = self.paths.get(ex.origin.input).map(String::as_str).unwrap_or("");
+            st.events.add(ex, f.events, input, || f.creds.first().map(|c| c.label()));
+            st.seen.add(f.seen, ex.started);
+            st.counts.add(ex);
+        }
+    }
+
+    /// Fold a batch of exchanges read, in parallel; move those the end of the analysis reads
+    /// whole (refused, token traffic) to `kept`, trimmed to what it reads.
+    pub fn fold(&self, batch: &mut Vec<Exchange>, kept: &mut Vec<Exchange>) {
+        let found: Vec<Found> = batch.par_iter().map(|ex| self.find(ex)).collect();
+        self.add(batch.iter().zip(found));
+        let p = self.parts;
+        for mut ex in batch.drain(..) {
+            if (p.findings && matches!(ex.status(), Some(401 | 403))) || (p.tokens && learn::may_learn(&ex)) {
+                crate::keep::trim(&mut ex);
+                kept.push(ex);
+            }
+        }
+    }
+
+    /// Resolve the analysis once everything is read. `capture` holds the exchanges kept
+    /// ([`Fold::fold`]) or every exchange ([`run`]), in time order.
+    pub fn finish(self, capture: &Capture) -> Analysis {
+        let opts = self.opts;
+        let st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        let learn_from = capture.exchanges.iter().filter(|ex| learn::may_learn(ex));
+        let keep_secrets = opts.keep_secrets();
+        let mut tokens =
+            TokenIndex::from_uses(learn_from, st.uses, ClockSkew::from_estimates(st.clock), &opts.tokens, keep_secrets);
+        if opts.show_secrets {
+            tokens.reveal_secrets();
+        }
+        if !opts.show_secrets {
+            // Kept at most for `--jwks` to verify them: no output shows them.
+            tokens.forget_secrets();
+        }
+        let timeline = st.events.finish(&opts.profile);
+        let cx = Context {
+            capture,
+            tokens: &tokens,
+            timeline: &timeline,
+            catalog: &opts.catalog,
+            show_secrets: opts.show_secrets,
+        };
+        let findings = if self.parts.findings { diagnose::diagnose(&cx, st.seen) } else { Vec::new() };
+        Analysis { tokens, timeline, findings, counts: st.counts }
+    }
+}
+
+/// Read `files` and analyse them, keeping only the exchanges the analysis reads whole: the
+/// returned capture holds the inputs, the refused exchanges and the token traffic.
+pub fn load(files: &[PathBuf], ingest: IngestOptions, fold: &Fold<'_>) -> Capture {
+    let (inputs, kept): (Vec<Input>, Vec<Exchange>) =
+        ingest::load_batched(files, ingest, BATCH, &|batch, kept| fold.fold(batch, kept));
+    Capture::new(inputs, kept, Vec::new())
 }

@@ -1,18 +1,15 @@
-//! What `analyze`, `tokens` and `timeline` keep of each exchange: memory follows what the
-//! analysis reads, not the input.
+//! What the analysis keeps of the exchanges it keeps whole: memory follows what the analysis
+//! reads, not the input.
 //!
-//! The analysis reads every exchange's method, URL, status, time, credential headers and
-//! `Date`; but bodies and the other headers only of a few: refused exchanges (the error body,
-//! `WWW-Authenticate`), token traffic (token-endpoint replies, `/api/v2/tokens/me`,
-//! introspection, revocation, guest JWT exchanges and websocket frames) and the bodies the
-//! conversation profile's rules may read ([`crate::timeline::may_read_body`]). [`Keep::trim`]
-//! runs on each exchange as soon as it is read and drops the rest, so a multi-gigabyte input
-//! is held as a few hundred bytes per exchange. Nothing the analysis reads is dropped: the
-//! findings, tokens and timelines are the same as with every exchange kept whole (the
-//! benchmark script checks it on generated inputs, tests/it on every sample).
+//! The analysis folds every exchange into facts as it is read (src/analysis.rs) and keeps
+//! only the refused exchanges (the diagnosis reads their error body and `WWW-Authenticate`)
+//! and the token traffic (token-endpoint replies, `/api/v2/tokens/me`, introspection,
+//! revocation, guest JWT exchanges, websocket frames, implicit-grant fragments), which the
+//! token learners read in time order at the end. [`trim`] drops from a kept exchange what
+//! those readers never look at: on an implicit-grant redirect, its bodies and every header
+//! but the credential ones and the few read on every exchange.
 
-use crate::model::{Body, BodyState, Exchange, Headers};
-use crate::timeline::Profile;
+use crate::model::{Body, Exchange, Headers};
 
 /// Response headers the analysis reads on every exchange (clock offset, implicit-grant
 /// redirects, body decoding).
@@ -22,60 +19,26 @@ const RESPONSE_HEADERS: &[&str] = &["date", "age", "location", "content-type", "
 /// decoding).
 const REQUEST_HEADERS: &[&str] = &["host", ":authority", "content-type", "content-encoding", "transfer-encoding"];
 
-/// What to keep for one run.
-pub struct Keep<'a> {
-    /// The conversation profile whose rules read bodies (None: no timeline is built).
-    pub profile: Option<&'a Profile>,
-}
-
-impl Keep<'_> {
-    /// Drop from `ex` what the analysis will not read.
-    pub fn trim(&self, ex: &mut Exchange) {
-        if matches!(ex.status(), Some(401 | 403)) || !ex.websocket.is_empty() {
-            return;
+/// Drop from `ex` what the analysis will not read.
+pub fn trim(ex: &mut Exchange) {
+    if matches!(ex.status(), Some(401 | 403)) || !ex.websocket.is_empty() {
+        return;
+    }
+    let (_, path) = ex.host_and_path();
+    if token_traffic(&path) {
+        return;
+    }
+    if let Some(b) = &mut ex.request.body {
+        drop_bytes(b);
+    }
+    if let Some(r) = &mut ex.response {
+        if let Some(b) = &mut r.body {
+            drop_bytes(b);
         }
-        let (host, path) = ex.host_and_path();
-        if token_traffic(&path) {
-            return;
-        }
-        let (mut keep_req, mut keep_resp) = (false, false);
-        if let Some(p) = self.profile {
-            if p.covers_host(&host) {
-                // Field names can only be looked for in plain bytes: a body still stored with
-                // its content or transfer coding (packet captures, proxy sessions) would be
-                // kept whole and decoded by the timeline later; decode it once here instead,
-                // so most are dropped right away.
-                if let Some(b) = &mut ex.request.body {
-                    plain(b, &ex.request.headers);
-                }
-                if let Some(r) = &mut ex.response {
-                    if let Some(b) = &mut r.body {
-                        plain(b, &r.headers);
-                    }
-                }
-            }
-            keep_req = crate::timeline::may_read_body(p, ex, &host, &path, false);
-            keep_resp = crate::timeline::may_read_body(p, ex, &host, &path, true);
-        }
-        if !keep_req {
-            if let Some(b) = &mut ex.request.body {
-                drop_bytes(b);
-            }
-        }
-        if let Some(r) = &mut ex.response {
-            if !keep_resp {
-                if let Some(b) = &mut r.body {
-                    drop_bytes(b);
-                }
-            }
-        }
-        if keep_req || keep_resp {
-            return;
-        }
-        retain(&mut ex.request.headers, |n| crate::token::is_credential_header(n) || one_of(REQUEST_HEADERS, n));
-        if let Some(r) = &mut ex.response {
-            retain(&mut r.headers, |n| one_of(RESPONSE_HEADERS, n));
-        }
+    }
+    retain(&mut ex.request.headers, |n| crate::token::is_credential_header(n) || one_of(REQUEST_HEADERS, n));
+    if let Some(r) = &mut ex.response {
+        retain(&mut r.headers, |n| one_of(RESPONSE_HEADERS, n));
     }
 }
 
@@ -94,28 +57,6 @@ fn one_of(names: &[&str], name: &str) -> bool {
 fn retain(headers: &mut Headers, keep: impl Fn(&str) -> bool) {
     headers.0.retain(|h| keep(&h.name));
     headers.0.shrink_to_fit();
-}
-
-/// Undo a kept body's chunked framing and content coding in place (what [`crate::body::decode`]
-/// would do each time it is read), keeping its stored size. Left as it is when decoding fails
-/// or stops (too large): the reader of the body notes that later, as before.
-fn plain(b: &mut Body, headers: &Headers) {
-    if b.omitted
-        || b.state == BodyState::Decoded
-        || (b.state != BodyState::Chunked && !headers.contains("content-encoding"))
-    {
-        return;
-    }
-    let d = crate::body::decode(b, headers);
-    if !d.complete || !d.notes.is_empty() {
-        return;
-    }
-    if let std::borrow::Cow::Owned(bytes) = d.bytes {
-        let size = b.size();
-        b.raw = bytes;
-        b.state = BodyState::Decoded;
-        b.declared_size = Some(size);
-    }
 }
 
 /// Forget a body's bytes, keeping its size and type.
@@ -159,11 +100,9 @@ mod tests {
     }
 
     #[test]
-    fn drops_what_no_rule_reads_and_keeps_the_rest() {
-        let genesys = Profile::genesys();
-        let keep = Keep { profile: Some(&genesys) };
-        let mut plain = ex("GET", "https://api.example.com/v1/users/1", 200, r#"{"name": "x"}"#);
-        keep.trim(&mut plain);
+    fn drops_what_no_reader_reads_and_keeps_the_rest() {
+        let mut plain = ex("GET", "https://api.example.com/v1/users/1#access_token=x", 200, r#"{"name": "x"}"#);
+        trim(&mut plain);
         let r = plain.response.as_ref().unwrap();
         let b = r.body.as_ref().unwrap();
         assert!(b.omitted && b.raw.is_empty() && b.size() == 13);
@@ -175,17 +114,12 @@ mod tests {
             ("https://api.example.com/v1/users/1", 403, "{}"),
             ("https://login.mypurecloud.com/oauth/token", 200, "{}"),
             ("https://api.mypurecloud.com/api/v2/tokens/me", 200, "{}"),
-            ("https://api.mypurecloud.com/api/v2/x", 200, r#"{"conversationId": "x"}"#),
         ] {
             let mut e = ex("GET", url, status, body);
-            keep.trim(&mut e);
+            trim(&mut e);
             let r = e.response.as_ref().unwrap();
             assert!(!r.body.as_ref().unwrap().omitted, "{url} {status}");
             assert_eq!(r.headers.len(), 2, "{url} {status}");
         }
-        // Without a profile, a conversationId body is nobody's business.
-        let mut e = ex("GET", "https://api.mypurecloud.com/api/v2/x", 200, r#"{"conversationId": "x"}"#);
-        Keep { profile: None }.trim(&mut e);
-        assert!(e.response.unwrap().body.unwrap().omitted);
     }
 }

@@ -84,18 +84,9 @@ impl Settings {
         (capture, failed)
     }
 
-    /// [`Settings::load`] for the analysis commands: each exchange is trimmed to what the
-    /// analysis reads ([`crate::keep`]) as soon as it is read (on the readers' worker
-    /// threads), so memory does not hold every body and header.
-    pub fn load_kept(&self, keep: &crate::keep::Keep<'_>) -> (Capture, bool) {
-        let trim = |ex: &mut crate::model::Exchange| keep.trim(ex);
-        let (inputs, exchanges) =
-            ingest::load_map_with(&self.files, self.ingest(IngestOptions::default()), Some(&trim), Some, |ex| {
-                (ex.started, ex.origin)
-            });
-        let capture = Capture::new(inputs, exchanges, Vec::new());
-        let failed = report_errors(&capture.inputs);
-        (capture, failed)
+    /// The inputs' paths as every output names them ([`crate::model::Input::path`]).
+    pub fn paths(&self) -> Vec<String> {
+        self.files.iter().map(|p| p.display().to_string()).collect()
     }
 
     /// Reading options with what the command line adds to them (`--log-format`).

@@ -4,18 +4,22 @@ use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::analysis::{self, Analysis};
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::diagnose::Finding;
-use crate::keep::Keep;
+use crate::ingest::IngestOptions;
+use crate::model::Exchange;
 use crate::model::{Capture, Input, Level, Note};
 use crate::report::escape::escape;
 use crate::report::rows::{FindingRow, InputRow};
 use crate::report::{self, json, Format, Style};
-use crate::settings::Settings;
+use crate::settings::{report_errors, Settings};
+use crate::stats::{source::Keys, Aggregator, Every};
 use crate::timeline::Conversation;
+use crate::token::Credential;
 use crate::token::{ClockSkew, Token};
 use anyhow::bail;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Mutex;
 
 /// The JSON document of `harken analyze --format json` (docs/output.md).
 #[derive(Serialize)]
@@ -40,10 +44,10 @@ pub struct Report<'a> {
 pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis, findings: &[&'a Finding]) -> Report<'a> {
     Report {
         inputs: &capture.inputs,
-        exchanges: capture.exchanges.len(),
-        statuses: statuses(capture),
+        exchanges: analysis.counts.exchanges,
+        statuses: analysis.counts.by_name(),
         notes: &capture.notes,
-        exchanges_with_notes: capture.exchanges.iter().filter(|e| !e.notes.is_empty()).count(),
+        exchanges_with_notes: analysis.counts.with_notes,
         tokens: &analysis.tokens.tokens,
         clock_skew: analysis.tokens.clock_skew.as_ref(),
         conversations: &analysis.timeline.conversations,
@@ -69,16 +73,6 @@ impl Report<'_> {
     }
 }
 
-/// Status code → count (`none` for no response), in code order.
-pub fn statuses(capture: &Capture) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for ex in &capture.exchanges {
-        let key = ex.status().map(|s| s.to_string()).unwrap_or_else(|| "none".into());
-        *m.entry(key).or_insert(0) += 1;
-    }
-    m
-}
-
 /// Which finding statuses make the run exit 1.
 fn fail_on(spec: &str) -> anyhow::Result<Option<Vec<u16>>> {
     if spec.trim().eq_ignore_ascii_case("any") {
@@ -95,17 +89,45 @@ fn fail_on(spec: &str) -> anyhow::Result<Option<Vec<u16>>> {
 
 pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
     let fail = a.fail_on.as_deref().map(fail_on).transpose()?;
-    let (capture, failed) = s.load_kept(&Keep { profile: Some(&s.analysis.profile) });
-    let analysis = analysis::run(&capture, &s.analysis);
+    let paths = s.paths();
+    // The table ends with the statistics that matter for its findings (src/stats/summary.rs),
+    // gathered while the analysis reads.
+    let dims = crate::stats::summary::DIMS;
+    let keys = Keys {
+        dims: &dims,
+        catalog: &s.analysis.catalog,
+        every: Every { seconds: 3600 },
+        paths: &paths,
+        analysis: None,
+    };
+    let summary = Mutex::new(Some(Aggregator::new(&dims)));
+    let gather = |ex: &Exchange, primary: Option<&Credential>| {
+        if s.window.contains(ex.started) {
+            let r = keys.record_knowing(ex, Some(primary));
+            let mut agg = summary.lock().unwrap_or_else(|e| e.into_inner());
+            // Statistics that cannot be gathered are left out of the summary.
+            if agg.as_mut().is_some_and(|a| a.push(r).is_err()) {
+                *agg = None;
+            }
+        }
+    };
+    let mut fold = analysis::Fold::new(&s.analysis, paths.clone());
+    if a.format == OutputFormat::Table {
+        fold = fold.also(&gather);
+    }
+    let capture = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
+    let failed = report_errors(&capture.inputs);
+    let analysis = fold.finish(&capture);
+    let summary = summary.into_inner().unwrap_or_else(|e| e.into_inner()).and_then(|a| a.finish().ok());
     let findings: Vec<&Finding> = analysis.findings.iter().filter(|f| s.window.contains(f.time)).collect();
     let style = s.style();
     match a.format {
         OutputFormat::Json => report(&capture, &analysis, &findings).write_json(out)?,
         OutputFormat::Table => {
-            write_table(out, &capture, &findings, &style)?;
-            if !findings.is_empty() {
+            write_table(out, &capture, &analysis, &findings, &style)?;
+            if let Some(partial) = summary.as_ref().filter(|_| !findings.is_empty()) {
                 // The statistics that matter for the findings (src/stats/summary.rs).
-                let top = crate::stats::summary::refusals(&capture, &s.analysis.catalog, &s.window, 5)?;
+                let top = crate::stats::summary::refusals(partial, 5)?;
                 let lines = crate::stats::summary::lines(&top);
                 if !lines.is_empty() {
                     writeln!(out, "\n{}", lines.join("\n"))?;
@@ -132,19 +154,24 @@ pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result
     Ok(if hit { EXIT_FINDINGS } else { EXIT_OK })
 }
 
-fn write_table(out: &mut dyn Write, capture: &Capture, findings: &[&Finding], style: &Style) -> anyhow::Result<()> {
+fn write_table(
+    out: &mut dyn Write,
+    capture: &Capture,
+    analysis: &Analysis,
+    findings: &[&Finding],
+    style: &Style,
+) -> anyhow::Result<()> {
     report::render(Format::Table, out, style, capture.inputs.iter().map(InputRow))?;
-    let st: Vec<String> = statuses(capture).into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let st: Vec<String> = analysis.counts.by_name().into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
     writeln!(
         out,
         "{} exchanges; statuses {}",
-        capture.exchanges.len(),
+        analysis.counts.exchanges,
         if st.is_empty() { "-".into() } else { st.join(", ") }
     )?;
     write_notes(out, capture)?;
     if findings.is_empty() {
-        let refused = capture.exchanges.iter().filter(|e| matches!(e.status(), Some(401 | 403))).count();
-        if refused == 0 {
+        if analysis.counts.refused() == 0 {
             writeln!(out, "\nNo request was refused (no 401 or 403).")?;
         }
         return Ok(());

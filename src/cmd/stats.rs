@@ -45,6 +45,10 @@ impl Plan {
 pub fn run(a: &StatsArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
     let plan = Plan::from_args(a)?;
     if a.format == StatsFormat::Parquet {
+        // Refused before any input is read or `--output` is created.
+        if cfg!(not(feature = "polars")) {
+            anyhow::bail!("{}", NO_PARQUET);
+        }
         check_not_terminal(a.output.is_none())?;
     }
     let catalog = &s.analysis.catalog;

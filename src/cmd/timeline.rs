@@ -1,13 +1,14 @@
 //! `harken timeline`: one timeline per conversation, with its state at every step.
 
 use super::code;
+use crate::analysis::{self, Fold, Parts};
 use crate::cli::{OutputFormat, TimelineArgs};
-use crate::keep::Keep;
+use crate::ingest::IngestOptions;
 use crate::report::escape::escape;
 use crate::report::rows::{proof_ref, EventRow};
 use crate::report::{self, json, ndjson, short_time, Format, Style};
-use crate::settings::Settings;
-use crate::timeline::{Conversation, Timeline};
+use crate::settings::{report_errors, Settings};
+use crate::timeline::Conversation;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::Write;
@@ -19,8 +20,10 @@ struct Doc<'a> {
 }
 
 pub fn run(a: &TimelineArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let (capture, failed) = s.load_kept(&Keep { profile: Some(&s.analysis.profile) });
-    let tl = Timeline::build_with(&capture, &s.analysis.profile);
+    let fold = Fold::new(&s.analysis, s.paths()).only(Parts::TIMELINE);
+    let capture = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
+    let failed = report_errors(&capture.inputs);
+    let tl = fold.finish(&capture).timeline;
     // The conversations asked for, with only the events in the time window.
     let convs: Vec<Cow<Conversation>> = tl
         .conversations

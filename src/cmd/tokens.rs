@@ -2,12 +2,13 @@
 //! scopes, issue and expiry, first and last use, uses, and how many uses were refused.
 
 use super::code;
+use crate::analysis::{self, Fold, Parts};
 use crate::cli::{OutputFormat, TokensArgs};
-use crate::keep::Keep;
+use crate::ingest::IngestOptions;
 use crate::report::escape::escape;
 use crate::report::rows::TokenRow;
 use crate::report::{self, json, Format};
-use crate::settings::{Settings, Window};
+use crate::settings::{report_errors, Settings, Window};
 use crate::token::{ClockSkew, JwksSummary, Token, TokenIndex};
 use serde::Serialize;
 use std::io::Write;
@@ -24,14 +25,10 @@ pub struct Document<'a> {
 }
 
 pub fn run(a: &TokensArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i32> {
-    let (capture, failed) = s.load_kept(&Keep { profile: None });
-    let idx = if s.show_secrets {
-        let mut idx = TokenIndex::build_with(&capture, &s.analysis.tokens);
-        idx.reveal_secrets();
-        idx
-    } else {
-        TokenIndex::build_without_secrets(&capture, &s.analysis.tokens)
-    };
+    let fold = Fold::new(&s.analysis, s.paths()).only(Parts::TOKENS);
+    let capture = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
+    let failed = report_errors(&capture.inputs);
+    let idx = fold.finish(&capture).tokens;
     let tokens: Vec<TokenRow> = idx.tokens.iter().filter(|t| in_window(t, &s.window)).map(TokenRow).collect();
     match a.format {
         OutputFormat::Json => {

@@ -479,14 +479,17 @@ pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
 }
 
 /// Explain every 401/403 of the capture.
-pub fn diagnose(cx: &Context<'_>) -> Vec<Finding> {
+///
+/// `seen` is what the exchanges that are not kept said ([`Seen`]); the refused ones are in
+/// `cx.capture`.
+pub fn diagnose(cx: &Context<'_>, seen: Seen) -> Vec<Finding> {
     let refused: Vec<&Exchange> =
         cx.capture.exchanges.iter().filter(|e| matches!(e.status(), Some(401) | Some(403))).collect();
     if refused.is_empty() {
         return Vec::new();
     }
-    let successes = Successes::build(cx);
-    let handshakes = Handshakes::build(cx);
+    let successes = Successes::build(seen.successes, cx.tokens);
+    let handshakes = Handshakes { done: seen.handshakes };
     refused
         .into_iter()
         .filter(|ex| !handshakes.is_leg(ex))
@@ -515,17 +518,6 @@ fn handshake_scheme(s: &str) -> bool {
 }
 
 impl Handshakes {
-    fn build(cx: &Context<'_>) -> Handshakes {
-        let mut h = Handshakes::default();
-        for ex in &cx.capture.exchanges {
-            let ok = ex.status().is_some_and(|c| (200..400).contains(&c));
-            if ok && ex.request.headers.get("authorization").is_some_and(handshake_scheme) {
-                h.done.entry((ex.request.method.clone(), ex.request.url.clone())).or_default().push(ex.started);
-            }
-        }
-        h
-    }
-
     fn is_leg(&self, ex: &Exchange) -> bool {
         if ex.status() != Some(401) {
             return false;
@@ -835,12 +827,36 @@ struct Successes {
     by_key: HashMap<String, Shared>,
     /// Successes per operation key that carried any credential.
     with_credentials: HashMap<String, usize>,
-    by_credential: HashMap<String, Vec<Success>>,
+    by_credential: HashMap<String, CredentialSuccesses>,
 }
 
-/// One success as [`Successes::build`] finds it: the exchange, its credential's fingerprint and
-/// token, its operation key and host.
-type Found<'a> = (&'a Exchange, String, Option<&'a Token>, String, String);
+/// One credential's successes in capture order, with the positions of those on each
+/// operation and in each region (also in order), so that what it did before an instant is
+/// found by binary search: a log with hundreds of thousands of calls by one identity and as
+/// many refusals would otherwise compare every pair.
+#[derive(Default)]
+struct CredentialSuccesses {
+    all: Vec<Success>,
+    by_key: HashMap<String, Vec<usize>>,
+    by_region: HashMap<String, Vec<usize>>,
+}
+
+impl CredentialSuccesses {
+    fn push(&mut self, s: Success) {
+        let i = self.all.len();
+        self.by_key.entry(s.key.clone()).or_default().push(i);
+        if let Some(r) = &s.region {
+            self.by_region.entry(r.clone()).or_default().push(i);
+        }
+        self.all.push(s);
+    }
+
+    /// Of the positions `among`, how many are of successes at or before `at`, and the last.
+    fn before(&self, among: &[usize], at: DateTime<Utc>) -> (usize, Option<usize>) {
+        let n = among.partition_point(|&i| self.all.get(i).is_some_and(|s| s.time <= at));
+        (n, n.checked_sub(1).and_then(|k| among.get(k).copied()))
+    }
+}
 
 struct Shared {
     scopes: Vec<String>,
@@ -849,54 +865,115 @@ struct Shared {
     proofs: Vec<Origin>,
 }
 
-impl Successes {
-    fn build(cx: &Context<'_>) -> Successes {
-        let mut s = Successes::default();
-        // What each success says is found in parallel (its token, host and operation key: URL
-        // parsing and a catalog lookup per exchange), chunk by chunk; folding it into the maps
-        // stays on this thread, in capture order, so the proofs kept are the first ones.
-        for chunk in cx.capture.exchanges.chunks(8192) {
-            let found: Vec<Option<Found<'_>>> = chunk
-                .par_iter()
-                .map(|ex| {
-                    if !ex.status().is_some_and(|c| (200..300).contains(&c)) {
-                        return None;
-                    }
-                    let (fp, token) = cx.tokens.primary_use(ex)?;
-                    let (host, path) = ex.host_and_path();
-                    // Only the operation matters here, not a suggestion for a non-existent one.
-                    let lookup = match cx.catalog.known_at(&host, &ex.request.method, &path) {
-                        Some(op) => Lookup::Known(op),
-                        None => Lookup::NotCovered,
-                    };
-                    let k = key(&lookup, &ex.request.method, &path);
-                    Some((ex, fp, token, k, host))
-                })
-                .collect();
-            for (ex, fp, token, k, host) in found.into_iter().flatten() {
-                *s.with_credentials.entry(k.clone()).or_default() += 1;
-                if let Some(scopes) = token.and_then(|t| t.scopes.as_ref()) {
-                    let e = s.by_key.entry(k.clone()).or_insert_with(|| Shared {
-                        scopes: scopes.clone(),
-                        calls: 0,
-                        credentials: Default::default(),
-                        proofs: Vec::new(),
-                    });
-                    e.scopes.retain(|x| scopes.contains(x));
-                    e.calls += 1;
-                    e.credentials.insert(fp.clone());
-                    if e.proofs.len() < 3 {
-                        e.proofs.push(ex.origin);
-                    }
-                }
-                s.by_credential.entry(fp).or_default().push(Success {
-                    origin: ex.origin,
-                    time: ex.started,
-                    region: crate::region::region_of_host(&host).map(|(r, _)| r.key.to_string()),
-                    host,
-                    key: k,
-                });
+/// What the diagnosis needs of the exchanges that are not refused, folded as they are read
+/// ([`Seen::add`]) so they need not be kept: each success that carried a credential (its
+/// credential, operation key and host) and each NTLM/Negotiate handshake that succeeded.
+#[derive(Default)]
+pub struct Seen {
+    successes: Vec<SuccessSeen>,
+    /// (method, URL) -> times of successes authenticated with NTLM or Negotiate.
+    handshakes: HashMap<(String, String), Vec<DateTime<Utc>>>,
+}
+
+struct SuccessSeen {
+    origin: Origin,
+    time: DateTime<Utc>,
+    fingerprint: String,
+    key: String,
+    host: String,
+}
+
+/// What one exchange adds to [`Seen`], found on any thread ([`Seen::of`]).
+pub struct SeenOne {
+    success: Option<SuccessSeen>,
+    handshake: Option<(String, String)>,
+}
+
+impl Seen {
+    /// What `ex` adds (`primary`: its primary credential): the URL parsing and catalog look-up
+    /// of a success happen here, on the reading threads.
+    pub fn of(ex: &Exchange, primary: Option<&Credential>, catalog: &Catalog) -> SeenOne {
+        let status = ex.status();
+        let success = match primary {
+            Some(c) if status.is_some_and(|s| (200..300).contains(&s)) => {
+                let (host, path) = ex.host_and_path();
+                // Only the operation matters here, not a suggestion for a non-existent one.
+                let lookup = match catalog.known_at(&host, &ex.request.method, &path) {
+                    Some(op) => Lookup::Known(op),
+                    None => Lookup::NotCovered,
+                };
+                let key = key(&lookup, &ex.request.method, &path);
+                Some(SuccessSeen { origin: ex.origin, time: ex.started, fingerprint: c.fingerprint.clone(), key, host })
             }
+            _ => None,
+        };
+        let ok = status.is_some_and(|c| (200..400).contains(&c));
+        let handshake = (ok && ex.request.headers.get("authorization").is_some_and(handshake_scheme))
+            .then(|| (ex.request.method.clone(), ex.request.url.clone()));
+        SeenOne { success, handshake }
+    }
+
+    /// Nothing (for a fold that finds nothing).
+    pub fn nothing() -> SeenOne {
+        SeenOne { success: None, handshake: None }
+    }
+
+    /// Fold what one exchange (started at `started`) adds, in any order.
+    pub fn add(&mut self, one: SeenOne, started: DateTime<Utc>) {
+        self.successes.extend(one.success);
+        if let Some(k) = one.handshake {
+            self.handshakes.entry(k).or_default().push(started);
+        }
+    }
+
+    /// Every exchange of a capture, found in parallel chunk by chunk.
+    pub fn of_capture(
+        capture: &Capture,
+        tokens_of: impl Fn(&Exchange) -> Option<Credential> + Sync,
+        catalog: &Catalog,
+    ) -> Seen {
+        let mut seen = Seen::default();
+        for chunk in capture.exchanges.chunks(8192) {
+            let found: Vec<SeenOne> =
+                chunk.par_iter().map(|ex| Seen::of(ex, tokens_of(ex).as_ref(), catalog)).collect();
+            for (ex, one) in chunk.iter().zip(found) {
+                seen.add(one, ex.started);
+            }
+        }
+        seen
+    }
+}
+
+impl Successes {
+    /// The successes folded in capture order (so the proofs kept are the first ones), each
+    /// with its credential's token as the whole capture made it.
+    fn build(mut seen: Vec<SuccessSeen>, tokens: &TokenIndex) -> Successes {
+        let mut s = Successes::default();
+        seen.sort_unstable_by_key(|a| (a.time, a.origin));
+        for x in seen {
+            let k = x.key;
+            *s.with_credentials.entry(k.clone()).or_default() += 1;
+            if let Some(scopes) = tokens.get(&x.fingerprint).and_then(|t| t.scopes.as_ref()) {
+                let e = s.by_key.entry(k.clone()).or_insert_with(|| Shared {
+                    scopes: scopes.clone(),
+                    calls: 0,
+                    credentials: Default::default(),
+                    proofs: Vec::new(),
+                });
+                e.scopes.retain(|y| scopes.contains(y));
+                e.calls += 1;
+                e.credentials.insert(x.fingerprint.clone());
+                if e.proofs.len() < 3 {
+                    e.proofs.push(x.origin);
+                }
+            }
+            s.by_credential.entry(x.fingerprint).or_default().push(Success {
+                origin: x.origin,
+                time: x.time,
+                region: crate::region::region_of_host(&x.host).map(|(r, _)| r.key.to_string()),
+                host: x.host,
+                key: k,
+            });
         }
         s
     }
@@ -912,20 +989,27 @@ impl Successes {
         })
     }
 
-    /// What `fingerprint` did successfully before `at`.
+    /// What `fingerprint` did successfully before `at` (at or before: the latest success on
+    /// the same operation and at another region's host, each with how many there were).
     fn history(&self, fingerprint: &str, at: DateTime<Utc>, key: &str, region: Option<&str>) -> History {
         let mut h = History::default();
-        let Some(all) = self.by_credential.get(fingerprint) else { return h };
-        for s in all.iter().filter(|s| s.time <= at) {
-            if s.key == key {
-                let n = h.same_operation.as_ref().map_or(0, |x| x.1) + 1;
-                h.same_operation = Some((s.clone(), n));
+        let Some(c) = self.by_credential.get(fingerprint) else { return h };
+        if let Some(on_key) = c.by_key.get(key) {
+            if let (n, Some(last)) = c.before(on_key, at) {
+                h.same_operation = c.all.get(last).map(|s| (s.clone(), n));
             }
-            if let (Some(r), Some(here)) = (s.region.as_deref(), region) {
+        }
+        if let Some(here) = region {
+            let (mut count, mut last) = (0, None::<usize>);
+            for (r, positions) in &c.by_region {
                 if r != here {
-                    let n = h.other_region.as_ref().map_or(0, |x| x.1) + 1;
-                    h.other_region = Some((s.clone(), n));
+                    let (n, l) = c.before(positions, at);
+                    count += n;
+                    last = last.max(l);
                 }
+            }
+            if let Some(l) = last {
+                h.other_region = c.all.get(l).map(|s| (s.clone(), count));
             }
         }
         h

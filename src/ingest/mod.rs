@@ -510,6 +510,14 @@ where
         })
         .collect();
     progress.finish();
+    merge_sorted(per_input, key)
+}
+
+/// The values of every input in one list, sorted by `key`.
+fn merge_sorted<T: Send, K: Ord>(
+    per_input: Vec<(Input, Vec<T>)>,
+    key: impl Fn(&T) -> K + Sync,
+) -> (Vec<Input>, Vec<T>) {
     let mut inputs = Vec::with_capacity(per_input.len());
     let mut all = Vec::new();
     for (info, mut kept) in per_input {
@@ -529,6 +537,38 @@ where
     }
     all.shrink_to_fit();
     (inputs, all)
+}
+
+/// Read every input (in parallel), handing the exchanges to `fold` `batch` at a time: it
+/// takes them from the batch and moves those it keeps to the input's kept list. The kept
+/// exchanges of all inputs come back in time order.
+pub fn load_batched(
+    paths: &[PathBuf],
+    opts: IngestOptions,
+    batch: usize,
+    fold: &(dyn Fn(&mut Vec<Exchange>, &mut Vec<Exchange>) + Sync),
+) -> (Vec<Input>, Vec<Exchange>) {
+    let progress = crate::progress::Progress::new(paths.len());
+    let per_input: Vec<(Input, Vec<Exchange>)> = paths
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut pending = Vec::with_capacity(batch);
+            let mut kept = Vec::new();
+            let info = read_input(p, i, opts, &mut |ex| {
+                progress.exchange();
+                pending.push(ex);
+                if pending.len() >= batch {
+                    fold(&mut pending, &mut kept);
+                }
+            });
+            fold(&mut pending, &mut kept);
+            progress.input_done();
+            (info, kept)
+        })
+        .collect();
+    progress.finish();
+    merge_sorted(per_input, |ex| (ex.started, ex.origin))
 }
 
 #[cfg(test)]

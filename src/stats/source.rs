@@ -6,7 +6,7 @@ use crate::catalog::Catalog;
 use crate::ingest::{self, IngestOptions};
 use crate::model::{Capture, Exchange, Input};
 use crate::settings::Window;
-use crate::token::primary_credential;
+use crate::token::{primary_credential, Credential};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -45,6 +45,12 @@ impl<'a> AnalysisKeys<'a> {
 impl Keys<'_> {
     /// The record of one exchange.
     pub fn record(&self, ex: &Exchange) -> Record {
+        self.record_knowing(ex, None)
+    }
+
+    /// [`Self::record`] when the exchange's primary credential is already known
+    /// (`Some(None)`: it carried none).
+    pub fn record_knowing(&self, ex: &Exchange, primary: Option<Option<&Credential>>) -> Record {
         let mut host_path: Option<(String, String)> = None;
         let mut cred = None;
         let mut cred_done = false;
@@ -64,7 +70,10 @@ impl Keys<'_> {
                 Dim::Time => Some(self.every.label(&ex.started)),
                 Dim::Credential | Dim::Kind | Dim::Grant | Dim::Client | Dim::Identity => {
                     if !cred_done {
-                        cred = primary_credential(ex);
+                        cred = match primary {
+                            Some(c) => c.cloned(),
+                            None => primary_credential(ex),
+                        };
                         cred_done = true;
                     }
                     let token = || {

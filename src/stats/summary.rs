@@ -1,11 +1,7 @@
 //! The few statistics `harken analyze` ends its summary with: the endpoints and credentials
 //! refused most, with their refusal rates.
 
-use super::source::Keys;
-use super::{Aggregator, Dim, Every, GroupStats, Sort};
-use crate::catalog::Catalog;
-use crate::model::Capture;
-use crate::settings::Window;
+use super::{Dim, GroupStats, Partial, Sort};
 use serde::Serialize;
 
 /// One line: an endpoint or a credential, how often it was refused, out of how many calls.
@@ -44,17 +40,12 @@ fn top(rows: Vec<GroupStats>, n: usize) -> Vec<Top> {
         .collect()
 }
 
-/// The top refused endpoints (method and template) and credentials of a capture (exchanges
-/// started in `window`).
-pub fn refusals(capture: &Capture, catalog: &Catalog, window: &Window, n: usize) -> anyhow::Result<Refusals> {
-    let dims = [Dim::Method, Dim::Endpoint, Dim::Credential];
-    let paths: Vec<String> = capture.inputs.iter().map(|i| i.path.clone()).collect();
-    let keys = Keys { dims: &dims, catalog, every: Every { seconds: 3600 }, paths: &paths, analysis: None };
-    let mut agg = Aggregator::new(&dims);
-    for ex in capture.exchanges.iter().filter(|e| window.contains(e.started)) {
-        agg.push(keys.record(ex))?;
-    }
-    let partial = agg.finish()?;
+/// The dimensions [`refusals`] needs its partial statistics grouped by.
+pub const DIMS: [Dim; 3] = [Dim::Method, Dim::Endpoint, Dim::Credential];
+
+/// The top refused endpoints (method and template) and credentials, from statistics grouped
+/// by [`DIMS`].
+pub fn refusals(partial: &Partial, n: usize) -> anyhow::Result<Refusals> {
     let endpoints = partial
         .rollup(&[Dim::Method, Dim::Endpoint])?
         .finish()?

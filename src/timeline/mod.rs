@@ -170,70 +170,13 @@ impl Timeline {
     /// Build with a given profile.
     pub fn build_with(capture: &Capture, profile: &Profile) -> Timeline {
         let found: Vec<Found> = capture.exchanges.par_iter().map(|ex| examine(ex, profile)).collect();
-        let mut ids: HashMap<String, usize> = HashMap::new();
-        let mut pending: Vec<(String, Vec<Pending>)> = Vec::new();
-        let mut slot = |id: &str| -> usize {
-            *ids.entry(id.to_string()).or_insert_with(|| {
-                pending.push((id.to_string(), Vec::new()));
-                pending.len() - 1
-            })
-        };
-        let mut groups: Vec<(usize, Pending)> = Vec::new();
+        let mut events = Events::default();
         for (ex, f) in capture.exchanges.iter().zip(found) {
-            let input = capture.input_path(&ex.origin).to_string();
-            if let Some((id, key)) = f.conv {
-                let ev = Event {
-                    time: ex.started,
-                    input: input.clone(),
-                    index: ex.origin.index,
-                    method: ex.request.method.clone(),
-                    path: ex.path(),
-                    status: ex.status(),
-                    credential: crate::token::primary_credential(ex).map(|c| c.label()),
-                    state: ConvState::Unknown,
-                    state_before: ConvState::Unknown,
-                    after_end: false,
-                    key,
-                    evidence: None,
-                    proof: None,
-                    proof_before: None,
-                    websocket: None,
-                    origin: ex.origin,
-                };
-                groups.push((slot(&id), Pending { ev, effect: f.effect, msg: None }));
-            }
-            for w in f.ws {
-                let ev = Event {
-                    time: w.time,
-                    input: input.clone(),
-                    index: ex.origin.index,
-                    method: "WS".into(),
-                    path: w.topic.clone().unwrap_or_default(),
-                    status: None,
-                    credential: None,
-                    state: ConvState::Unknown,
-                    state_before: ConvState::Unknown,
-                    after_end: false,
-                    key: w.key,
-                    evidence: None,
-                    proof: None,
-                    proof_before: None,
-                    websocket: Some(WsEvent { message: w.msg, direction: w.direction, topic: w.topic }),
-                    origin: ex.origin,
-                };
-                groups.push((slot(&w.conv), Pending { ev, effect: w.effect, msg: Some(w.msg) }));
-            }
+            events.add(ex, Seen(f), capture.input_path(&ex.origin), || {
+                crate::token::primary_credential(ex).map(|c| c.label())
+            });
         }
-        for (i, p) in groups {
-            if let Some(g) = pending.get_mut(i) {
-                g.1.push(p);
-            }
-        }
-        let mut conversations: Vec<Conversation> = pending.into_iter().filter_map(|(id, evs)| fold(id, evs)).collect();
-        conversations.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then_with(|| a.id.cmp(&b.id)));
-        let mut tl = Timeline::from_conversations(conversations);
-        tl.profile = profile.name.clone();
-        tl
+        events.finish(profile)
     }
 
     /// A timeline from conversations already built (tests, other producers): indexes the
@@ -284,6 +227,97 @@ impl Timeline {
 }
 
 /// An event waiting to be ordered, with what it proves.
+/// Conversation events folded as exchanges are read, in any order: what a timeline keeps of
+/// each exchange (its event and effect), not the exchange. [`Events::finish`] orders each
+/// conversation's events and walks them.
+#[derive(Default)]
+pub struct Events {
+    /// (conversation id, event) in the order they were added.
+    items: Vec<(String, Pending)>,
+}
+
+/// What the profile found in one exchange ([`Events::of`], on any thread).
+pub struct Seen(Found);
+
+impl Events {
+    /// Examine one exchange (its URL and, where the profile's rules say, its bodies).
+    pub fn of(ex: &Exchange, profile: &Profile) -> Seen {
+        Seen(examine(ex, profile))
+    }
+
+    /// No events (for a fold that builds no timeline).
+    pub fn nothing() -> Seen {
+        Seen(Found::default())
+    }
+
+    /// Add the events of `ex` (read from input `input`); `credential` names its primary
+    /// credential, asked only when the exchange belongs to a conversation.
+    pub fn add(&mut self, ex: &Exchange, seen: Seen, input: &str, credential: impl FnOnce() -> Option<String>) {
+        let f = seen.0;
+        if let Some((id, key)) = f.conv {
+            let ev = Event {
+                time: ex.started,
+                input: input.to_string(),
+                index: ex.origin.index,
+                method: ex.request.method.clone(),
+                path: ex.path(),
+                status: ex.status(),
+                credential: credential(),
+                state: ConvState::Unknown,
+                state_before: ConvState::Unknown,
+                after_end: false,
+                key,
+                evidence: None,
+                proof: None,
+                proof_before: None,
+                websocket: None,
+                origin: ex.origin,
+            };
+            self.items.push((id, Pending { ev, effect: f.effect, msg: None }));
+        }
+        for w in f.ws {
+            let ev = Event {
+                time: w.time,
+                input: input.to_string(),
+                index: ex.origin.index,
+                method: "WS".into(),
+                path: w.topic.clone().unwrap_or_default(),
+                status: None,
+                credential: None,
+                state: ConvState::Unknown,
+                state_before: ConvState::Unknown,
+                after_end: false,
+                key: w.key,
+                evidence: None,
+                proof: None,
+                proof_before: None,
+                websocket: Some(WsEvent { message: w.msg, direction: w.direction, topic: w.topic }),
+                origin: ex.origin,
+            };
+            self.items.push((w.conv, Pending { ev, effect: w.effect, msg: Some(w.msg) }));
+        }
+    }
+
+    /// Every conversation, its events in time order ([`fold`] orders them), the conversations
+    /// by first appearance.
+    pub fn finish(self, profile: &Profile) -> Timeline {
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut pending: Vec<(String, Vec<Pending>)> = Vec::new();
+        for (id, p) in self.items {
+            let i = *ids.entry(id.clone()).or_insert_with(|| {
+                pending.push((id, Vec::new()));
+                pending.len() - 1
+            });
+            pending[i].1.push(p);
+        }
+        let mut conversations: Vec<Conversation> = pending.into_iter().filter_map(|(id, evs)| fold(id, evs)).collect();
+        conversations.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then_with(|| a.id.cmp(&b.id)));
+        let mut tl = Timeline::from_conversations(conversations);
+        tl.profile = profile.name.clone();
+        tl
+    }
+}
+
 struct Pending {
     ev: Event,
     effect: Option<(ConvState, String)>,
@@ -394,40 +428,6 @@ impl<'a> LazyJson<'a> {
         }
         self.get().map(|v| p.strings(v)).unwrap_or_default()
     }
-}
-
-/// Whether the profile's rules may read the request (`response`: false) or response body of
-/// this exchange (`path`: its path without query). A superset of what [`examine`] reads:
-/// bodies it never reads can be dropped as soon as an exchange is read, without changing any
-/// timeline (a body stored plain that lacks every field name a rule looks for is never parsed).
-pub fn may_read_body(profile: &Profile, ex: &Exchange, host: &str, path: &str, response: bool) -> bool {
-    if !profile.covers_host(host) {
-        return false;
-    }
-    let body = if response { ex.response.as_ref().and_then(|r| r.body.as_ref()) } else { ex.request.body.as_ref() };
-    let Some(body) = body.filter(|b| !b.omitted) else { return false };
-    let lazy = LazyJson::new(ex, response);
-    let plain = lazy.raw().is_some_and(|(_, plain)| plain);
-    let holds = |p: &Pointer| match p.last_name() {
-        Some(name) if plain => memchr::memmem::find(&body.raw, name.as_bytes()).is_some(),
-        _ => true,
-    };
-    let any = |_: &str| true;
-    let method = ex.request.method.as_str();
-    let on_path = |paths: &[profile::Template]| paths.iter().any(|t| t.matches(path, &any).is_some());
-    let side = if response { KeySource::Response } else { KeySource::Request };
-    let keys = profile.keys.iter().any(|k| {
-        k.source == side
-            && method_ok(&k.methods, method)
-            && (k.paths.is_empty() || on_path(&k.paths))
-            && k.pointers.iter().any(holds)
-    });
-    keys || profile.states.iter().any(|r| {
-        !r.paths.is_empty()
-            && method_ok(&r.methods, method)
-            && on_path(&r.paths)
-            && if response { matches!(r.effect, Effect::Values { .. }) } else { r.request_pointer.is_some() }
-    })
 }
 
 fn method_ok(methods: &[String], m: &str) -> bool {

@@ -99,9 +99,25 @@ impl Template {
     /// matches and has no `{conversation}` segment, `None` when it does not match. `is_id` says
     /// whether a segment may be a conversation id.
     pub fn matches<'a>(&self, input: &'a str, is_id: &dyn Fn(&str) -> bool) -> Option<Option<&'a str>> {
-        let parts: Vec<&str> = input.split(self.sep).filter(|s| !s.is_empty()).collect();
+        // Every exchange is matched against every template of a profile: the segments go on
+        // the stack (a path longer than the array goes to the heap).
+        let mut stack = [""; 24];
+        let mut heap: Vec<&str> = Vec::new();
+        let mut n = 0;
+        for part in input.split(self.sep).filter(|s| !s.is_empty()) {
+            if let Some(slot) = stack.get_mut(n) {
+                *slot = part;
+            } else {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&stack);
+                }
+                heap.push(part);
+            }
+            n += 1;
+        }
+        let parts = if heap.is_empty() { &stack[..n] } else { &heap[..] };
         let mut found = None;
-        if match_segs(&self.segs, &parts, is_id, &mut found) {
+        if match_segs(&self.segs, parts, is_id, &mut found) {
             Some(found)
         } else {
             None

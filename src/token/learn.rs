@@ -22,13 +22,29 @@ use super::{
     classify_token, epoch, fingerprint_of as fingerprint, jwt, primary_credential, CredentialKind, Grant, TokenIndex,
 };
 use crate::body;
-use crate::model::{Capture, Direction, Exchange};
+use crate::model::{Direction, Exchange};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-/// Run every learner over the capture, in time order.
-pub fn learn(idx: &mut TokenIndex, capture: &Capture) {
-    for ex in &capture.exchanges {
+/// Whether a learner may read this exchange (a superset of what they read): a reader that
+/// does not keep every exchange keeps these for [`learn`]. Token endpoints, `tokens/me`,
+/// introspection, revocation, guest JWT exchanges (their paths name a token, `introspect` or
+/// `revoke`), websocket frames, and fragments in the URL or a `Location` (implicit grant).
+pub fn may_learn(ex: &Exchange) -> bool {
+    if !ex.websocket.is_empty() || ex.request.url.contains('#') {
+        return true;
+    }
+    if ex.response.as_ref().and_then(|r| r.headers.get("location")).is_some_and(|l| l.contains('#')) {
+        return true;
+    }
+    let p = ex.path().to_ascii_lowercase();
+    let p = p.trim_end_matches('/');
+    p.contains("token") || p.ends_with("/introspect") || p.ends_with("/revoke")
+}
+
+/// Run every learner over the exchanges, in time order.
+pub fn learn<'e>(idx: &mut TokenIndex, exchanges: impl Iterator<Item = &'e Exchange>) {
+    for ex in exchanges {
         let path = ex.path();
         let method = ex.request.method.to_ascii_uppercase();
         token_endpoint(idx, ex, &method, &path);

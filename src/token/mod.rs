@@ -19,6 +19,8 @@
 
 pub mod jwt;
 pub mod learn;
+mod uses;
+pub use uses::Uses;
 
 use crate::model::{Capture, Exchange, Origin};
 use crate::redact::fingerprint;
@@ -523,6 +525,15 @@ fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
     out
 }
 
+/// The Genesys region of the host a request carrying `creds` went to (none without credentials).
+pub fn use_region(ex: &Exchange, creds: &[Credential]) -> Option<&'static str> {
+    if creds.is_empty() {
+        None
+    } else {
+        region_of_host(&ex.host()).map(|(r, _)| r.key)
+    }
+}
+
 /// The credential the server most likely judged the request by.
 pub fn primary_credential(ex: &Exchange) -> Option<Credential> {
     request_credentials(ex).into_iter().next()
@@ -727,22 +738,25 @@ impl ClockSkew {
     /// `Date` can be old). The server stamped `Date` somewhere between the request's start
     /// and the response's end, truncated to the second; each estimate takes the middle.
     pub fn estimate(capture: &Capture) -> Option<ClockSkew> {
-        let mut est: Vec<f64> = capture
-            .exchanges
-            .par_iter()
-            .filter_map(|ex| {
-                let r = ex.response.as_ref()?;
-                if r.status == 304 || r.status == 0 || r.headers.contains("age") {
-                    return None;
-                }
-                let date = DateTime::parse_from_rfc2822(r.headers.get("date")?.trim()).ok()?.with_timezone(&Utc);
-                let dur = ex.duration_ms.filter(|d| d.is_finite() && *d >= 0.0 && *d < 600_000.0).unwrap_or(0.0);
-                let client_mid = ex.started.timestamp_micros() as f64 / 1e6 + dur / 2000.0;
-                let server_mid = date.timestamp() as f64 + 0.5;
-                let e = server_mid - client_mid;
-                (e.abs() < 86_400.0 * 366.0).then_some(e)
-            })
-            .collect();
+        ClockSkew::from_estimates(capture.exchanges.par_iter().filter_map(ClockSkew::estimate_one).collect())
+    }
+
+    /// One exchange's estimate (seconds), when its response has a usable `Date`.
+    pub fn estimate_one(ex: &Exchange) -> Option<f64> {
+        let r = ex.response.as_ref()?;
+        if r.status == 304 || r.status == 0 || r.headers.contains("age") {
+            return None;
+        }
+        let date = DateTime::parse_from_rfc2822(r.headers.get("date")?.trim()).ok()?.with_timezone(&Utc);
+        let dur = ex.duration_ms.filter(|d| d.is_finite() && *d >= 0.0 && *d < 600_000.0).unwrap_or(0.0);
+        let client_mid = ex.started.timestamp_micros() as f64 / 1e6 + dur / 2000.0;
+        let server_mid = date.timestamp() as f64 + 0.5;
+        let e = server_mid - client_mid;
+        (e.abs() < 86_400.0 * 366.0).then_some(e)
+    }
+
+    /// The median of estimates from [`Self::estimate_one`], in any order.
+    pub fn from_estimates(mut est: Vec<f64>) -> Option<ClockSkew> {
         if est.is_empty() {
             return None;
         }
@@ -830,9 +844,6 @@ pub struct TokenIndex {
     /// Set when `--jwks` was given.
     pub jwks: Option<JwksSummary>,
     by_fp: HashMap<String, usize>,
-    /// (input, index) of an exchange → the token of its primary credential (None: it carried
-    /// none), recorded while counting uses so later passes need not find it again.
-    primary: HashMap<(usize, usize), Option<u32>>,
     /// Drop token values once their shape is recorded ([`Self::build_without_secrets`]).
     forget: bool,
     /// Fingerprint of a refresh token → the token it was issued with (lineage look-ups
@@ -864,63 +875,49 @@ impl TokenIndex {
     }
 
     fn build_keeping(capture: &Capture, opts: &TokenOptions, keep_secrets: bool) -> TokenIndex {
-        let mut idx =
-            TokenIndex { clock_skew: ClockSkew::estimate(capture), forget: !keep_secrets, ..Default::default() };
-        learn::learn(&mut idx, capture);
         // Every credential of every request is a use (not only the primary one: a query
         // `access_token` next to an `Authorization` header is a credential too). Found in
         // parallel, chunk by chunk, so the values of the whole capture are never held at once.
-        idx.primary.reserve(capture.exchanges.len());
+        let mut uses = Uses::new(!keep_secrets);
+        let mut clock = Vec::new();
         for chunk in capture.exchanges.chunks(8192) {
-            let creds: Vec<(Vec<Credential>, Option<&'static str>)> = chunk
+            let found: Vec<(Vec<Credential>, Option<&'static str>, Option<f64>)> = chunk
                 .par_iter()
                 .map(|ex| {
                     let cs = request_credentials(ex);
-                    let region = if cs.is_empty() { None } else { region_of_host(&ex.host()).map(|(r, _)| r.key) };
-                    (cs, region)
+                    let region = use_region(ex, &cs);
+                    (cs, region, ClockSkew::estimate_one(ex))
                 })
                 .collect();
-            for (ex, (cs, region)) in chunk.iter().zip(creds) {
-                let mut primary = None;
-                for (i, c) in cs.iter().enumerate() {
-                    // The same value in two places of one request is one use, with both carriers.
-                    let again = cs.get(..i).is_some_and(|prev| prev.iter().any(|p| p.fingerprint == c.fingerprint));
-                    let t = idx.record_use(ex, c, !again, region);
-                    if i == 0 {
-                        primary = u32::try_from(t).ok();
-                    }
-                }
-                idx.primary.insert((ex.origin.input, ex.origin.index), primary);
+            for (ex, (cs, region, c)) in chunk.iter().zip(found) {
+                uses.observe(ex, &cs, region);
+                clock.extend(c);
             }
         }
+        TokenIndex::from_uses(capture.exchanges.iter(), uses, ClockSkew::from_estimates(clock), opts, keep_secrets)
+    }
+
+    /// The index from what was folded while reading: `learn_from` (the exchanges that may
+    /// issue, describe or revoke tokens, in capture order: see [`learn::may_learn`]), every
+    /// use (folded in any order) and the clock skew. Tokens come out in the order a pass
+    /// over the whole capture in time order creates them: first those the token traffic
+    /// issues or describes, then the others by their first use.
+    pub fn from_uses<'e>(
+        learn_from: impl Iterator<Item = &'e Exchange>,
+        uses: Uses,
+        clock_skew: Option<ClockSkew>,
+        opts: &TokenOptions,
+        keep_secrets: bool,
+    ) -> TokenIndex {
+        let mut idx = TokenIndex { clock_skew, forget: !keep_secrets, ..Default::default() };
+        learn::learn(&mut idx, learn_from);
+        uses.apply(&mut idx);
         idx.finish(opts);
         idx
     }
 
     pub fn get(&self, fingerprint: &str) -> Option<&Token> {
         self.by_fp.get(fingerprint).and_then(|&i| self.tokens.get(i))
-    }
-
-    /// The token of the primary credential of an exchange the index was built from (the same
-    /// token as `self.judge(ex)?.token`, without finding and judging the credential again).
-    pub fn primary_token(&self, ex: &Exchange) -> Option<&Token> {
-        match self.primary.get(&(ex.origin.input, ex.origin.index)) {
-            Some(t) => t.and_then(|i| self.tokens.get(i as usize)),
-            None => self.judge(ex).and_then(|u| u.token),
-        }
-    }
-
-    /// The fingerprint and token of an exchange's primary credential (what
-    /// `self.judge(ex)` finds, without finding the credential again when the index was built
-    /// from this exchange: no JWT is decoded twice).
-    pub fn primary_use(&self, ex: &Exchange) -> Option<(String, Option<&Token>)> {
-        match self.primary.get(&(ex.origin.input, ex.origin.index)) {
-            Some(t) => {
-                let t = self.tokens.get((*t)? as usize)?;
-                Some((t.fingerprint.clone(), Some(t)))
-            }
-            None => self.judge(ex).map(|u| (u.credential.fingerprint, u.token)),
-        }
     }
 
     /// Index of the token with this secret, created (with `kind`) when new.
@@ -966,48 +963,6 @@ impl TokenIndex {
             t.refresh_token = Some(refresh_fp.clone());
             self.by_refresh.entry(refresh_fp).or_insert(i);
         }
-    }
-
-    /// Count a request's credential as a use of its token (`count`: false when the same value
-    /// was already counted for this request under another carrier; `region`: the Genesys
-    /// region of the request's host). Returns the token's index.
-    fn record_use(&mut self, ex: &Exchange, c: &Credential, count: bool, region: Option<&str>) -> usize {
-        let i = self.entry_index(&c.fingerprint, &c.secret, c.kind);
-        let t = &mut self.tokens[i];
-        if t.shape.is_none() && t.jwt.is_none() {
-            t.shape.clone_from(&c.shape);
-            if self.forget && t.shape.is_some() {
-                // finish() reads the shape, not the value.
-                t.secret = String::new();
-            }
-        }
-        if !t.carriers.contains(&c.carrier) {
-            t.carriers.push(c.carrier.clone());
-        }
-        if !count {
-            return i;
-        }
-        let refused = matches!(ex.status(), Some(401 | 403));
-        t.uses += 1;
-        t.refused += refused as usize;
-        if t.first_use.is_none_or(|f| ex.started < f) {
-            t.first_use = Some(ex.started);
-        }
-        if t.last_use.is_none_or(|l| ex.started > l) {
-            t.last_use = Some(ex.started);
-        }
-        if t.malformed.is_none() {
-            t.malformed = c.malformed.clone();
-        }
-        if let Some(r) = region {
-            if !t.used_regions.iter().any(|u| u == r) {
-                t.used_regions.push(r.to_string());
-            }
-        }
-        if t.client_id.is_none() && c.kind == CredentialKind::Basic {
-            t.client_id = c.principal.clone();
-        }
-        i
     }
 
     /// Read what each JOSE token says about itself, and verify signatures when keys are given.
