@@ -126,7 +126,7 @@ header
 for s in $SIZES; do
   for f in $FORMATS; do
     p=$(input_of "$f" "$s")
-    bytes=$(stat -c %s "$p")
+    bytes=$(stat -L -c %s "$p")
     for c in $COMMANDS; do
       # shellcheck disable=SC2046
       measure "harken $(args_of "$c") $(basename "$p")" "$bytes" /dev/null "$BIN" $(args_of "$c") "$p"
@@ -143,7 +143,7 @@ header
 status=0
 for f in $FORMATS; do
   p=$(input_of "$f" "$small")
-  bytes=$(stat -c %s "$p")
+  bytes=$(stat -L -c %s "$p")
   for c in $COMMANDS; do
     # shellcheck disable=SC2046
     measure "base $(args_of "$c") $(basename "$p")" "$bytes" /dev/null "$BASE" $(args_of "$c") "$p"
@@ -170,7 +170,7 @@ for s in $SIZES; do
   [ "$s" -le 1000 ] || continue
   for f in $FORMATS; do
     p=$(input_of "$f" "$s")
-    bytes=$(stat -c %s "$p")
+    bytes=$(stat -L -c %s "$p")
     if [ "$f" = har ]; then
       if command -v jq > /dev/null; then
         measure "jq '.log.entries|length' $(basename "$p")" "$bytes" /dev/null jq '.log.entries|length' "$p"

@@ -52,15 +52,22 @@ pub fn run(a: &StatsArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i
         check_not_terminal(a.output.is_none())?;
     }
     let catalog = &s.analysis.catalog;
-    let (partial, failed) = if plan.dims.iter().any(|d| d.needs_analysis()) {
-        let (capture, failed) = s.load(IngestOptions::default());
-        let analysis = analysis::run(&capture, &s.analysis);
-        (source::analysed(&capture, &analysis, &plan.dims, catalog, plan.every, &s.window)?, failed)
+    let opts = s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() });
+    let (inputs, partial) = if plan.dims.iter().any(|d| d.needs_analysis()) {
+        // Two passes over the files, so that memory holds groups, not exchanges: the analysis
+        // folded first (keeping only refused exchanges and token traffic), then each exchange
+        // grouped with what the analysis says of it.
+        let fold = analysis::Fold::new(&s.analysis, s.paths());
+        let kept = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
+        let analysis = fold.finish(&kept);
+        let keys = source::AnalysisKeys::new(&analysis, &kept);
+        // Read as in the first pass, so that every exchange has the same origin.
+        let opts = s.ingest(IngestOptions::default());
+        source::stream(&s.files, &plan.dims, catalog, plan.every, &s.window, opts, Some(&keys))?
     } else {
-        let opts = s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() });
-        let (inputs, partial) = source::stream(&s.files, &plan.dims, catalog, plan.every, &s.window, opts)?;
-        (partial, report_errors(&inputs))
+        source::stream(&s.files, &plan.dims, catalog, plan.every, &s.window, opts, None)?
     };
+    let failed = report_errors(&inputs);
     let mut file;
     let out: &mut dyn Write = match &a.output {
         Some(p) => {

@@ -110,8 +110,9 @@ impl Keys<'_> {
 }
 
 /// Statistics straight from the inputs (exchanges started in `window`; `opts` should keep no
-/// bodies), without the analysis: each input is read (in parallel)
-/// into its own [`Aggregator`], so only one batch per input and the groups stay in memory.
+/// bodies): each input is read (in parallel) into its own [`Aggregator`], so only one batch
+/// per input and the groups stay in memory. `analysis` (of the same files, folded in a first
+/// pass: [`crate::analysis::Fold`]) answers the dimensions that need it.
 pub fn stream(
     files: &[PathBuf],
     dims: &[Dim],
@@ -119,9 +120,10 @@ pub fn stream(
     every: Every,
     window: &Window,
     opts: IngestOptions,
+    analysis: Option<&AnalysisKeys<'_>>,
 ) -> anyhow::Result<(Vec<Input>, Partial)> {
     let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    let keys = Keys { dims, catalog, every, paths: &paths, analysis: None };
+    let keys = Keys { dims, catalog, every, paths: &paths, analysis };
     let parts: Vec<(Input, anyhow::Result<Partial>)> = files
         .par_iter()
         .enumerate()
@@ -152,23 +154,4 @@ pub fn stream(
         partials.push(Aggregator::new(dims).finish()?);
     }
     Ok((inputs, Partial::merge(partials)?))
-}
-
-/// Statistics over an analysed capture (for the dimensions that need the analysis).
-pub fn analysed(
-    capture: &Capture,
-    analysis: &Analysis,
-    dims: &[Dim],
-    catalog: &Catalog,
-    every: Every,
-    window: &Window,
-) -> anyhow::Result<Partial> {
-    let paths: Vec<String> = capture.inputs.iter().map(|i| i.path.clone()).collect();
-    let ak = AnalysisKeys::new(analysis, capture);
-    let keys = Keys { dims, catalog, every, paths: &paths, analysis: Some(&ak) };
-    let mut agg = Aggregator::new(dims);
-    for ex in capture.exchanges.iter().filter(|e| window.contains(e.started)) {
-        agg.push(keys.record(ex))?;
-    }
-    agg.finish()
 }
