@@ -925,23 +925,6 @@ impl Seen {
             self.handshakes.entry(k).or_default().push(started);
         }
     }
-
-    /// Every exchange of a capture, found in parallel chunk by chunk.
-    pub fn of_capture(
-        capture: &Capture,
-        tokens_of: impl Fn(&Exchange) -> Option<Credential> + Sync,
-        catalog: &Catalog,
-    ) -> Seen {
-        let mut seen = Seen::default();
-        for chunk in capture.exchanges.chunks(8192) {
-            let found: Vec<SeenOne> =
-                chunk.par_iter().map(|ex| Seen::of(ex, tokens_of(ex).as_ref(), catalog)).collect();
-            for (ex, one) in chunk.iter().zip(found) {
-                seen.add(one, ex.started);
-            }
-        }
-        seen
-    }
 }
 
 impl Successes {

@@ -64,15 +64,6 @@ impl Uses {
         Uses { forget, ..Default::default() }
     }
 
-    /// Number of distinct credential values seen.
-    pub fn len(&self) -> usize {
-        self.all.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.all.is_empty()
-    }
-
     /// Fold the credentials one request carried ([`super::request_credentials`], in order),
     /// sent to a host of Genesys region `region`.
     pub fn observe(&mut self, ex: &Exchange, creds: &[Credential], region: Option<&'static str>) {
