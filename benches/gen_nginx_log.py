@@ -3,8 +3,9 @@
 
 Realistic mix: API paths with ids, 2% 401, 3% 403, some remote users, long user agents.
 Usage: gen_nginx_log.py OUT --size-mb N [--seed S]
-Lines are generated for the first 64 MB; that block is then repeated up to the size (Python
-would take an hour to make 1 GB of distinct lines; the parser's work per line is the same).
+Lines are generated for the first 64 MB; that block is then repeated up to the size, each copy
+dated a year later (Python would take an hour to make 1 GB of distinct lines; the parser's work
+per line is the same).
 """
 import argparse
 import random
@@ -58,7 +59,11 @@ with open(a.out, "w") as f:
     f.write("".join(buf))
 with open(a.out, "rb") as f:
     block = f.read()
+year = 2024
 with open(a.out, "ab") as f:
     while written < target:
-        f.write(block)
+        # Each copy a year later, so the log stays in time order as a real one is (a copy with
+        # the same times would put most rows out of order for `exchanges`' reorder window).
+        year += 1
+        f.write(block.replace(b"/2024:", b"/%d:" % year))
         written += len(block)

@@ -432,9 +432,11 @@ impl Record {
             .filter(|x| *x)
             .count();
         let mut headers = Headers(Vec::with_capacity(n + self.request_headers.len()));
-        if let Some(h) = &self.host {
+        // The client before the forwarded-for chain moves into the headers.
+        let client = self.client.take().or_else(|| self.forwarded_for.as_deref().and_then(first_forwarded));
+        if let Some(h) = self.host.take() {
             if host_header {
-                headers.push("Host", h.clone());
+                headers.push("Host", h);
             }
         }
         if let Some(ua) = self.user_agent {
@@ -443,11 +445,11 @@ impl Record {
         if let Some(r) = self.referer {
             headers.push("Referer", r);
         }
-        if let Some(x) = &self.forwarded_for {
-            headers.push("X-Forwarded-For", x.clone());
+        if let Some(x) = self.forwarded_for {
+            headers.push("X-Forwarded-For", x);
         }
-        if let Some(id) = &self.request_id {
-            headers.push("X-Request-Id", id.clone());
+        if let Some(id) = self.request_id {
+            headers.push("X-Request-Id", id);
         }
         for (n, v) in self.request_headers {
             headers.push(n, v);
@@ -469,7 +471,7 @@ impl Record {
             );
         }
         ex.duration_ms = self.duration_ms;
-        ex.client = self.client.or_else(|| self.forwarded_for.as_deref().and_then(first_forwarded));
+        ex.client = client;
         ex.server = self.upstream;
         ex.unrecorded = self.unrecorded;
         ex.identity = self.identity;
