@@ -435,7 +435,8 @@ pub struct ReplayArgs {
     #[arg(long, requires = "only")]
     pub lead_up: bool,
 
-    /// Select these captured statuses: codes and classes, e.g. 401,403 or 4xx.
+    /// Select these captured statuses: codes and classes, e.g. 401,403 or 4xx; `none`
+    /// selects requests that got no response (the same list as `exchanges --status`).
     #[arg(long, value_name = "LIST")]
     pub status: Option<String>,
 

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod cmd;
 pub mod diagnose;
 pub mod escape;
+pub mod filter;
 pub mod ingest;
 pub mod keep;
 pub mod model;

@@ -2,55 +2,34 @@
 
 use super::{code, report_errors};
 use crate::cli::ExchangesArgs;
+use crate::filter::Pick;
 use crate::ingest::{self, BodyPolicy, IngestOptions};
 use crate::model::{Exchange, Origin};
 use crate::report::rows::ExchangeRow;
 use crate::report::{self, Format};
 use crate::settings::{Settings, Window};
-use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
-use regex::Regex;
 use std::io::Write;
 
 /// The filters of `harken exchanges`.
 pub struct Filter {
-    statuses: Option<Vec<StatusMatch>>,
+    pick: Pick,
     host: Option<String>,
-    methods: Option<Vec<String>>,
-    path: Option<Regex>,
     window: Window,
-}
-
-#[derive(Debug, PartialEq)]
-enum StatusMatch {
-    Exact(u16),
-    Class(u16),
-    None,
 }
 
 impl Filter {
     pub fn new(a: &ExchangesArgs, window: Window) -> anyhow::Result<Filter> {
         Ok(Filter {
-            statuses: a.status.as_deref().map(parse_statuses).transpose()?,
+            pick: Pick::parse(a.status.as_deref(), a.method.as_deref(), a.path.as_deref())?,
             host: a.host.as_ref().map(|h| h.to_ascii_lowercase()),
-            methods: a.method.as_ref().map(|m| m.split(',').map(|s| s.trim().to_ascii_uppercase()).collect()),
-            path: a.path.as_deref().map(Regex::new).transpose().context("--path is not a valid regular expression")?,
             window,
         })
     }
 
     pub fn keep(&self, ex: &Exchange) -> bool {
-        if let Some(st) = &self.statuses {
-            let s = ex.status();
-            let hit = st.iter().any(|m| match (m, s) {
-                (StatusMatch::Exact(c), Some(s)) => *c == s,
-                (StatusMatch::Class(c), Some(s)) => s / 100 == *c,
-                (StatusMatch::None, None) => true,
-                _ => false,
-            });
-            if !hit {
-                return false;
-            }
+        if !self.pick.keeps(ex) {
+            return false;
         }
         if let Some(h) = &self.host {
             let host = ex.host();
@@ -62,40 +41,8 @@ impl Filter {
                 return false;
             }
         }
-        if let Some(ms) = &self.methods {
-            if !ms.iter().any(|m| m.eq_ignore_ascii_case(&ex.request.method)) {
-                return false;
-            }
-        }
-        if let Some(re) = &self.path {
-            if !re.is_match(&ex.path()) {
-                return false;
-            }
-        }
         self.window.contains(ex.started)
     }
-}
-
-fn parse_statuses(s: &str) -> anyhow::Result<Vec<StatusMatch>> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let lower = p.to_ascii_lowercase();
-            if lower == "none" {
-                return Ok(StatusMatch::None);
-            }
-            if lower.len() == 3 && lower.ends_with("xx") {
-                if let Some(d) = lower[..1].parse::<u16>().ok().filter(|d| (1..=5).contains(d)) {
-                    return Ok(StatusMatch::Class(d));
-                }
-            }
-            match p.parse::<u16>() {
-                Ok(c) if (100..=999).contains(&c) => Ok(StatusMatch::Exact(c)),
-                _ => bail!("--status: {p:?} is not a status code (401), a class (4xx) or `none`"),
-            }
-        })
-        .collect()
 }
 
 /// Rows held back to put one input in time order while streaming it (`stream_one`).
@@ -300,19 +247,4 @@ pub fn run(a: &ExchangesArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Resu
         writeln!(out, "{n} exchange{} of {total}", if n == 1 { "" } else { "s" })?;
     }
     Ok(code(failed))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_lists() {
-        assert_eq!(
-            parse_statuses("401, 4xx,none").unwrap(),
-            vec![StatusMatch::Exact(401), StatusMatch::Class(4), StatusMatch::None]
-        );
-        assert!(parse_statuses("abc").is_err());
-        assert!(parse_statuses("9xx").is_err());
-    }
 }

@@ -75,14 +75,7 @@ fn selection(a: &ReplayArgs) -> anyhow::Result<Selection> {
     Ok(Selection {
         refused: a.only == Some(Only::Refused),
         lead_up: a.lead_up,
-        statuses: a.status.as_deref().map(Selection::parse_statuses).transpose()?,
-        path: a
-            .path
-            .as_deref()
-            .map(regex::Regex::new)
-            .transpose()
-            .context("--path is not a valid regular expression")?,
-        methods: a.method.as_ref().map(|m| m.split(',').map(|s| s.trim().to_ascii_uppercase()).collect()),
+        pick: crate::filter::Pick::parse(a.status.as_deref(), a.method.as_deref(), a.path.as_deref())?,
         since: a.since.as_deref().map(crate::settings::parse_when).transpose().context("--since")?,
         until: a.until.as_deref().map(crate::settings::parse_when).transpose().context("--until")?,
         entries: (!a.entry.is_empty()).then(|| Selection::parse_entries(&a.entry, &files)).transpose()?,

@@ -4,12 +4,12 @@
 
 use super::diff::{self, Expected};
 use super::target::Targets;
+use crate::filter::Pick;
 use crate::model::{BodyState, Capture, Exchange, Header};
 use crate::redact::{fingerprint, is_secret_header, is_secret_param, mask_header, mask_url};
 use crate::token::{request_credentials, CredentialKind};
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
-use regex::Regex;
 use serde::Serialize;
 use std::collections::HashSet;
 use url::Url;
@@ -39,9 +39,8 @@ pub struct Selection {
     pub refused: bool,
     /// With `refused`: also the earlier requests that carried the refused request's credential.
     pub lead_up: bool,
-    pub statuses: Option<Vec<(u16, bool)>>,
-    pub path: Option<Regex>,
-    pub methods: Option<Vec<String>>,
+    /// `--status`, `--method`, `--path`.
+    pub pick: Pick,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     /// `input#index` pairs (input is the 0-based position of the FILE argument).
@@ -50,26 +49,6 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Parse `401,403,5xx`.
-    pub fn parse_statuses(s: &str) -> anyhow::Result<Vec<(u16, bool)>> {
-        s.split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let l = p.to_ascii_lowercase();
-                if l.len() == 3 && l.ends_with("xx") {
-                    if let Some(d) = l[..1].parse::<u16>().ok().filter(|d| (1..=5).contains(d)) {
-                        return Ok((d, true));
-                    }
-                }
-                match p.parse::<u16>() {
-                    Ok(c) if (100..=999).contains(&c) => Ok((c, false)),
-                    _ => bail!("--status: {p:?} is not a status code (401) or a class (4xx)"),
-                }
-            })
-            .collect()
-    }
-
     /// Parse `0#3,1#7` or `capture.har#3` against the FILE arguments.
     pub fn parse_entries(list: &[String], files: &[String]) -> anyhow::Result<Vec<(usize, usize)>> {
         let mut out = Vec::new();
@@ -95,21 +74,8 @@ impl Selection {
     }
 
     fn keeps(&self, ex: &Exchange) -> bool {
-        if let Some(st) = &self.statuses {
-            let Some(s) = ex.status() else { return false };
-            if !st.iter().any(|&(c, class)| if class { s / 100 == c } else { s == c }) {
-                return false;
-            }
-        }
-        if let Some(ms) = &self.methods {
-            if !ms.iter().any(|m| m.eq_ignore_ascii_case(&ex.request.method)) {
-                return false;
-            }
-        }
-        if let Some(re) = &self.path {
-            if !re.is_match(&ex.path()) {
-                return false;
-            }
+        if !self.pick.keeps(ex) {
+            return false;
         }
         if self.since.is_some_and(|t| ex.started < t) || self.until.is_some_and(|t| ex.started >= t) {
             return false;
