@@ -19,7 +19,9 @@ use crate::diagnose::{self, Finding, Seen};
 use crate::ingest::{self, IngestOptions};
 use crate::model::{Capture, Exchange, Input};
 use crate::timeline::{Events, Profile, Timeline};
-use crate::token::{learn, request_credentials, use_region, ClockSkew, Credential, TokenIndex, TokenOptions, Uses};
+use crate::token::{
+    learn, primary_credential, request_credentials, use_region, ClockSkew, Credential, TokenIndex, TokenOptions, Uses,
+};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -95,7 +97,8 @@ const BATCH: usize = 4096;
 
 /// What one exchange says (found on any thread).
 struct Found {
-    creds: Vec<Credential>,
+    /// Not found when no part needs them (the timeline asks for the few it labels events with).
+    creds: Option<Vec<Credential>>,
     region: Option<&'static str>,
     clock: Option<f64>,
     events: crate::timeline::Seen,
@@ -166,15 +169,16 @@ impl<'o> Fold<'o> {
 
     fn find(&self, ex: &Exchange) -> Found {
         let p = self.parts;
-        let creds = request_credentials(ex);
+        let creds = (p.tokens || p.findings || self.also.is_some()).then(|| request_credentials(ex));
+        let primary = creds.as_ref().and_then(|c| c.first());
         if let Some(f) = self.also {
-            f(ex, creds.first());
+            f(ex, primary);
         }
         Found {
-            region: if p.tokens { use_region(ex, &creds) } else { None },
+            region: creds.as_ref().filter(|_| p.tokens).and_then(|c| use_region(ex, c)),
             clock: if p.tokens { ClockSkew::estimate_one(ex) } else { None },
             events: if p.timeline { Events::of(ex, &self.opts.profile) } else { Events::nothing() },
-            seen: if p.findings { Seen::of(ex, creds.first(), &self.opts.catalog) } else { Seen::nothing() },
+            seen: if p.findings { Seen::of(ex, primary, &self.opts.catalog) } else { Seen::nothing() },
             creds,
         }
     }
@@ -184,12 +188,16 @@ impl<'o> Fold<'o> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let st = &mut *st;
         for (ex, f) in found {
-            if self.parts.tokens {
-                st.uses.observe(ex, &f.creds, f.region);
+            if let Some(creds) = f.creds.as_ref().filter(|_| self.parts.tokens) {
+                st.uses.observe(ex, creds, f.region);
             }
             st.clock.extend(f.clock);
             let input = self.paths.get(ex.origin.input).map(String::as_str).unwrap_or("");
-            st.events.add(ex, f.events, input, || f.creds.first().map(|c| c.label()));
+            let label = |c: &Credential| c.label();
+            st.events.add(ex, f.events, input, || match &f.creds {
+                Some(creds) => creds.first().map(label),
+                None => primary_credential(ex).as_ref().map(label),
+            });
             st.seen.add(f.seen, ex.started);
             st.counts.add(ex);
         }

@@ -24,8 +24,7 @@ pub fn trim(ex: &mut Exchange) {
     if matches!(ex.status(), Some(401 | 403)) || !ex.websocket.is_empty() {
         return;
     }
-    let (_, path) = ex.host_and_path();
-    if token_traffic(&path) {
+    if crate::token::learn::token_path(&ex.path()) {
         return;
     }
     if let Some(b) = &mut ex.request.body {
@@ -40,14 +39,6 @@ pub fn trim(ex: &mut Exchange) {
     if let Some(r) = &mut ex.response {
         retain(&mut r.headers, |n| one_of(RESPONSE_HEADERS, n));
     }
-}
-
-/// Paths of requests that issue, describe or revoke tokens (a superset of what
-/// [`crate::token::learn`] reads: any path naming a token, introspection or revocation).
-fn token_traffic(path: &str) -> bool {
-    let p = path.to_ascii_lowercase();
-    let p = p.trim_end_matches('/');
-    p.contains("token") || p.ends_with("/introspect") || p.ends_with("/revoke")
 }
 
 fn one_of(names: &[&str], name: &str) -> bool {

@@ -37,7 +37,13 @@ pub fn may_learn(ex: &Exchange) -> bool {
     if ex.response.as_ref().and_then(|r| r.headers.get("location")).is_some_and(|l| l.contains('#')) {
         return true;
     }
-    let p = ex.path().to_ascii_lowercase();
+    token_path(&ex.path())
+}
+
+/// Whether a path may issue, describe or revoke tokens (a superset of the learners' paths):
+/// it names a token, or ends in `introspect` or `revoke`.
+pub fn token_path(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
     let p = p.trim_end_matches('/');
     p.contains("token") || p.ends_with("/introspect") || p.ends_with("/revoke")
 }

@@ -8,8 +8,8 @@
 //! whether that token was valid at that instant ([`TokenIndex::judge`]).
 //!
 //! Public surface other modules rely on: [`CredentialKind`], [`Credential`],
-//! [`request_credentials`], [`primary_credential`], [`Token`], [`TokenIndex::build`],
-//! [`TokenIndex::build_with`], [`TokenIndex::get`], [`TokenIndex::judge`], [`TokenUse`],
+//! [`request_credentials`], [`primary_credential`], [`Token`], [`TokenIndex::from_uses`],
+//! [`TokenIndex::build`], [`TokenIndex::get`], [`TokenIndex::judge`], [`TokenUse`],
 //! [`Validity`], [`Grant`], [`ClockSkew`], [`TokenOptions`].
 //!
 //! Times: everything learned from the traffic (a token reply's time, a revocation) is on the
@@ -844,7 +844,7 @@ pub struct TokenIndex {
     /// Set when `--jwks` was given.
     pub jwks: Option<JwksSummary>,
     by_fp: HashMap<String, usize>,
-    /// Drop token values once their shape is recorded ([`Self::build_without_secrets`]).
+    /// Drop token values once their shape is recorded (outputs that never show them).
     forget: bool,
     /// Fingerprint of a refresh token → the token it was issued with (lineage look-ups
     /// without scanning every token).
@@ -852,33 +852,15 @@ pub struct TokenIndex {
 }
 
 impl TokenIndex {
-    /// Learn every credential of the capture, without verifying signatures.
+    /// Learn every credential of a loaded capture (values kept, no signature verified):
+    /// issues (token replies, redirects, websocket frames), scopes (`/api/v2/tokens/me`,
+    /// introspection, claims), revocations, then every use. The commands fold their inputs
+    /// instead ([`crate::analysis::Fold`], which ends in [`Self::from_uses`]).
     pub fn build(capture: &Capture) -> TokenIndex {
-        TokenIndex::build_with(capture, &TokenOptions::default())
-    }
-
-    /// Learn every credential of the capture: issues (token replies, redirects, websocket
-    /// frames), scopes (`/api/v2/tokens/me`, introspection, claims), revocations, then every
-    /// use. Signatures are verified when `opts.jwks` has keys.
-    pub fn build_with(capture: &Capture, opts: &TokenOptions) -> TokenIndex {
-        Self::build_keeping(capture, opts, true)
-    }
-
-    /// [`Self::build_with`] for outputs that never show a token's value (no `--show-secrets`):
-    /// a value is dropped as soon as its decoded shape is recorded (it is kept when `--jwks`
-    /// needs it to verify signatures), so the index does not hold a copy of every token
-    /// while it is built, and [`Self::forget_secrets`] drops the rest at the end.
-    pub fn build_without_secrets(capture: &Capture, opts: &TokenOptions) -> TokenIndex {
-        let mut idx = Self::build_keeping(capture, opts, opts.jwks.is_some());
-        idx.forget_secrets();
-        idx
-    }
-
-    fn build_keeping(capture: &Capture, opts: &TokenOptions, keep_secrets: bool) -> TokenIndex {
         // Every credential of every request is a use (not only the primary one: a query
         // `access_token` next to an `Authorization` header is a credential too). Found in
         // parallel, chunk by chunk, so the values of the whole capture are never held at once.
-        let mut uses = Uses::new(!keep_secrets);
+        let mut uses = Uses::new(false);
         let mut clock = Vec::new();
         for chunk in capture.exchanges.chunks(8192) {
             let found: Vec<(Vec<Credential>, Option<&'static str>, Option<f64>)> = chunk
@@ -894,7 +876,9 @@ impl TokenIndex {
                 clock.extend(c);
             }
         }
-        TokenIndex::from_uses(capture.exchanges.iter(), uses, ClockSkew::from_estimates(clock), opts, keep_secrets)
+        let learn_from = capture.exchanges.iter().filter(|ex| learn::may_learn(ex));
+        let opts = TokenOptions::default();
+        TokenIndex::from_uses(learn_from, uses, ClockSkew::from_estimates(clock), &opts, true)
     }
 
     /// The index from what was folded while reading: `learn_from` (the exchanges that may
