@@ -1051,8 +1051,8 @@ pub(crate) mod testing {
             last_use: Some(t(0)),
             uses: 2,
             refused: 1,
-            issued_at: Some(o(0)),
-            scopes_source: scopes.map(|_| o(1)),
+            issued_at: Some(Box::new(o(0))),
+            scopes_source: scopes.map(|_| Box::new(o(1))),
             revoked_by: None,
             has_user: match grant {
                 Grant::ClientCredentials => Some(false),
