@@ -10,6 +10,7 @@
 
 use super::{jwt, Credential, CredentialKind, TokenIndex};
 use crate::model::Exchange;
+use crate::redact::FingerprintKeys;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,7 +55,7 @@ impl<T: Ord> Few<T> {
 /// read, so it holds no allocation of its own in the common case: the fingerprint as a
 /// number, the carriers by their number in [`Uses::carriers`].
 struct Agg {
-    /// The fingerprint's 12 hex digits as a number ([`key`]).
+    /// The fingerprint as a number ([`FingerprintKeys`]).
     key: u64,
     /// The first use (any, counted or not): where a pass in capture order creates the token.
     first: Pos,
@@ -88,12 +89,8 @@ pub struct Uses {
     /// Carrier names by number (a capture has a handful: `authorization: bearer`, …).
     carriers: Vec<String>,
     carrier_no: HashMap<String, u16>,
-    /// Fingerprints that are not 12 hex digits (none that harken makes), by `key - ODD`.
-    odd: Vec<String>,
+    fps: FingerprintKeys,
 }
-
-/// Keys at or above this name a fingerprint of [`Uses::odd`] (12 hex digits stay below 2^48).
-const ODD: u64 = 1 << 63;
 
 fn earlier<T>(slot: &mut Option<Box<(Pos, T)>>, at: Pos, v: impl FnOnce() -> T) {
     if slot.as_ref().is_none_or(|b| at < b.0) {
@@ -106,32 +103,6 @@ impl Uses {
     /// `--show-secrets` and without `--jwks`).
     pub fn new(forget: bool) -> Uses {
         Uses { forget, ..Default::default() }
-    }
-
-    /// The number a fingerprint is kept under: its 12 hex digits ([`crate::redact::fingerprint`]),
-    /// or, for any other text, a number of its own.
-    fn key(&mut self, fp: &str) -> u64 {
-        if fp.len() == 12 && fp.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            if let Ok(k) = u64::from_str_radix(fp, 16) {
-                return k;
-            }
-        }
-        match self.odd.iter().position(|o| o == fp) {
-            Some(i) => ODD + i as u64,
-            None => {
-                self.odd.push(fp.to_string());
-                ODD + (self.odd.len() - 1) as u64
-            }
-        }
-    }
-
-    /// The fingerprint kept under `key`.
-    fn fingerprint(&self, key: u64) -> String {
-        if key >= ODD {
-            self.odd[(key - ODD) as usize].clone()
-        } else {
-            format!("{key:012x}")
-        }
     }
 
     fn carrier(&mut self, c: &str) -> u16 {
@@ -152,7 +123,7 @@ impl Uses {
             let at: Pos = (ex.started, ex.origin.input as u32, ex.origin.index as u64, n.min(u16::MAX as usize) as u16);
             // The same value in two places of one request is one use, with both carriers.
             let count = !creds[..n].iter().any(|p| p.fingerprint == c.fingerprint);
-            let key = self.key(&c.fingerprint);
+            let key = self.fps.key(&c.fingerprint);
             let carrier = self.carrier(&c.carrier);
             let i = match self.by_key.get(&key) {
                 Some(&i) => i,
@@ -226,7 +197,7 @@ impl Uses {
         all.sort_unstable_by_key(|a| a.first);
         idx.tokens.reserve_exact(all.len());
         for mut a in all {
-            let fingerprint = self.fingerprint(a.key);
+            let fingerprint = self.fps.text(a.key);
             let i = idx.entry_index(&fingerprint, &a.secret, a.kind);
             if a.guest {
                 // What `entry_index` does for each guest use.
