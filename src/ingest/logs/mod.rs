@@ -31,7 +31,7 @@ pub mod w3c;
 
 use super::{ReadCx, ReadError, Source};
 use crate::model::{Body, BodyState, Exchange, Headers, Identity, Note, Origin, Request, Response, Unrecorded};
-use crate::report::rows::{Notes, RowParts};
+use crate::parts::{Notes, RowParts};
 use crate::token::Credential;
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
