@@ -120,7 +120,7 @@ fn write_table(out: &mut dyn Write, idx: &TokenIndex, tokens: Vec<TokenRow>, s: 
             ));
         }
         if let Some(r) = &tok.region {
-            let other: Vec<&str> = tok.used_regions.iter().filter(|u| *u != r).map(String::as_str).collect();
+            let other: Vec<&str> = tok.used_regions.iter().filter(|u| *u != r).copied().collect();
             if !other.is_empty() {
                 notes.push(format!("{l}: issued in {r} but sent to {}: tokens are region-bound", other.join(", ")));
             }

@@ -240,7 +240,7 @@ fn tokens(analysis: &Analysis, window: &Window) -> Partitioned {
             so(k.issuer.clone()),
             so(k.region.clone()),
             so(k.scopes.as_ref().map(|v| v.join(" "))),
-            so(k.scopes_from.clone()),
+            so(k.scopes_from),
             ts(&k.issued),
             ts(&k.expires),
             ts(&k.not_before),

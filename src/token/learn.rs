@@ -158,12 +158,12 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     }
     if let Some((s, from)) = i.scopes {
         t.scopes = Some(s);
-        t.scopes_from = Some(from.into());
+        t.scopes_from = Some(from);
         t.scopes_source = Some(Box::new(i.ex.origin));
     } else if t.scopes.is_none() && parent_scopes.is_some() {
         // A refresh keeps the scopes of the grant (RFC 6749 §6) unless the reply says otherwise.
         t.scopes = parent_scopes;
-        t.scopes_from = Some("refreshed_token".into());
+        t.scopes_from = Some("refreshed_token");
     }
     t.has_user = i.grant.has_user().or(parent_user).or(t.has_user);
     if i.grant == Grant::RefreshToken && t.has_user.is_none() {
@@ -271,7 +271,7 @@ fn tokens_me(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
     let t = idx.entry(&cred.secret, cred.kind);
     if let Some(Value::Array(a)) = reply.get("authorizedScope") {
         t.scopes = Some(a.iter().filter_map(Value::as_str).map(str::to_string).collect());
-        t.scopes_from = Some("tokens_me".into());
+        t.scopes_from = Some("tokens_me");
         t.scopes_source = Some(Box::new(ex.origin));
     }
     if let Some(client) = reply.get("OAuthClient") {
@@ -301,7 +301,7 @@ fn tokens_me(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
     if t.region.is_none() {
         // Accepted by this region's API: a Genesys token belongs to its region (facts §5).
         if let Some((r, _)) = crate::region::region_of_host(&host) {
-            t.region = Some(r.key.to_string());
+            t.region = Some(r.key);
         }
     }
 }
@@ -320,7 +320,7 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
     if active {
         if let Some(s) = scopes_of(reply.get("scope")) {
             t.scopes = Some(s);
-            t.scopes_from = Some("introspection".into());
+            t.scopes_from = Some("introspection");
             t.scopes_source = Some(Box::new(ex.origin));
         }
         // NumericDates (RFC 7662 §2.2): fractions and numeric strings are tolerated, as in JWTs.

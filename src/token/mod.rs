@@ -590,12 +590,12 @@ pub struct Token {
     pub issuer: Option<String>,
     /// Genesys Cloud region key of the issuer, e.g. `eu_west_1` (or, when the issuer is not
     /// known, of the API host that accepted it in `GET /api/v2/tokens/me`).
-    pub region: Option<String>,
+    pub region: Option<&'static str>,
     /// Scopes, when known (`None`: unknown; `Some([])`: known to be none).
     pub scopes: Option<Vec<String>>,
     /// Where the scopes were read: `token_reply`, `implicit_fragment`, `tokens_me`,
     /// `introspection`, `jwt_claims`.
-    pub scopes_from: Option<String>,
+    pub scopes_from: Option<&'static str>,
     pub issued: Option<DateTime<Utc>>,
     pub expires: Option<DateTime<Utc>>,
     /// `nbf`, when the token says.
@@ -641,7 +641,7 @@ pub struct Token {
     pub carriers: Vec<String>,
     /// Genesys regions of the hosts it was sent to. A region other than `region` means the
     /// token crossed regions (see [`TokenUse::cross_region`] for each request).
-    pub used_regions: Vec<String>,
+    pub used_regions: Vec<&'static str>,
     /// Why the value is not a usable token, if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed: Option<String>,
@@ -720,7 +720,7 @@ impl Token {
         }
         self.issuer = Some(host.to_string());
         if let Some((r, _)) = region_of_host(host) {
-            self.region = Some(r.key.to_string());
+            self.region = Some(r.key);
         }
     }
 }
@@ -850,7 +850,9 @@ pub struct TokenIndex {
     pub clock_skew: Option<ClockSkew>,
     /// Set when `--jwks` was given.
     pub jwks: Option<JwksSummary>,
-    by_fp: HashMap<String, usize>,
+    /// Fingerprint (as a number: a capture may hold hundreds of thousands) → token.
+    by_fp: HashMap<u64, usize>,
+    fps: crate::redact::FingerprintKeys,
     /// Drop token values once their shape is recorded (outputs that never show them).
     forget: bool,
     /// Fingerprint of a refresh token → the token it was issued with (lineage look-ups
@@ -908,7 +910,7 @@ impl TokenIndex {
     }
 
     pub fn get(&self, fingerprint: &str) -> Option<&Token> {
-        self.by_fp.get(fingerprint).and_then(|&i| self.tokens.get(i))
+        self.position(fingerprint).and_then(|i| self.tokens.get(i))
     }
 
     /// Index of the token with this secret, created (with `kind`) when new.
@@ -919,7 +921,8 @@ impl TokenIndex {
 
     /// [`Self::entry`] when the fingerprint is already known (saves hashing the value again).
     fn entry_index(&mut self, fp: &str, secret: &str, kind: CredentialKind) -> usize {
-        let i = match self.by_fp.get(fp) {
+        let key = self.fps.key(fp);
+        let i = match self.by_fp.get(&key) {
             Some(&i) => i,
             None => {
                 self.tokens.push(Token {
@@ -928,7 +931,7 @@ impl TokenIndex {
                     secret: secret.to_string(),
                     ..Token::default()
                 });
-                self.by_fp.insert(fp.to_string(), self.tokens.len() - 1);
+                self.by_fp.insert(key, self.tokens.len() - 1);
                 self.tokens.len() - 1
             }
         };
@@ -940,7 +943,7 @@ impl TokenIndex {
     }
 
     pub(crate) fn position(&self, fingerprint: &str) -> Option<usize> {
-        self.by_fp.get(fingerprint).copied()
+        self.fps.find(fingerprint).and_then(|k| self.by_fp.get(&k)).copied()
     }
 
     /// The token that was handed the refresh token with this fingerprint (the first one).
@@ -1074,8 +1077,8 @@ impl TokenIndex {
             _ => Validity::Unknown,
         };
         let used_region = region_of_host(&ex.host()).map(|(r, _)| r.key.to_string());
-        let cross_region = match (token.and_then(|t| t.region.as_ref()), &used_region) {
-            (Some(a), Some(b)) if a != b => Some((a.clone(), b.clone())),
+        let cross_region = match (token.and_then(|t| t.region), &used_region) {
+            (Some(a), Some(b)) if a != b => Some((a.to_string(), b.clone())),
             _ => None,
         };
         Some(TokenUse { credential, token, validity, used_region, cross_region })
@@ -1106,7 +1109,7 @@ fn apply_claims(t: &mut Token, c: &jwt::Claims) {
             let host =
                 url::Url::parse(iss).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| iss.clone());
             if t.region.is_none() {
-                t.region = region_of_host(&host).map(|(r, _)| r.key.to_string());
+                t.region = region_of_host(&host).map(|(r, _)| r.key);
             }
         }
     }
@@ -1128,7 +1131,7 @@ fn apply_claims(t: &mut Token, c: &jwt::Claims) {
     if t.scopes.is_none() {
         if let Some(s) = &c.scopes {
             t.scopes = Some(s.clone());
-            t.scopes_from = Some("jwt_claims".into());
+            t.scopes_from = Some("jwt_claims");
         }
     }
     if t.client_id.is_none() {

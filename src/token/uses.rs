@@ -234,8 +234,8 @@ impl Uses {
                 t.malformed = a.malformed.map(|b| b.1);
             }
             for (_, r) in a.regions.into_sorted() {
-                if !t.used_regions.iter().any(|u| u == r) {
-                    t.used_regions.push(r.to_string());
+                if !t.used_regions.contains(&r) {
+                    t.used_regions.push(r);
                 }
             }
             if t.client_id.is_none() {
