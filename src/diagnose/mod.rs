@@ -1167,7 +1167,7 @@ pub(crate) mod testing {
             kind: if grant == Grant::Guest { CredentialKind::GuestJwt } else { CredentialKind::Opaque },
             grant,
             issuer: Some("login.mypurecloud.com".into()),
-            region: Some("us_east_1".into()),
+            region: Some("us_east_1"),
             scopes: scopes.map(|s| s.iter().map(|x| x.to_string()).collect()),
             issued: Some(t(-60)),
             expires: Some(t(24 * 60)),

@@ -286,7 +286,7 @@ fn credentials(m: &mut String, k: &Ticket<'_>) {
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             c(&tk.label(), true),
             t(tk.grant.name()),
-            t(tk.region.as_deref().unwrap_or("-")),
+            t(tk.region.unwrap_or("-")),
             c(&scopes, true),
             when(tk.issued),
             when(tk.expires),

@@ -507,7 +507,7 @@ impl Row for TokenRow<'_> {
             t.label().into(),
             t.grant.name().into(),
             t.issuer.as_deref().unwrap_or("-").into(),
-            t.region.as_deref().unwrap_or("-").into(),
+            t.region.unwrap_or("-").into(),
             scopes.into(),
             when(&t.issued).into(),
             when(&t.expires).into(),

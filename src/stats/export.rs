@@ -238,7 +238,7 @@ fn tokens(analysis: &Analysis, window: &Window) -> Partitioned {
             s(k.kind.name()),
             s(k.grant.name()),
             so(k.issuer.clone()),
-            so(k.region.clone()),
+            so(k.region),
             so(k.scopes.as_ref().map(|v| v.join(" "))),
             so(k.scopes_from),
             ts(&k.issued),

@@ -499,7 +499,7 @@ fn implicit_fragment_in_location_or_in_request_url() {
     assert_eq!(idx.tokens.len(), 1, "{:?}", idx.tokens);
     let t = &idx.tokens[0];
     assert_eq!(
-        (t.grant, t.issuer.as_deref(), t.region.as_deref()),
+        (t.grant, t.issuer.as_deref(), t.region),
         (Grant::Implicit, Some("login.mypurecloud.ie"), Some("eu_west_1"))
     );
     assert_eq!(t.issued_at.as_ref().map(|o| o.index), Some(0));
