@@ -35,6 +35,16 @@ use std::fmt;
 const BATCH: usize = 1024;
 
 pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
+    read_doc(src, cx, &Some, &mut |cx, ex| (cx.sink)(ex))
+}
+
+/// The document around `log.entries`, for [`read`] and [`read_map`].
+fn read_doc<'c, T: Send>(
+    src: &Source,
+    cx: &mut ReadCx<'c>,
+    map: MapFn<'_, T>,
+    deliver: Deliver<'_, 'c, T>,
+) -> Result<(), ReadError> {
     let all = src.bytes();
     let (data, offset) = match all.strip_prefix(b"\xef\xbb\xbf") {
         Some(rest) => {
@@ -68,7 +78,7 @@ pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
                     match key {
                         b"entries" => {
                             found_entries = true;
-                            read_entries(&mut sc, src, cx, &mut stats)?;
+                            read_entries(&mut sc, src, cx, &mut stats, map, deliver)?;
                         }
                         b"creator" => {
                             let v = sc.value()?;
@@ -87,7 +97,7 @@ pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
             }
             b"entries" => {
                 found_entries = true;
-                read_entries(&mut sc, src, cx, &mut stats)?;
+                read_entries(&mut sc, src, cx, &mut stats, map, deliver)?;
             }
             _ => {
                 sc.value()?;
@@ -161,28 +171,89 @@ struct Batch<'a> {
     end: usize,
 }
 
-/// Read the `entries` array. The scanner runs on its own thread, cutting the array into
-/// batches of entries, while this thread parses the previous batch with the rayon pool (both
-/// cores) and hands the exchanges on: scanning and parsing overlap instead of taking turns.
-fn read_entries(
-    sc: &mut Scanner<'_>,
+/// What the caller makes of each exchange, on the parsing threads (see [`read_map`]).
+pub type MapFn<'m, T> = &'m (dyn Fn(Exchange) -> Option<T> + Sync);
+
+/// Where a reader's values go: the caller's sink for [`read_map`], the [`ReadCx`]'s own sink
+/// for [`read`].
+type Deliver<'d, 'c, T> = &'d mut dyn FnMut(&mut ReadCx<'c>, T);
+
+/// One entry after parsing: what `map` made of it and what [`Sanitized`] counts, or why it was
+/// skipped.
+type Parsed<T> = Result<(Option<T>, (bool, bool)), String>;
+
+/// A parsed batch on its way to the consumer.
+struct Done<T> {
+    /// (entry index, file offset, result) per entry.
+    entries: Vec<(usize, usize, Parsed<T>)>,
+    end: usize,
+}
+
+/// [`read`] where each exchange is first turned by `map` into what the caller keeps (or
+/// nothing), on the parsing threads; `sink` gets the values in entry order.
+pub fn read_map<T: Send>(
     src: &Source,
     cx: &mut ReadCx<'_>,
+    map: MapFn<'_, T>,
+    sink: &mut dyn FnMut(T),
+) -> Result<(), ReadError> {
+    read_doc(src, cx, map, &mut |_, t| sink(t))
+}
+
+/// Read the `entries` array as a pipeline of three stages on their own threads: the scanner
+/// cuts the array into batches of entries; the parsing stage parses each batch with the rayon
+/// pool (both cores), running `prepare` and `map` there; the calling thread hands the values
+/// on. So scanning, parsing and the consumer (the analysis fold, writing rows) overlap instead
+/// of taking turns.
+fn read_entries<'c, T: Send>(
+    sc: &mut Scanner<'_>,
+    src: &Source,
+    cx: &mut ReadCx<'c>,
     stats: &mut Sanitized,
+    map: MapFn<'_, T>,
+    deliver: Deliver<'_, 'c, T>,
 ) -> Result<(), ReadError> {
     sc.ws();
     if sc.eat_null() {
         return Ok(());
     }
     sc.expect(b'[', "\"entries\" to be an array")?;
+    let (input, opts, prepare) = (cx.input, cx.opts, cx.prepare);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(2);
+    let (ptx, prx) = std::sync::mpsc::sync_channel::<Done<T>>(1);
     std::thread::scope(|scope| {
         let scanner = scope.spawn(move || scan_entries(sc, tx));
+        let parser = scope.spawn(move || {
+            for batch in rx {
+                let done = parse_batch(batch, input, opts, prepare, map);
+                // The receiver only goes away when this input's reading is over.
+                if ptx.send(done).is_err() {
+                    break;
+                }
+            }
+        });
         let mut released = 0usize;
-        for mut batch in rx {
-            flush(&mut batch.entries, cx, stats);
-            src.release(released, batch.end);
-            released = released.max(batch.end);
+        for done in prx {
+            for (index, at, result) in done.entries {
+                match result {
+                    Ok((made, shows)) => {
+                        stats.see(shows);
+                        cx.count += 1;
+                        if let Some(t) = made {
+                            deliver(cx, t);
+                        }
+                    }
+                    Err(e) => cx.note(
+                        Note::warning("har.entry_malformed", format!("entry {index} (byte {at}) skipped: {e}"))
+                            .at(Origin::entry(input, index)),
+                    ),
+                }
+            }
+            src.release(released, done.end);
+            released = released.max(done.end);
+        }
+        if let Err(panic) = parser.join() {
+            std::panic::resume_unwind(panic)
         }
         match scanner.join() {
             Ok(result) => result,
@@ -227,35 +298,29 @@ fn scan_entries<'a>(sc: &mut Scanner<'a>, tx: std::sync::mpsc::SyncSender<Batch<
     Ok(())
 }
 
-fn flush(batch: &mut Vec<(usize, usize, &[u8])>, cx: &mut ReadCx<'_>, stats: &mut Sanitized) {
-    let input = cx.input;
-    let opts = cx.opts;
-    let prepare = cx.prepare;
-    type Parsed = Result<(Exchange, (bool, bool)), String>;
-    let parsed: Vec<Parsed> = batch
-        .par_iter()
-        .map(|&(index, _, slice)| {
-            parse_entry(slice, input, index, opts).map(|mut ex| {
+/// The parsing stage of [`read_entries`]: one batch, in parallel.
+fn parse_batch<T: Send>(
+    batch: Batch<'_>,
+    input: usize,
+    opts: IngestOptions,
+    prepare: Option<super::Prepare<'_>>,
+    map: MapFn<'_, T>,
+) -> Done<T> {
+    let entries = batch
+        .entries
+        .into_par_iter()
+        .map(|(index, at, slice)| {
+            let parsed = parse_entry(slice, input, index, opts).map(|mut ex| {
                 let shows = Sanitized::shows(&ex);
                 if let Some(p) = prepare {
                     p(&mut ex);
                 }
-                (ex, shows)
-            })
+                (map(ex), shows)
+            });
+            (index, at, parsed)
         })
         .collect();
-    for ((index, at, _), result) in batch.drain(..).zip(parsed) {
-        match result {
-            Ok((ex, shows)) => {
-                stats.see(shows);
-                cx.emit_prepared(ex)
-            }
-            Err(e) => cx.note(
-                Note::warning("har.entry_malformed", format!("entry {index} (byte {at}) skipped: {e}"))
-                    .at(Origin::entry(input, index)),
-            ),
-        }
-    }
+    Done { entries, end: batch.end }
 }
 
 /// Parse one entry's JSON into an exchange.

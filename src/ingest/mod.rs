@@ -365,7 +365,7 @@ pub fn read_input_with(
 }
 
 /// [`read_input`] where each exchange is first turned by `map` into what the caller keeps (or
-/// nothing). Readers that parse on worker threads (access logs) run `map` there, so building
+/// nothing). Readers that parse on worker threads (access logs, HAR) run `map` there, so building
 /// and formatting rows is parallel too; `sink` gets the values in input order.
 pub fn read_input_map<T: Send>(
     path: &Path,
@@ -386,10 +386,13 @@ pub fn read_input_map<T: Send>(
             sink(t)
         }
     };
-    if matches!(format, Format::Log | Format::Jsonl) {
+    if matches!(format, Format::Log | Format::Jsonl | Format::Har) {
         let mut none = |_: Exchange| {};
         let mut cx = ReadCx::new(input, opts, &mut none);
-        let result = logs::read_map(&src, &mut cx, &counted, sink);
+        let result = match format {
+            Format::Har => har::read_map(&src, &mut cx, &counted, sink),
+            _ => logs::read_map(&src, &mut cx, &counted, sink),
+        };
         finish_input(&mut info, cx, result);
         progress.input_done();
         return info;
