@@ -799,7 +799,9 @@ impl<'de> Deserialize<'de> for HeaderList {
                     Ok(())
                 };
                 let result = read();
-                let headers = Headers(buf.drain(..).collect());
+                let mut exact = Vec::with_capacity(buf.len());
+                exact.append(&mut buf);
+                let headers = Headers(exact);
                 SCRATCH.set(buf);
                 result.map(|()| HeaderList(headers))
             }
