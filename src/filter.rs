@@ -4,6 +4,7 @@
 use crate::model::Exchange;
 use anyhow::{bail, Context};
 use regex::Regex;
+use std::borrow::Cow;
 
 /// One item of a `--status` list: a code (`401`), a class (`4xx`), or `none` (no response).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,18 +70,23 @@ impl Pick {
 
     /// Whether `ex` has one of the statuses, one of the methods and a matching path.
     pub fn keeps(&self, ex: &Exchange) -> bool {
+        self.keeps_parts(ex.status(), &ex.request.method, || ex.path().into())
+    }
+
+    /// [`Pick::keeps`] on an exchange's parts (a row made without an exchange); `path` is asked
+    /// only under `--path`.
+    pub fn keeps_parts<'p>(&self, status: Option<u16>, method: &str, path: impl FnOnce() -> Cow<'p, str>) -> bool {
         if let Some(st) = &self.statuses {
-            let s = ex.status();
-            if !st.iter().any(|m| m.matches(s)) {
+            if !st.iter().any(|m| m.matches(status)) {
                 return false;
             }
         }
         if let Some(ms) = &self.methods {
-            if !ms.iter().any(|m| m.eq_ignore_ascii_case(&ex.request.method)) {
+            if !ms.iter().any(|m| m.eq_ignore_ascii_case(method)) {
                 return false;
             }
         }
-        self.path.as_ref().is_none_or(|re| re.is_match(&ex.path()))
+        self.path.as_ref().is_none_or(|re| re.is_match(&path()))
     }
 }
 

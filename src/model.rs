@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The formats harken reads or recognizes. The names are part of the JSON contract.
@@ -405,30 +406,41 @@ impl Exchange {
 
     /// Host and path from one parse of the URL (for callers that need both).
     pub fn host_and_path(&self) -> (String, String) {
-        // A path alone (an access log's request target) never parses as a URL: not tried.
-        let parsed = if self.request.url.starts_with('/') { None } else { self.url() };
-        let host = parsed.as_ref().and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase())).unwrap_or_else(|| {
-            self.request
-                .headers
-                .get("host")
-                .or_else(|| self.request.headers.get(":authority"))
-                .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase())
-                .unwrap_or_default()
-        });
-        let path = match parsed {
-            Some(u) => u.path().to_string(),
-            None => {
-                let u = self.request.url.as_str();
-                let end = memchr::memchr2(b'?', b'#', u.as_bytes()).unwrap_or(u.len());
-                u[..end].to_string()
-            }
-        };
-        (host, path)
+        let h = &self.request.headers;
+        let (host, path) = host_and_path(&self.request.url, h.get("host").or_else(|| h.get(":authority")));
+        (host.into_owned(), path.into_owned())
     }
     /// Request body size plus response body size as the producer reported them.
     pub fn response_size(&self) -> Option<u64> {
         self.response.as_ref().and_then(|r| r.body.as_ref()).map(|b| b.size())
     }
+}
+
+/// The host (lower case, without a port) and the path (without query or fragment) of a
+/// request URL; the host falls back to the `Host` (or `:authority`) header `host_header` when
+/// the URL has none. Borrows when nothing changes (every row of `harken exchanges` asks).
+pub fn host_and_path<'a>(url: &'a str, host_header: Option<&'a str>) -> (Cow<'a, str>, Cow<'a, str>) {
+    fn lower(s: &str) -> Cow<'_, str> {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        }
+    }
+    // A path alone (an access log's request target) never parses as a URL: not tried.
+    let parsed = if url.starts_with('/') { None } else { url::Url::parse(url).ok() };
+    let host = match parsed.as_ref().and_then(|u| u.host_str()) {
+        Some(h) => Cow::Owned(h.to_ascii_lowercase()),
+        None => host_header.map(|h| lower(h.split(':').next().unwrap_or(h))).unwrap_or_default(),
+    };
+    let path = match parsed {
+        Some(u) => Cow::Owned(u.path().to_string()),
+        None => {
+            let end = memchr::memchr2(b'?', b'#', url.as_bytes()).unwrap_or(url.len());
+            Cow::Borrowed(&url[..end])
+        }
+    };
+    (host, path)
 }
 
 /// One input as read: its path, detected format and what was found in it.

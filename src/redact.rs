@@ -173,8 +173,13 @@ pub fn escape(s: &str) -> String {
 /// token ([`looks_like_secret`]: `/bot<token>/getMe`), `;name=value` path parameters
 /// (`;jsessionid=…`), and the userinfo (`user:<masked>@`, or `<masked>@` for a bare token).
 pub fn mask_url(url: &str) -> String {
+    mask_url_cow(url).into_owned()
+}
+
+/// [`mask_url`], borrowing when nothing is masked (most URLs).
+pub fn mask_url_cow(url: &str) -> std::borrow::Cow<'_, str> {
     if !may_hold_secret(url) {
-        return url.to_string();
+        return std::borrow::Cow::Borrowed(url);
     }
     // Built in one string (this runs on every row of `harken exchanges`).
     let mut out = String::with_capacity(url.len() + 8);
@@ -195,7 +200,7 @@ pub fn mask_url(url: &str) -> String {
         out.push('#');
         mask_params(f, &mut out);
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether [`mask_url`] could change `url`: it has a query, a fragment, `;` parameters, a

@@ -3,11 +3,13 @@
 use super::{code, report_errors};
 use crate::cli::ExchangesArgs;
 use crate::filter::Pick;
+use crate::ingest::logs::{LineMap, Record};
 use crate::ingest::{self, BodyPolicy, IngestOptions};
 use crate::model::{Exchange, Origin};
-use crate::report::rows::ExchangeRow;
+use crate::report::rows::{ExchangeRow, RowParts, RowRef};
 use crate::report::{self, Format};
 use crate::settings::{Settings, Window};
+use crate::token::{primary_credential, Credential};
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
@@ -28,20 +30,25 @@ impl Filter {
     }
 
     pub fn keep(&self, ex: &Exchange) -> bool {
-        if !self.pick.keeps(ex) {
+        self.keep_parts(&RowParts::of(ex))
+    }
+
+    /// [`Filter::keep`] on a row's parts (a log record's, without its exchange).
+    pub fn keep_parts(&self, p: &RowParts<'_>) -> bool {
+        if !self.pick.keeps_parts(p.status, p.method, || p.host_and_path().1) {
             return false;
         }
         if let Some(h) = &self.host {
-            let host = ex.host();
+            let (host, _) = p.host_and_path();
             let ok = match h.strip_prefix("*.") {
                 Some(suffix) => host == suffix || host.ends_with(&format!(".{suffix}")),
-                None => host == *h,
+                None => host == h.as_str(),
             };
             if !ok {
                 return false;
             }
         }
-        self.window.contains(ex.started)
+        self.window.contains(p.started)
     }
 }
 
@@ -65,6 +72,58 @@ enum Made {
 enum Dest<'w> {
     Sink(Box<dyn report::Sink<ExchangeRow> + 'w>),
     Raw(&'w mut dyn Write),
+}
+
+/// What each record or exchange becomes on the workers: filtered, then a row (NDJSON: its line,
+/// written straight into the worker's buffer).
+struct Make<'a> {
+    filter: &'a Filter,
+    path: &'a str,
+    /// `{"input":"<path>","index":`, escaped once.
+    prefix: Vec<u8>,
+    show_secrets: bool,
+    lines: bool,
+}
+
+impl Make<'_> {
+    fn made(&self, parts: &RowParts<'_>, credential: Option<&Credential>) -> Option<Keyed> {
+        let key = (parts.started, parts.origin);
+        let row = RowRef::new(parts, credential, self.show_secrets);
+        if !self.lines {
+            return Some(Keyed(key, Made::Row(Box::new(row.to_row(self.path)))));
+        }
+        // The NDJSON line, written at the end of this worker's buffer and handed on as a slice
+        // of it: no allocation per row on the workers (a row allocated here and freed on the
+        // writing thread made the allocator build fresh pages all the time: 12% of a run). The
+        // buffer is freed when its last line is written.
+        thread_local!(static SLAB: std::cell::RefCell<bytes::BytesMut> = std::cell::RefCell::new(bytes::BytesMut::new()));
+        SLAB.with_borrow_mut(|slab| {
+            if slab.capacity() < 16 * 1024 {
+                *slab = bytes::BytesMut::with_capacity(512 * 1024);
+            }
+            row.write_line(&self.prefix, slab);
+            Some(Keyed(key, Made::Shared(slab.split().freeze())))
+        })
+    }
+}
+
+impl LineMap<Keyed> for Make<'_> {
+    fn exchange(&self, ex: Exchange) -> Option<Keyed> {
+        let parts = RowParts::of(&ex);
+        if !self.filter.keep_parts(&parts) {
+            return None;
+        }
+        let credential = primary_credential(&ex);
+        self.made(&parts, credential.as_ref())
+    }
+    fn record(&self, r: &Record, origin: Origin, fallback: DateTime<Utc>) -> Option<Option<Keyed>> {
+        let parts = r.row_parts(origin, fallback)?;
+        if !self.filter.keep_parts(&parts) {
+            return Some(None);
+        }
+        let credential = r.identity_credential();
+        Some(self.made(&parts, credential.as_deref()))
+    }
 }
 
 impl PartialEq for Keyed {
@@ -143,43 +202,13 @@ fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write
         k.0
     };
     // Filtering, building the row and (NDJSON) formatting it run where the reader parses.
-    let make = |ex: crate::model::Exchange| {
-        if !filter.keep(&ex) {
-            return None;
-        }
-        let key = (ex.started, ex.origin);
-        let row = ExchangeRow::new(&path, &ex, s.show_secrets);
-        let made = if lines {
-            // The NDJSON renderer's line (src/report/ndjson.rs), formatted at the end of this
-            // worker's buffer and handed on as a slice of it: no allocation per row on the
-            // workers (a row allocated here and freed on the writing thread made the allocator
-            // build fresh pages all the time: 12% of a run). The buffer is freed when its last
-            // line is written; the reorder window copies the lines it holds (on its own thread),
-            // so it never keeps a worker's buffer alive.
-            thread_local!(static SLAB: std::cell::RefCell<bytes::BytesMut> = std::cell::RefCell::new(bytes::BytesMut::new()));
-            SLAB.with_borrow_mut(|slab| {
-                use bytes::BufMut;
-                if slab.capacity() < 16 * 1024 {
-                    *slab = bytes::BytesMut::with_capacity(512 * 1024);
-                }
-                if report::escape::to_writer((&mut *slab).writer(), &row).is_err() {
-                    slab.clear();
-                    return None;
-                }
-                slab.put_u8(b'\n');
-                Some(Made::Shared(slab.split().freeze()))
-            })?
-        } else {
-            Made::Row(Box::new(row))
-        };
-        Some(Keyed(key, made))
-    };
+    let make = Make { filter, path: &path, prefix: RowRef::line_prefix(&path), show_secrets: s.show_secrets, lines };
     let info = ingest::read_input_map(
         &s.files[0],
         0,
         s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() }),
         &make,
-        &mut |k| {
+        &mut |k: Keyed| {
             if err.is_some() {
                 return;
             }
@@ -188,8 +217,14 @@ fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write
                 emit(k, &mut err);
                 return;
             }
+            // A line that waits in the heap (out of order) is copied into its own allocation,
+            // so that it never keeps a worker's buffer alive; the lines of the sorted run (all
+            // but a few) stay slices of the buffers they were written in, which the run frees
+            // in order.
             let k = match k {
-                Keyed(key, Made::Shared(l)) => Keyed(key, Made::Line(l.as_ref().into())),
+                Keyed(key, Made::Shared(l)) if heap.run.back().is_some_and(|b| b.0 > key) => {
+                    Keyed(key, Made::Line(l.as_ref().into()))
+                }
                 k => k,
             };
             heap.push(k);

@@ -371,16 +371,15 @@ pub fn read_input_map<T: Send>(
     path: &Path,
     input: usize,
     opts: IngestOptions,
-    map: &(dyn Fn(Exchange) -> Option<T> + Sync),
+    map: logs::MapFn<'_, T>,
     sink: &mut dyn FnMut(T),
 ) -> Input {
     let (mut info, opened) = open_input(path, opts);
     let Some((src, format)) = opened else { return info };
     let progress = crate::progress::Progress::new(1);
-    let counted = |ex: Exchange| {
-        progress.exchange();
-        map(ex)
-    };
+    let tick = || progress.exchange();
+    let each = logs::Counted { map, tick: &tick };
+    let counted = |ex: Exchange| logs::LineMap::exchange(&each, ex);
     let mut unmapped = |ex: Exchange| {
         if let Some(t) = counted(ex) {
             sink(t)
@@ -391,7 +390,7 @@ pub fn read_input_map<T: Send>(
         let mut cx = ReadCx::new(input, opts, &mut none);
         let result = match format {
             Format::Har => har::read_map(&src, &mut cx, &counted, sink),
-            _ => logs::read_map(&src, &mut cx, &counted, sink),
+            _ => logs::read_map(&src, &mut cx, &each, sink),
         };
         finish_input(&mut info, cx, result);
         progress.input_done();

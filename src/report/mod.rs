@@ -114,14 +114,21 @@ pub fn render<R: Row>(
 
 /// RFC 3339 with microseconds, UTC (`2024-05-01T12:00:00.123456Z`).
 pub fn time(t: &DateTime<Utc>) -> String {
+    let mut v = Vec::with_capacity(27);
+    push_time(&mut v, t);
+    String::from_utf8(v).unwrap_or_default()
+}
+
+/// [`time`], appended to a buffer (the hand-written row writer's form).
+pub fn push_time(out: &mut impl bytes::BufMut, t: &DateTime<Utc>) {
     use chrono::Timelike;
-    use std::fmt::Write as _;
     // Rows come in time order, many in the same second (an access log): the part up to the
     // seconds is formatted once per second and thread. Leap seconds take chrono's own path.
     thread_local!(static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) });
     let nanos = t.nanosecond();
     if nanos >= 1_000_000_000 {
-        return t.to_rfc3339_opts(SecondsFormat::Micros, true);
+        out.put_slice(t.to_rfc3339_opts(SecondsFormat::Micros, true).as_bytes());
+        return;
     }
     LAST.with_borrow_mut(|(secs, head)| {
         if *secs != t.timestamp() {
@@ -129,11 +136,15 @@ pub fn time(t: &DateTime<Utc>) -> String {
             head.pop(); // the `Z`
             *secs = t.timestamp();
         }
-        let mut s = String::with_capacity(head.len() + 8);
-        s.push_str(head);
-        let _ = write!(s, ".{:06}Z", nanos / 1000);
-        s
-    })
+        out.put_slice(head.as_bytes());
+    });
+    let mut micros = nanos / 1000;
+    let mut frac = *b".000000Z";
+    for d in frac[1..7].iter_mut().rev() {
+        *d = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    out.put_slice(&frac);
 }
 
 /// Short time for tables (`2024-05-01 12:00:00.123`).

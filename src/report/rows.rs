@@ -6,14 +6,18 @@
 //! what a terminal table shows. Cells hold raw captured text: the renderers escape.
 //! Secrets are masked when a row is built (unless `--show-secrets`).
 
+use super::escape::push_json_str;
 use super::table::clip;
-use super::{short_time, time};
+use super::{push_time, short_time, time};
 use crate::diagnose::Finding;
 use crate::model::{Exchange, Input};
-use crate::redact::mask_url;
+pub use crate::parts::{Notes, RowParts};
+use crate::redact::mask_url_cow;
 use crate::timeline::{Conversation, Event, Proof};
-use crate::token::{primary_credential, Token};
+use crate::token::{primary_credential, Credential, Token};
+use bytes::BufMut;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// A row in every format. See the module docs of [`crate::report`].
 pub trait Row: Serialize {
@@ -155,36 +159,135 @@ pub struct CredentialRef {
 impl ExchangeRow {
     /// The row for an exchange read from `input_path`. URLs are masked unless `show_secrets`.
     pub fn new(input_path: &str, ex: &Exchange, show_secrets: bool) -> ExchangeRow {
-        let url = if show_secrets { ex.request.url.clone() } else { mask_url(&ex.request.url) };
-        let version = ex
-            .response
-            .as_ref()
-            .map(|r| r.http_version.as_str())
-            .filter(|v| !v.is_empty())
-            .unwrap_or(&ex.request.http_version);
-        let (host, path) = ex.host_and_path();
+        let credential = primary_credential(ex);
+        let parts = RowParts::of(ex);
+        RowRef::new(&parts, credential.as_ref(), show_secrets).to_row(input_path)
+    }
+}
+
+/// An exchange row, borrowed: [`ExchangeRow`] without its input, written as an NDJSON line by
+/// [`RowRef::write_line`] with no allocation (the hot path of `exchanges --format ndjson`).
+pub struct RowRef<'a> {
+    parts: &'a RowParts<'a>,
+    url: Cow<'a, str>,
+    host: Cow<'a, str>,
+    path: Cow<'a, str>,
+    credential: Option<&'a Credential>,
+    show_secrets: bool,
+}
+
+impl<'a> RowRef<'a> {
+    /// The row of `parts` with its primary credential; URLs are masked unless `show_secrets`.
+    pub fn new(parts: &'a RowParts<'a>, credential: Option<&'a Credential>, show_secrets: bool) -> RowRef<'a> {
+        let url = if show_secrets { Cow::Borrowed(&*parts.url) } else { mask_url_cow(&parts.url) };
+        let (host, path) = parts.host_and_path();
+        RowRef { parts, url, host, path, credential, show_secrets }
+    }
+
+    /// The owned row, read from `input_path`.
+    pub fn to_row(&self, input_path: &str) -> ExchangeRow {
+        let p = self.parts;
         ExchangeRow {
             input: input_path.to_string(),
-            index: ex.origin.index,
-            time: time(&ex.started),
-            method: ex.request.method.clone(),
-            url,
-            host,
-            path,
-            status: ex.status(),
-            http_version: version.to_string(),
-            duration_ms: ex.duration_ms,
-            size: ex.response_size(),
-            credential: primary_credential(ex).map(|c| CredentialRef {
+            index: p.origin.index,
+            time: time(&p.started),
+            method: p.method.to_string(),
+            url: self.url.to_string(),
+            host: self.host.to_string(),
+            path: self.path.to_string(),
+            status: p.status,
+            http_version: p.http_version.to_string(),
+            duration_ms: p.duration_ms,
+            size: p.size,
+            credential: self.credential.map(|c| CredentialRef {
                 kind: c.kind.name().to_string(),
                 fingerprint: c.fingerprint.clone(),
                 carrier: c.carrier.clone(),
-                value: show_secrets.then(|| c.secret.clone()),
+                value: self.show_secrets.then(|| c.secret.clone()),
             }),
-            request_frame: ex.origin.request_frame,
-            response_frame: ex.origin.response_frame,
-            notes: ex.notes.iter().map(|n| n.code.clone()).collect(),
+            request_frame: p.origin.request_frame,
+            response_frame: p.origin.response_frame,
+            notes: p.notes.codes().map(str::to_string).collect(),
         }
+    }
+
+    /// The start of every line of one input: `{"input":"<path>","index":` (escaped once).
+    pub fn line_prefix(input_path: &str) -> Vec<u8> {
+        let mut v = b"{\"input\":".to_vec();
+        push_json_str(&mut v, input_path);
+        v.extend_from_slice(b",\"index\":");
+        v
+    }
+
+    /// Append this row as one NDJSON line (with its newline), byte for byte the line
+    /// [`ExchangeRow`]'s `Serialize` gives through the escape boundary; `prefix` is
+    /// [`RowRef::line_prefix`] of the input.
+    pub fn write_line(&self, prefix: &[u8], out: &mut impl BufMut) {
+        let p = self.parts;
+        let mut num = itoa::Buffer::new();
+        out.put_slice(prefix);
+        out.put_slice(num.format(p.origin.index).as_bytes());
+        out.put_slice(b",\"time\":\"");
+        push_time(out, &p.started);
+        out.put_slice(b"\",\"method\":");
+        push_json_str(out, p.method);
+        out.put_slice(b",\"url\":");
+        push_json_str(out, &self.url);
+        out.put_slice(b",\"host\":");
+        push_json_str(out, &self.host);
+        out.put_slice(b",\"path\":");
+        push_json_str(out, &self.path);
+        out.put_slice(b",\"status\":");
+        match p.status {
+            Some(s) => out.put_slice(num.format(s).as_bytes()),
+            None => out.put_slice(b"null"),
+        }
+        out.put_slice(b",\"http_version\":");
+        push_json_str(out, p.http_version);
+        out.put_slice(b",\"duration_ms\":");
+        match p.duration_ms {
+            // serde_json's own form of a float (shortest round trip; `null` when not finite).
+            Some(d) => out.put_slice(serde_json::to_string(&d).unwrap_or_else(|_| "null".into()).as_bytes()),
+            None => out.put_slice(b"null"),
+        }
+        out.put_slice(b",\"size\":");
+        match p.size {
+            Some(s) => out.put_slice(num.format(s).as_bytes()),
+            None => out.put_slice(b"null"),
+        }
+        out.put_slice(b",\"credential\":");
+        match self.credential {
+            Some(c) => {
+                out.put_slice(b"{\"kind\":");
+                push_json_str(out, c.kind.name());
+                out.put_slice(b",\"fingerprint\":");
+                push_json_str(out, &c.fingerprint);
+                out.put_slice(b",\"carrier\":");
+                push_json_str(out, &c.carrier);
+                if self.show_secrets {
+                    out.put_slice(b",\"value\":");
+                    push_json_str(out, &c.secret);
+                }
+                out.put_u8(b'}');
+            }
+            None => out.put_slice(b"null"),
+        }
+        if let Some(f) = p.origin.request_frame {
+            out.put_slice(b",\"request_frame\":");
+            out.put_slice(num.format(f).as_bytes());
+        }
+        if let Some(f) = p.origin.response_frame {
+            out.put_slice(b",\"response_frame\":");
+            out.put_slice(num.format(f).as_bytes());
+        }
+        out.put_slice(b",\"notes\":[");
+        for (i, code) in p.notes.codes().enumerate() {
+            if i > 0 {
+                out.put_u8(b',');
+            }
+            push_json_str(out, code);
+        }
+        out.put_slice(b"]}\n");
     }
 }
 

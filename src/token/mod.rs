@@ -440,11 +440,16 @@ pub fn request_credentials(ex: &Exchange) -> Vec<Credential> {
     let mut out = request_credentials_sent(ex);
     // A logged identity comes last: a credential the request carried stays the primary one.
     if let Some(id) = &ex.identity {
-        let mut c = Credential::new(CredentialKind::Identity, format!("log: {}", id.source), id.name.clone());
-        c.principal = Some(id.name.clone());
-        out.push(c);
+        out.push(identity_credential(id));
     }
     out
+}
+
+/// The credential a logged identity stands for (`identity`, carried by `log: <field>`).
+pub fn identity_credential(id: &crate::model::Identity) -> Credential {
+    let mut c = Credential::new(CredentialKind::Identity, format!("log: {}", id.source), id.name.clone());
+    c.principal = Some(id.name.clone());
+    c
 }
 
 fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {

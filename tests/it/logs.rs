@@ -398,3 +398,76 @@ fn a_log_of_many_chunks_reads_every_line_once_in_order() {
         assert!(notes.contains(&shown.join(", ")), "{p}: garbled lines by number: {notes}");
     }
 }
+
+/// `exchanges` makes the row of a log line straight from its record, without building the
+/// exchange (src/report/rows.rs `RowParts`): on every line of the corpus logs, our log fixtures
+/// and hand-made lines (hosts, ports, queries with secrets, no time, details, hostile bytes),
+/// that row's NDJSON line is byte for byte the line of the record's exchange through the
+/// general path (`ExchangeRow` serialized through the escape boundary), with and without
+/// `--show-secrets`.
+#[test]
+fn rows_made_from_log_records_equal_the_rows_of_their_exchanges() {
+    use harken::ingest::logs::{parse, Line};
+    use harken::model::Origin;
+    use harken::report::escape::to_string;
+    use harken::report::rows::{ExchangeRow, RowRef};
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&fixture("logs"), &mut files);
+    if let Some(c) = corpus() {
+        walk(&c.join("logs"), &mut files);
+    }
+    let mut texts: Vec<(String, Vec<u8>)> =
+        files.iter().map(|p| (p.display().to_string(), std::fs::read(p).unwrap())).collect();
+    texts.push((
+        "hand-made".into(),
+        concat!(
+            "shop.Example.com:443 10.0.0.1 - bob [01/Jan/2024:00:00:01 +0000] \"GET /a?access_token=abc123&x=1 HTTP/1.1\" 401 12 \"-\" \"curl\"\n",
+            "API.example.com 10.0.0.1 - - [01/Jan/2024:00:00:01 +0100] \"GET /p;jsessionid=0123456789abcdef0123 HTTP/2.0\" 200 -\n",
+            "10.0.0.2 - \"al\\x22ice\" [01/Jan/2024:00:00:02 +0000] \"GET http://u:pw@h.example/x?api_key=k HTTP/1.1\" 403 5\n",
+            "10.0.0.2 - - [01/Jan/2024:00:00:02 +0000] \"GET /\\x1b[31m\u{202e}é日本/bot0123456789abcdefghij:AAHk/getMe HTTP/1.1\" 200 5 \"-\" \"-\" \"1.2.3.4, 5.6.7.8\"\n",
+            "10.0.0.3 - - [01/Jan/2024:00:00:03 +0000] \"\\x16\\x03\\x01\" 400 0 \"-\" \"-\"\n",
+            "[2024-01-01T00:00:04.123Z] \"GET /e HTTP/1.1\" 403 UAEX 0 12 3 - \"10.0.0.9\" \"curl\" \"req-1\" \"Svc.local:8080\" \"10.1.1.1:80\"\n",
+            "{\"status\": 401, \"request_uri\": \"/no-time?token=x\", \"request_method\": \"GET\", \"remote_user\": \"carol\"}\n",
+            "{\"time\": \"2024-01-01T00:00:05Z\", \"status\": 200, \"host\": \"h.example\", \"request_uri\": \"/j?q=1\", \"request_method\": \"POST\", \"request_time\": \"0.125\"}\n",
+        )
+        .as_bytes()
+        .to_vec(),
+    ));
+    let fallback = chrono::DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
+    let (mut fast, mut general) = (0, 0);
+    for (name, text) in &texts {
+        for input in ["in.log", "odd \"dir\"/x\u{202e}.log"] {
+            let prefix = RowRef::line_prefix(input);
+            for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+                let Line::Record(r) = parse(line) else { continue };
+                let origin = Origin::entry(0, i + 1);
+                for show in [false, true] {
+                    let Some(parts) = r.row_parts(origin, fallback) else {
+                        general += 1;
+                        continue;
+                    };
+                    fast += 1;
+                    let ex = (*r).clone().into_exchange(origin, fallback);
+                    let want = to_string(&ExchangeRow::new(input, &ex, show)) + "\n";
+                    let credential = r.identity_credential();
+                    let row = RowRef::new(&parts, credential.as_deref(), show);
+                    let mut got = Vec::new();
+                    row.write_line(&prefix, &mut got);
+                    assert_eq!(String::from_utf8(got).unwrap(), want, "{name} line {}", i + 1);
+                    assert_eq!(to_string(&row.to_row(input)) + "\n", want, "{name} line {}", i + 1);
+                }
+            }
+        }
+    }
+    assert!(fast > 40 && general > 4, "both paths are exercised: {fast} fast, {general} general");
+}

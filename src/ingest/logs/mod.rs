@@ -31,8 +31,11 @@ pub mod w3c;
 
 use super::{ReadCx, ReadError, Source};
 use crate::model::{Body, BodyState, Exchange, Headers, Identity, Note, Origin, Request, Response, Unrecorded};
+use crate::parts::{Notes, RowParts};
+use crate::token::Credential;
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub use user::UserFormat;
@@ -421,6 +424,59 @@ impl Record {
         }
     }
 
+    /// The parts of this record's row ([`crate::report::rows::RowParts`]), as its exchange
+    /// ([`Record::into_exchange`]) gives them, without building it; its credential is
+    /// [`Record::identity_credential`]. `None` when the exchange could carry another credential
+    /// than the logged identity (crate::token::request_credentials reads request headers and
+    /// the query of an absolute URL): a record with logged request headers, or an absolute URL
+    /// with a query. Then the exchange is built.
+    pub fn row_parts(&self, origin: Origin, fallback: DateTime<Utc>) -> Option<RowParts<'_>> {
+        if !self.request_headers.is_empty() {
+            return None;
+        }
+        let url = match self.built_url() {
+            Some(u) => Cow::Owned(u),
+            None => Cow::Borrowed(self.target.as_str()),
+        };
+        if !url.starts_with('/') && url.contains('?') {
+            return None;
+        }
+        let host_header = self.host.as_deref().filter(|_| !url.contains("://"));
+        Some(RowParts {
+            origin,
+            started: self.time.unwrap_or(fallback),
+            method: &self.method,
+            url,
+            host_header,
+            status: self.status,
+            http_version: &self.http_version,
+            duration_ms: self.duration_ms,
+            size: self.status.and(self.response_size),
+            notes: Notes::Log { no_time: self.time.is_none(), details: self.details.len() },
+        })
+    }
+
+    /// The credential of the logged identity ([`crate::token::identity_credential`]), made
+    /// once per identity and thread (a log repeats its identities: fingerprints are SHA-256).
+    pub fn identity_credential(&self) -> Option<std::rc::Rc<Credential>> {
+        type Cache = std::collections::HashMap<String, std::rc::Rc<Credential>>;
+        thread_local!(static KNOWN: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache::new()));
+        let id = self.identity.as_ref()?;
+        KNOWN.with_borrow_mut(|known| {
+            if let Some(c) = known.get(id.name.as_str()) {
+                if c.carrier.strip_prefix("log: ") == Some(id.source.as_str()) {
+                    return Some(c.clone());
+                }
+            }
+            if known.len() >= 4096 {
+                known.clear();
+            }
+            let c = std::rc::Rc::new(crate::token::identity_credential(id));
+            known.insert(id.name.clone(), c.clone());
+            Some(c)
+        })
+    }
+
     /// The exchange this record stands for. `started` falls back to `fallback` (the previous
     /// record's time) when the line has no readable time.
     pub fn into_exchange(mut self, origin: Origin, fallback: DateTime<Utc>) -> Exchange {
@@ -525,7 +581,45 @@ struct Chunk<T> {
 
 /// What each exchange becomes on the worker threads (a row, formatted bytes, the exchange
 /// itself); `None` drops it.
-pub type MapFn<'m, T> = &'m (dyn Fn(Exchange) -> Option<T> + Sync);
+pub type MapFn<'m, T> = &'m dyn LineMap<T>;
+
+/// What the records of a log become on the worker threads. Any `Fn(Exchange) -> Option<T>` is
+/// one; a map that can use a record without its exchange (the rows of `harken exchanges`)
+/// also implements [`LineMap::record`].
+pub trait LineMap<T>: Sync {
+    /// What an exchange becomes; `None` drops it.
+    fn exchange(&self, ex: Exchange) -> Option<T>;
+    /// What a record becomes without its exchange being built, when the map can tell from the
+    /// record alone: `Some(None)` drops it; `None` asks for the exchange. `fallback` is the time
+    /// of a record that has none (the previous record's).
+    fn record(&self, _r: &Record, _origin: Origin, _fallback: DateTime<Utc>) -> Option<Option<T>> {
+        None
+    }
+}
+
+impl<T, F: Fn(Exchange) -> Option<T> + Sync> LineMap<T> for F {
+    fn exchange(&self, ex: Exchange) -> Option<T> {
+        self(ex)
+    }
+}
+
+/// A map that also ticks for every record it is given (progress).
+pub struct Counted<'m, T> {
+    pub map: MapFn<'m, T>,
+    pub tick: &'m (dyn Fn() + Sync),
+}
+
+impl<T> LineMap<T> for Counted<'_, T> {
+    fn exchange(&self, ex: Exchange) -> Option<T> {
+        (self.tick)();
+        self.map.exchange(ex)
+    }
+    fn record(&self, r: &Record, origin: Origin, fallback: DateTime<Utc>) -> Option<Option<T>> {
+        let t = self.map.record(r, origin, fallback)?;
+        (self.tick)();
+        Some(t)
+    }
+}
 
 /// Read an access log (plain or decompressed) into exchanges.
 pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
@@ -558,7 +652,7 @@ pub fn read_map<T: Send>(
     let body = content(src);
     if starts_multiline_json(body) {
         let mut each = |ex: Exchange| {
-            if let Some(t) = map(ex) {
+            if let Some(t) = map.exchange(ex) {
                 sink(t)
             }
         };
@@ -779,7 +873,7 @@ impl Lines {
                     Item::Mapped(t) => sink(t),
                     Item::Pending(mut ex) => {
                         ex.started = self.last_time;
-                        if let Some(t) = map(*ex) {
+                        if let Some(t) = map.exchange(*ex) {
                             sink(t)
                         }
                     }
@@ -856,6 +950,17 @@ fn parse_chunk<T>(
             *c.families.entry(r.family).or_default() += 1;
             c.count += 1;
             let timed = r.time.is_some();
+            if timed || last.is_some() {
+                if let Some(t) = map.record(&r, Origin::entry(input, this), last.unwrap_or(DateTime::UNIX_EPOCH)) {
+                    if timed {
+                        last = r.time;
+                    }
+                    if let Some(t) = t {
+                        c.items.push(Item::Mapped(t));
+                    }
+                    return;
+                }
+            }
             let ex = r.into_exchange(Origin::entry(input, this), last.unwrap_or(DateTime::UNIX_EPOCH));
             if timed {
                 last = Some(ex.started);
@@ -863,7 +968,7 @@ fn parse_chunk<T>(
                 c.items.push(Item::Pending(Box::new(ex)));
                 return;
             }
-            if let Some(t) = map(ex) {
+            if let Some(t) = map.exchange(ex) {
                 c.items.push(Item::Mapped(t));
             }
         }
