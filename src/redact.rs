@@ -161,6 +161,42 @@ pub fn fingerprint(secret: &str) -> String {
     s
 }
 
+/// Fingerprints as numbers, for state kept per credential or per call while a capture is read:
+/// a [`fingerprint`]'s 12 hex digits are a number below 2^48; any other text (none that harken
+/// makes) gets a number of its own, at or above 2^63.
+#[derive(Debug, Default)]
+pub struct FingerprintKeys {
+    odd: Vec<String>,
+}
+
+impl FingerprintKeys {
+    const ODD: u64 = 1 << 63;
+
+    pub fn key(&mut self, fp: &str) -> u64 {
+        if let Some(k) = self.find(fp) {
+            return k;
+        }
+        self.odd.push(fp.to_string());
+        Self::ODD + (self.odd.len() - 1) as u64
+    }
+
+    /// The number of `fp`, if it has one ([`FingerprintKeys::key`] gave it one or would).
+    pub fn find(&self, fp: &str) -> Option<u64> {
+        if fp.len() == 12 && fp.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return u64::from_str_radix(fp, 16).ok();
+        }
+        self.odd.iter().position(|o| o == fp).map(|i| Self::ODD + i as u64)
+    }
+
+    /// The fingerprint `key` was made from.
+    pub fn text(&self, key: u64) -> String {
+        match key.checked_sub(Self::ODD) {
+            Some(i) => self.odd.get(i as usize).cloned().unwrap_or_default(),
+            None => format!("{key:012x}"),
+        }
+    }
+}
+
 /// Escape captured text for a terminal or a CSV cell: the one implementation is
 /// [`crate::escape::escape`]; this owned-string form is for messages built elsewhere.
 pub fn escape(s: &str) -> String {
@@ -326,6 +362,20 @@ pub fn mask_header(name: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_are_kept_as_numbers_and_given_back() {
+        let mut k = FingerprintKeys::default();
+        let fp = fingerprint("a token");
+        let n = k.key(&fp);
+        assert!(n < 1 << 48);
+        assert_eq!((k.text(n), k.find(&fp)), (fp, Some(n)));
+        // Any other text gets a number of its own, the same each time.
+        let odd = k.key("not-hex");
+        assert_eq!((k.key("not-hex"), k.text(odd), k.find("not-hex")), (odd, "not-hex".to_string(), Some(odd)));
+        assert_ne!(k.key("ABCDEF012345"), k.key("abcdef012345"));
+        assert_eq!(k.find("never seen"), None);
+    }
 
     #[test]
     fn escapes_controls() {

@@ -25,6 +25,7 @@
 
 use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
+use crate::redact::FingerprintKeys;
 use crate::timeline::{StateMet, Timeline};
 use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
 use chrono::{DateTime, Utc};
@@ -482,14 +483,14 @@ pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
 ///
 /// `seen` is what the exchanges that are not kept said ([`Seen`]); the refused ones are in
 /// `cx.capture`.
-pub fn diagnose(cx: &Context<'_>, seen: Seen) -> Vec<Finding> {
+pub fn diagnose(cx: &Context<'_>, mut seen: Seen) -> Vec<Finding> {
     let refused: Vec<&Exchange> =
         cx.capture.exchanges.iter().filter(|e| matches!(e.status(), Some(401) | Some(403))).collect();
     if refused.is_empty() {
         return Vec::new();
     }
-    let successes = Successes::build(seen.successes, cx.tokens);
-    let handshakes = Handshakes { done: seen.handshakes };
+    let handshakes = Handshakes { done: std::mem::take(&mut seen.handshakes) };
+    let successes = Successes::build(seen, cx.tokens);
     refused
         .into_iter()
         .filter(|ex| !handshakes.is_leg(ex))
@@ -588,7 +589,7 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
         f.history = successes.history(&u.credential.fingerprint, ex.started, &k, region);
     }
     f.catalog_given = !cx.catalog.source.starts_with("built-in");
-    f.ok_with_credentials = successes.with_credentials.get(&k).copied().unwrap_or(0);
+    f.ok_with_credentials = successes.with_credentials(&k);
     f
 }
 
@@ -820,59 +821,120 @@ pub struct History {
     pub other_region: Option<(Success, usize)>,
 }
 
+/// Texts that recur across many records (operation keys, hosts), kept once and named by
+/// number: the diagnosis keeps one record per successful call.
+#[derive(Default)]
+struct Names {
+    all: Vec<String>,
+    no: HashMap<String, u32>,
+}
+
+impl Names {
+    fn id(&mut self, s: String) -> u32 {
+        if let Some(&n) = self.no.get(&s) {
+            return n;
+        }
+        let n = self.all.len() as u32;
+        self.all.push(s.clone());
+        self.no.insert(s, n);
+        n
+    }
+    fn get(&self, s: &str) -> Option<u32> {
+        self.no.get(s).copied()
+    }
+    fn text(&self, n: u32) -> &str {
+        self.all.get(n as usize).map(String::as_str).unwrap_or("")
+    }
+}
+
 /// Successful calls: per operation key, the scopes all their tokens shared; per credential,
 /// every success in time order.
 #[derive(Default)]
 struct Successes {
-    by_key: HashMap<String, Shared>,
-    /// Successes per operation key that carried any credential.
-    with_credentials: HashMap<String, usize>,
-    by_credential: HashMap<String, CredentialSuccesses>,
+    keys: Names,
+    hosts: Names,
+    by_key: HashMap<u32, Shared>,
+    /// Successes per operation key (by number) that carried any credential.
+    with_credentials: Vec<usize>,
+    /// Every success, by credential then in capture order.
+    all: Vec<Kept>,
+    /// Each credential's successes: a range of `all`.
+    by_credential: HashMap<u64, (u32, u32)>,
+    /// For credentials with many successes, the positions (in their range) of those on each
+    /// operation and in each region, in order, so that what one did before an instant is
+    /// found by binary search: a log with hundreds of thousands of calls by one identity and
+    /// as many refusals would otherwise compare every pair. Fewer are scanned.
+    index: HashMap<u64, Index>,
+    fps: FingerprintKeys,
 }
 
-/// One credential's successes in capture order, with the positions of those on each
-/// operation and in each region (also in order), so that what it did before an instant is
-/// found by binary search: a log with hundreds of thousands of calls by one identity and as
-/// many refusals would otherwise compare every pair.
+/// One success, as kept: 72 bytes and no allocation.
+struct Kept {
+    origin: Origin,
+    time: DateTime<Utc>,
+    key: u32,
+    host: u32,
+    /// Region of its Genesys host, if any.
+    region: Option<&'static str>,
+}
+
 #[derive(Default)]
-struct CredentialSuccesses {
-    all: Vec<Success>,
-    by_key: HashMap<String, Vec<usize>>,
-    by_region: HashMap<String, Vec<usize>>,
+struct Index {
+    by_key: HashMap<u32, Vec<u32>>,
+    by_region: HashMap<&'static str, Vec<u32>>,
 }
 
-impl CredentialSuccesses {
-    fn push(&mut self, s: Success) {
-        let i = self.all.len();
-        self.by_key.entry(s.key.clone()).or_default().push(i);
-        if let Some(r) = &s.region {
-            self.by_region.entry(r.clone()).or_default().push(i);
-        }
-        self.all.push(s);
-    }
+/// Credentials with more successes than this get an [`Index`].
+const SCAN: usize = 64;
 
-    /// Of the positions `among`, how many are of successes at or before `at`, and the last.
-    fn before(&self, among: &[usize], at: DateTime<Utc>) -> (usize, Option<usize>) {
-        let n = among.partition_point(|&i| self.all.get(i).is_some_and(|s| s.time <= at));
-        (n, n.checked_sub(1).and_then(|k| among.get(k).copied()))
+/// Of the positions `among` (into `mine`, in time order), how many are of successes at or
+/// before `at`, and the last.
+fn before(mine: &[Kept], among: impl Iterator<Item = usize>, at: DateTime<Utc>) -> (usize, Option<usize>) {
+    let mut n = 0;
+    let mut last = None;
+    for i in among {
+        if mine.get(i).is_none_or(|s| s.time > at) {
+            break;
+        }
+        n += 1;
+        last = Some(i);
     }
+    (n, last)
+}
+
+/// [`before`] by binary search over sorted positions.
+fn before_sorted(mine: &[Kept], among: &[u32], at: DateTime<Utc>) -> (usize, Option<usize>) {
+    let n = among.partition_point(|&i| mine.get(i as usize).is_some_and(|s| s.time <= at));
+    (n, n.checked_sub(1).and_then(|k| among.get(k)).map(|&i| i as usize))
 }
 
 struct Shared {
     scopes: Vec<String>,
     calls: usize,
-    credentials: std::collections::HashSet<String>,
+    credentials: std::collections::HashSet<u64>,
     proofs: Vec<Origin>,
 }
 
 /// What the diagnosis needs of the exchanges that are not refused, folded as they are read
 /// ([`Seen::add`]) so they need not be kept: each success that carried a credential (its
-/// credential, operation key and host) and each NTLM/Negotiate handshake that succeeded.
+/// credential, operation key and host, by number) and each NTLM/Negotiate handshake that
+/// succeeded.
 #[derive(Default)]
 pub struct Seen {
-    successes: Vec<SuccessSeen>,
+    successes: Vec<SeenKept>,
+    keys: Names,
+    hosts: Names,
+    fps: FingerprintKeys,
     /// (method, URL) -> times of successes authenticated with NTLM or Negotiate.
     handshakes: HashMap<(String, String), Vec<DateTime<Utc>>>,
+}
+
+struct SeenKept {
+    origin: Origin,
+    time: DateTime<Utc>,
+    fp: u64,
+    key: u32,
+    host: u32,
 }
 
 struct SuccessSeen {
@@ -920,7 +982,16 @@ impl Seen {
 
     /// Fold what one exchange (started at `started`) adds, in any order.
     pub fn add(&mut self, one: SeenOne, started: DateTime<Utc>) {
-        self.successes.extend(one.success);
+        if let Some(x) = one.success {
+            let kept = SeenKept {
+                origin: x.origin,
+                time: x.time,
+                fp: self.fps.key(&x.fingerprint),
+                key: self.keys.id(x.key),
+                host: self.hosts.id(x.host),
+            };
+            self.successes.push(kept);
+        }
         if let Some(k) = one.handshake {
             self.handshakes.entry(k).or_default().push(started);
         }
@@ -930,14 +1001,19 @@ impl Seen {
 impl Successes {
     /// The successes folded in capture order (so the proofs kept are the first ones), each
     /// with its credential's token as the whole capture made it.
-    fn build(mut seen: Vec<SuccessSeen>, tokens: &TokenIndex) -> Successes {
-        let mut s = Successes::default();
-        seen.sort_unstable_by_key(|a| (a.time, a.origin));
-        for x in seen {
-            let k = x.key;
-            *s.with_credentials.entry(k.clone()).or_default() += 1;
-            if let Some(scopes) = tokens.get(&x.fingerprint).and_then(|t| t.scopes.as_ref()) {
-                let e = s.by_key.entry(k.clone()).or_insert_with(|| Shared {
+    fn build(seen: Seen, tokens: &TokenIndex) -> Successes {
+        let Seen { mut successes, keys, hosts, fps, .. } = seen;
+        let mut s = Successes { with_credentials: vec![0; keys.all.len()], ..Default::default() };
+        successes.sort_unstable_by_key(|a| (a.time, a.origin));
+        let mut scopes_of: HashMap<u64, Option<&Vec<String>>> = HashMap::new();
+        for x in &successes {
+            if let Some(n) = s.with_credentials.get_mut(x.key as usize) {
+                *n += 1;
+            }
+            let scopes =
+                *scopes_of.entry(x.fp).or_insert_with(|| tokens.get(&fps.text(x.fp)).and_then(|t| t.scopes.as_ref()));
+            if let Some(scopes) = scopes {
+                let e = s.by_key.entry(x.key).or_insert_with(|| Shared {
                     scopes: scopes.clone(),
                     calls: 0,
                     credentials: Default::default(),
@@ -945,24 +1021,48 @@ impl Successes {
                 });
                 e.scopes.retain(|y| scopes.contains(y));
                 e.calls += 1;
-                e.credentials.insert(x.fingerprint.clone());
+                e.credentials.insert(x.fp);
                 if e.proofs.len() < 3 {
                     e.proofs.push(x.origin);
                 }
             }
-            s.by_credential.entry(x.fingerprint).or_default().push(Success {
-                origin: x.origin,
-                time: x.time,
-                region: crate::region::region_of_host(&x.host).map(|(r, _)| r.key.to_string()),
-                host: x.host,
-                key: k,
-            });
         }
+        drop(scopes_of);
+        // By credential, each in capture order (the sort is stable).
+        successes.sort_by_key(|a| a.fp);
+        s.all.reserve_exact(successes.len());
+        let mut from = 0;
+        for (i, x) in successes.iter().enumerate() {
+            let region = crate::region::region_of_host(hosts.text(x.host)).map(|(r, _)| r.key);
+            s.all.push(Kept { origin: x.origin, time: x.time, key: x.key, host: x.host, region });
+            if successes.get(i + 1).is_none_or(|n| n.fp != x.fp) {
+                s.by_credential.insert(x.fp, (from as u32, i as u32 + 1));
+                if i + 1 - from > SCAN {
+                    let mut ix = Index::default();
+                    for (p, k) in s.all[from..].iter().enumerate() {
+                        ix.by_key.entry(k.key).or_default().push(p as u32);
+                        if let Some(r) = k.region {
+                            ix.by_region.entry(r).or_default().push(p as u32);
+                        }
+                    }
+                    s.index.insert(x.fp, ix);
+                }
+                from = i + 1;
+            }
+        }
+        s.keys = keys;
+        s.hosts = hosts;
+        s.fps = fps;
         s
     }
 
+    /// Successes on operation `key` that carried any credential.
+    fn with_credentials(&self, key: &str) -> usize {
+        self.keys.get(key).and_then(|k| self.with_credentials.get(k as usize)).copied().unwrap_or(0)
+    }
+
     fn infer(&self, key: &str, mine: &[String]) -> Option<Inferred> {
-        let sh = self.by_key.get(key)?;
+        let sh = self.by_key.get(&self.keys.get(key)?)?;
         let lacking: Vec<String> = sh.scopes.iter().filter(|s| !mine.contains(s)).cloned().collect();
         (!lacking.is_empty() && sh.calls > 0).then(|| Inferred {
             scopes: lacking,
@@ -972,27 +1072,52 @@ impl Successes {
         })
     }
 
+    fn success(&self, k: &Kept) -> Success {
+        Success {
+            origin: k.origin,
+            time: k.time,
+            host: self.hosts.text(k.host).to_string(),
+            region: k.region.map(str::to_string),
+            key: self.keys.text(k.key).to_string(),
+        }
+    }
+
     /// What `fingerprint` did successfully before `at` (at or before: the latest success on
     /// the same operation and at another region's host, each with how many there were).
     fn history(&self, fingerprint: &str, at: DateTime<Utc>, key: &str, region: Option<&str>) -> History {
         let mut h = History::default();
-        let Some(c) = self.by_credential.get(fingerprint) else { return h };
-        if let Some(on_key) = c.by_key.get(key) {
-            if let (n, Some(last)) = c.before(on_key, at) {
-                h.same_operation = c.all.get(last).map(|s| (s.clone(), n));
+        let Some(fp) = self.fps.find(fingerprint) else { return h };
+        let Some(&(from, to)) = self.by_credential.get(&fp) else { return h };
+        let mine = self.all.get(from as usize..to as usize).unwrap_or(&[]);
+        let index = self.index.get(&fp);
+        if let Some(k) = self.keys.get(key) {
+            let (n, last) = match index {
+                Some(ix) => ix.by_key.get(&k).map(|p| before_sorted(mine, p, at)).unwrap_or((0, None)),
+                None => before(mine, (0..mine.len()).filter(|&i| mine[i].key == k), at),
+            };
+            if let Some(last) = last {
+                h.same_operation = mine.get(last).map(|s| (self.success(s), n));
             }
         }
         if let Some(here) = region {
             let (mut count, mut last) = (0, None::<usize>);
-            for (r, positions) in &c.by_region {
-                if r != here {
-                    let (n, l) = c.before(positions, at);
-                    count += n;
-                    last = last.max(l);
+            match index {
+                Some(ix) => {
+                    for (r, positions) in &ix.by_region {
+                        if *r != here {
+                            let (n, l) = before_sorted(mine, positions, at);
+                            count += n;
+                            last = last.max(l);
+                        }
+                    }
+                }
+                None => {
+                    let other = (0..mine.len()).filter(|&i| mine[i].region.is_some_and(|r| r != here));
+                    (count, last) = before(mine, other, at);
                 }
             }
             if let Some(l) = last {
-                h.other_region = c.all.get(l).map(|s| (s.clone(), count));
+                h.other_region = mine.get(l).map(|s| (self.success(s), count));
             }
         }
         h
@@ -1051,8 +1176,8 @@ pub(crate) mod testing {
             last_use: Some(t(0)),
             uses: 2,
             refused: 1,
-            issued_at: Some(o(0)),
-            scopes_source: scopes.map(|_| o(1)),
+            issued_at: Some(Box::new(o(0))),
+            scopes_source: scopes.map(|_| Box::new(o(1))),
             revoked_by: None,
             has_user: match grant {
                 Grant::ClientCredentials => Some(false),
@@ -1096,6 +1221,49 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    /// A credential with more successes than [`SCAN`] is answered from its index: the same
+    /// history as scanning its successes, at every instant.
+    #[test]
+    fn history_by_index_is_history_by_scan() {
+        let seen = |n: usize| {
+            let mut s = Seen::default();
+            for i in 0..n {
+                let host = if i % 3 == 0 { "api.mypurecloud.ie" } else { "api.mypurecloud.com" };
+                let key = if i % 2 == 0 { "GET /api/v2/users/me" } else { "GET /api/v2/routing/queues" };
+                let x = SuccessSeen {
+                    origin: o(i),
+                    time: t(i as i64),
+                    fingerprint: "0123456789ab".into(),
+                    key: key.into(),
+                    host: host.into(),
+                };
+                s.add(SeenOne { success: Some(x), handshake: None }, t(i as i64));
+            }
+            Successes::build(s, &TokenIndex::default())
+        };
+        let n = SCAN * 3;
+        let big = seen(n);
+        assert!(!big.index.is_empty());
+        // The same successes, scanned.
+        let mut scanned = seen(n);
+        scanned.index.clear();
+        for at in [-1, 0, 1, 7, 64, 100, n as i64 - 1, n as i64 + 5] {
+            for key in ["GET /api/v2/users/me", "GET /api/v2/routing/queues", "GET /nope"] {
+                for region in [Some("us_east_1"), Some("eu_west_1"), None] {
+                    let by_index = big.history("0123456789ab", t(at), key, region);
+                    assert_eq!(by_index, scanned.history("0123456789ab", t(at), key, region), "{at} {key} {region:?}");
+                }
+            }
+        }
+        let h = big.history("0123456789ab", t(10), "GET /api/v2/users/me", Some("us_east_1"));
+        assert_eq!(h.same_operation.as_ref().map(|(s, n)| (s.origin.index, *n)), Some((10, 6)));
+        assert_eq!(
+            h.other_region.as_ref().map(|(s, n)| (s.origin.index, s.region.clone(), *n)),
+            Some((9, Some("eu_west_1".into()), 4))
+        );
+        assert_eq!(big.history("ffffffffffff", t(10), "GET /api/v2/users/me", None), History::default());
+    }
 
     #[test]
     fn durations_read_as_people_say_them() {

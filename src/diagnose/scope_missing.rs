@@ -26,7 +26,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let label = f.credential_label();
     let have = f.token().and_then(|t| t.scopes.as_ref());
     let have_text = have.map(|h| if h.is_empty() { "none".to_string() } else { h.join(", ") });
-    let source = f.token().and_then(|t| t.scopes_source);
+    let source = f.token().and_then(|t| t.scopes_source.as_deref().copied());
     let mut evidence = Vec::new();
     let op = f.operation();
     let op_scopes = op.and_then(|o| o.scopes.as_ref()).filter(|n| !n.is_empty());

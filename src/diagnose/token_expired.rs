@@ -29,7 +29,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         ),
         None => format!("{} was sent with {} after it expired", f.call(), u.credential.label()),
     })];
-    if let Some(at) = t.and_then(|t| t.issued_at) {
+    if let Some(at) = t.and_then(|t| t.issued_at.as_deref().copied()) {
         evidence.push((
             at,
             format!(

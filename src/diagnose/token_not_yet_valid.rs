@@ -28,7 +28,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         u.credential.label(),
         from.unwrap_or_default()
     ))];
-    if let Some(at) = u.token.and_then(|t| t.issued_at) {
+    if let Some(at) = u.token.and_then(|t| t.issued_at.as_deref().copied()) {
         evidence.push((at, format!("{} was issued here", u.credential.label())));
     }
     Some(Verdict {

@@ -39,7 +39,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         _ => return None,
     };
     let mut evidence = vec![f.here(format!("{} carried {label}", f.call()))];
-    if let Some(at) = f.token().and_then(|t| t.issued_at) {
+    if let Some(at) = f.token().and_then(|t| t.issued_at.as_deref().copied()) {
         let what = if f.is_guest() { "guest JWT issued here (web messaging)" } else { "platform token issued here" };
         evidence.push((at, format!("{label}: {what}")));
     }

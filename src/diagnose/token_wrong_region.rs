@@ -21,7 +21,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
         f.host,
         u.credential.label()
     ))];
-    if let Some(at) = u.token.and_then(|t| t.issued_at) {
+    if let Some(at) = u.token.and_then(|t| t.issued_at.as_deref().copied()) {
         evidence.push((at, format!("{} was issued by login.{} ({issued})", u.credential.label(), domain(issued))));
     }
     Some(Verdict {

@@ -19,7 +19,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     }
     let label = f.credential_label();
     let mut evidence = vec![f.here(format!("{} needs a user; {label} is a client-credentials token", op.label()))];
-    if let Some(at) = f.token().and_then(|t| t.issued_at) {
+    if let Some(at) = f.token().and_then(|t| t.issued_at.as_deref().copied()) {
         evidence.push((at, format!("{label} was issued with grant_type=client_credentials (no user)")));
     }
     Some(Verdict {

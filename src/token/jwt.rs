@@ -42,11 +42,11 @@ impl Shape {
         }
     }
     /// The claims, taken out of the shape (no copy).
-    pub fn into_claims(self) -> Option<Claims> {
+    pub fn into_claims(self) -> Option<Box<Claims>> {
         let Shape::Jws(mut j) = self else { return None };
         loop {
             match j.payload {
-                Payload::Claims(c) => return Some(*c),
+                Payload::Claims(c) => return Some(c),
                 Payload::Nested(inner) => match *inner {
                     Shape::Jws(next) => j = next,
                     _ => return None,

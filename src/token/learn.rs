@@ -148,7 +148,7 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     t.grant = i.grant;
     t.issued = Some(i.at);
     t.issued_server_clock = false;
-    t.issued_at = Some(i.ex.origin);
+    t.issued_at = Some(Box::new(i.ex.origin));
     if let Some(h) = &i.issuer_host {
         t.set_issuer_host(h);
     }
@@ -159,7 +159,7 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     if let Some((s, from)) = i.scopes {
         t.scopes = Some(s);
         t.scopes_from = Some(from.into());
-        t.scopes_source = Some(i.ex.origin);
+        t.scopes_source = Some(Box::new(i.ex.origin));
     } else if t.scopes.is_none() && parent_scopes.is_some() {
         // A refresh keeps the scopes of the grant (RFC 6749 §6) unless the reply says otherwise.
         t.scopes = parent_scopes;
@@ -272,7 +272,7 @@ fn tokens_me(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
     if let Some(Value::Array(a)) = reply.get("authorizedScope") {
         t.scopes = Some(a.iter().filter_map(Value::as_str).map(str::to_string).collect());
         t.scopes_from = Some("tokens_me".into());
-        t.scopes_source = Some(ex.origin);
+        t.scopes_source = Some(Box::new(ex.origin));
     }
     if let Some(client) = reply.get("OAuthClient") {
         if let Some(g) = client.get("authorizedGrantType").and_then(Value::as_str) {
@@ -321,7 +321,7 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
         if let Some(s) = scopes_of(reply.get("scope")) {
             t.scopes = Some(s);
             t.scopes_from = Some("introspection".into());
-            t.scopes_source = Some(ex.origin);
+            t.scopes_source = Some(Box::new(ex.origin));
         }
         // NumericDates (RFC 7662 §2.2): fractions and numeric strings are tolerated, as in JWTs.
         if let Some(e) = reply.get("exp").and_then(jwt::num_date).and_then(epoch) {
@@ -348,7 +348,7 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
         }
     } else if t.revoked.is_none() && t.expires.is_none_or(|e| e > at) {
         t.revoked = Some(at);
-        t.revoked_by = Some(ex.origin);
+        t.revoked_by = Some(Box::new(ex.origin));
         t.revoked_reason = Some("introspection answered active: false".into());
     }
 }
@@ -358,7 +358,7 @@ fn revoke(idx: &mut TokenIndex, secret: &str, kind: CredentialKind, ex: &Exchang
     let t = idx.entry(secret, kind);
     if t.revoked.is_none_or(|r| at < r) {
         t.revoked = Some(at);
-        t.revoked_by = Some(ex.origin);
+        t.revoked_by = Some(Box::new(ex.origin));
         t.revoked_reason = Some(why.to_string());
     }
 }
@@ -426,7 +426,7 @@ fn guest_issue(
     t.has_user = Some(false);
     t.issued = Some(at);
     t.issued_server_clock = false;
-    t.issued_at = Some(ex.origin);
+    t.issued_at = Some(Box::new(ex.origin));
     t.set_issuer_host(&host);
     if let Some(e) = exp {
         t.expires = Some(e);

@@ -569,8 +569,10 @@ pub struct JwtInfo {
     pub kid: Option<String>,
     pub encrypted: bool,
     /// The claims, when the payload is a JSON object (innermost, for nested JWTs).
+    /// Boxed: moved out of the decoded shape as it is (no copy), and a token row is one of
+    /// hundreds of thousands on large captures.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<jwt::Claims>,
+    pub claims: Option<Box<jwt::Claims>>,
     /// Signature check: `unchecked` unless `--jwks` was given.
     pub signature: jwt::Signature,
     /// The key (`kid`) that verified it.
@@ -610,11 +612,11 @@ pub struct Token {
     /// Uses answered 401 or 403.
     pub refused: usize,
     /// Where the token was issued (token-endpoint reply, websocket frame, redirect fragment).
-    pub issued_at: Option<Origin>,
+    pub issued_at: Option<Box<Origin>>,
     /// The exchange that told the scopes (token reply, /api/v2/tokens/me, introspection).
-    pub scopes_source: Option<Origin>,
+    pub scopes_source: Option<Box<Origin>>,
     /// The exchange that revoked it (`DELETE /api/v2/tokens/me`, token revoke).
-    pub revoked_by: Option<Origin>,
+    pub revoked_by: Option<Box<Origin>>,
     /// Whether the token acts for a user: `Some(false)` for client credentials, `Some(true)`
     /// for code/implicit/password/SAML grants or a JWT with a user subject, `None` unknown.
     pub has_user: Option<bool>,

@@ -502,7 +502,7 @@ fn implicit_fragment_in_location_or_in_request_url() {
         (t.grant, t.issuer.as_deref(), t.region.as_deref()),
         (Grant::Implicit, Some("login.mypurecloud.ie"), Some("eu_west_1"))
     );
-    assert_eq!(t.issued_at.map(|o| o.index), Some(0));
+    assert_eq!(t.issued_at.as_ref().map(|o| o.index), Some(0));
     assert_eq!(t.uses, 1);
     // Only the page URL (Preserve log missed the redirect): issued when the page was asked for,
     // by an unknown host.

@@ -10,17 +10,53 @@
 
 use super::{jwt, Credential, CredentialKind, TokenIndex};
 use crate::model::Exchange;
+use crate::redact::FingerprintKeys;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where a use stands in capture order: request start, input, entry, n-th credential of the
-/// request (an input and entry name one exchange).
-type Pos = (DateTime<Utc>, usize, usize, usize);
+/// request (an input and entry name one exchange). 32 bytes: one is kept for the first use,
+/// and for each carrier and region, of every distinct value.
+type Pos = (DateTime<Utc>, u32, u64, u16);
 
-/// Every use of one credential value.
+/// A few values, the first inline: nearly every credential travels in one carrier to one
+/// region, so most records need no allocation of their own.
+#[derive(Default)]
+struct Few<T> {
+    first: Option<T>,
+    rest: Vec<T>,
+}
+
+impl<K: PartialEq> Few<(Pos, K)> {
+    /// Note a use of `k` at `at`: keep its earliest.
+    fn first_at(&mut self, at: Pos, k: K) {
+        if let Some((p, _)) = self.first.iter_mut().chain(self.rest.iter_mut()).find(|(_, x)| *x == k) {
+            if at < *p {
+                *p = at;
+            }
+        } else if self.first.is_none() {
+            self.first = Some((at, k));
+        } else {
+            self.rest.push((at, k));
+        }
+    }
+}
+
+impl<T: Ord> Few<T> {
+    fn into_sorted(self) -> Vec<T> {
+        let mut all: Vec<T> = self.first.into_iter().chain(self.rest).collect();
+        all.sort();
+        all
+    }
+}
+
+/// Every use of one credential value. Kept for each distinct value while the capture is
+/// read, so it holds no allocation of its own in the common case: the fingerprint as a
+/// number, the carriers by their number in [`Uses::carriers`].
 struct Agg {
-    fingerprint: String,
+    /// The fingerprint as a number ([`FingerprintKeys`]).
+    key: u64,
     /// The first use (any, counted or not): where a pass in capture order creates the token.
     first: Pos,
     /// The kind and value of that first use.
@@ -28,9 +64,10 @@ struct Agg {
     secret: String,
     guest: bool,
     shape: Option<Arc<jwt::Shape>>,
-    /// Carriers and regions with their first use, in no order until [`Uses::apply`].
-    carriers: Vec<(Pos, String)>,
-    regions: Vec<(Pos, &'static str)>,
+    /// Carriers (by number) and regions with their first use, in no order until
+    /// [`Uses::apply`].
+    carriers: Few<(Pos, u16)>,
+    regions: Few<(Pos, &'static str)>,
     uses: usize,
     refused: usize,
     first_use: Option<DateTime<Utc>>,
@@ -47,8 +84,12 @@ struct Agg {
 pub struct Uses {
     /// Drop a value once its shape is known (no output will show it).
     forget: bool,
-    by_fp: HashMap<String, usize>,
+    by_key: HashMap<u64, usize>,
     all: Vec<Agg>,
+    /// Carrier names by number (a capture has a handful: `authorization: bearer`, …).
+    carriers: Vec<String>,
+    carrier_no: HashMap<String, u16>,
+    fps: FingerprintKeys,
 }
 
 fn earlier<T>(slot: &mut Option<Box<(Pos, T)>>, at: Pos, v: impl FnOnce() -> T) {
@@ -64,27 +105,39 @@ impl Uses {
         Uses { forget, ..Default::default() }
     }
 
+    fn carrier(&mut self, c: &str) -> u16 {
+        if let Some(&n) = self.carrier_no.get(c) {
+            return n;
+        }
+        let n = self.carriers.len() as u16;
+        self.carriers.push(c.to_string());
+        self.carrier_no.insert(c.to_string(), n);
+        n
+    }
+
     /// Fold the credentials one request carried ([`super::request_credentials`], in order),
     /// sent to a host of Genesys region `region`.
     pub fn observe(&mut self, ex: &Exchange, creds: &[Credential], region: Option<&'static str>) {
         let refused = matches!(ex.status(), Some(401 | 403));
         for (n, c) in creds.iter().enumerate() {
-            let at: Pos = (ex.started, ex.origin.input, ex.origin.index, n);
+            let at: Pos = (ex.started, ex.origin.input as u32, ex.origin.index as u64, n.min(u16::MAX as usize) as u16);
             // The same value in two places of one request is one use, with both carriers.
             let count = !creds[..n].iter().any(|p| p.fingerprint == c.fingerprint);
-            let i = match self.by_fp.get(&c.fingerprint) {
+            let key = self.fps.key(&c.fingerprint);
+            let carrier = self.carrier(&c.carrier);
+            let i = match self.by_key.get(&key) {
                 Some(&i) => i,
                 None => {
-                    self.by_fp.insert(c.fingerprint.clone(), self.all.len());
+                    self.by_key.insert(key, self.all.len());
                     self.all.push(Agg {
-                        fingerprint: c.fingerprint.clone(),
+                        key,
                         first: at,
                         kind: c.kind,
                         secret: String::new(),
                         guest: false,
                         shape: None,
-                        carriers: Vec::new(),
-                        regions: Vec::new(),
+                        carriers: Few::default(),
+                        regions: Few::default(),
                         uses: 0,
                         refused: 0,
                         first_use: None,
@@ -111,11 +164,7 @@ impl Uses {
             } else if a.secret.is_empty() {
                 a.secret.clone_from(&c.secret);
             }
-            match a.carriers.iter_mut().find(|(_, k)| *k == c.carrier) {
-                Some((p, _)) if at < *p => *p = at,
-                Some(_) => {}
-                None => a.carriers.push((at, c.carrier.clone())),
-            }
+            a.carriers.first_at(at, carrier);
             if !count {
                 continue;
             }
@@ -131,11 +180,7 @@ impl Uses {
                 earlier(&mut a.malformed, at, || m.clone());
             }
             if let Some(r) = region {
-                match a.regions.iter_mut().find(|(_, k)| *k == r) {
-                    Some((p, _)) if at < *p => *p = at,
-                    Some(_) => {}
-                    None => a.regions.push((at, r)),
-                }
+                a.regions.first_at(at, r);
             }
             if c.kind == CredentialKind::Basic {
                 if let Some(p) = &c.principal {
@@ -147,15 +192,16 @@ impl Uses {
 
     /// Add every use to the index (after [`super::learn::learn`]), the values in order of
     /// their first use.
-    pub(super) fn apply(self, idx: &mut TokenIndex) {
-        let mut all = self.all;
+    pub(super) fn apply(mut self, idx: &mut TokenIndex) {
+        let mut all = std::mem::take(&mut self.all);
         all.sort_unstable_by_key(|a| a.first);
         idx.tokens.reserve_exact(all.len());
         for mut a in all {
-            let i = idx.entry_index(&a.fingerprint, &a.secret, a.kind);
+            let fingerprint = self.fps.text(a.key);
+            let i = idx.entry_index(&fingerprint, &a.secret, a.kind);
             if a.guest {
                 // What `entry_index` does for each guest use.
-                idx.entry_index(&a.fingerprint, &a.secret, CredentialKind::GuestJwt);
+                idx.entry_index(&fingerprint, &a.secret, CredentialKind::GuestJwt);
             }
             let forget = idx.forget;
             let t = &mut idx.tokens[i];
@@ -166,10 +212,10 @@ impl Uses {
                     t.secret = String::new();
                 }
             }
-            a.carriers.sort();
-            for (_, c) in a.carriers {
-                if !t.carriers.contains(&c) {
-                    t.carriers.push(c);
+            for (_, c) in a.carriers.into_sorted() {
+                let c = &self.carriers[c as usize];
+                if !t.carriers.contains(c) {
+                    t.carriers.push(c.clone());
                 }
             }
             t.uses += a.uses;
@@ -187,8 +233,7 @@ impl Uses {
             if t.malformed.is_none() {
                 t.malformed = a.malformed.map(|b| b.1);
             }
-            a.regions.sort();
-            for (_, r) in a.regions {
+            for (_, r) in a.regions.into_sorted() {
                 if !t.used_regions.iter().any(|u| u == r) {
                     t.used_regions.push(r.to_string());
                 }

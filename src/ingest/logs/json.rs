@@ -395,7 +395,7 @@ fn logged_jwt(o: &Obj) -> Option<Identity> {
                 crate::token::jwt::decode(t).into_claims()
             }
             Value::Object(m) if k.contains("jwt") || k.contains("claims") => {
-                Some(crate::token::jwt::Claims::from_object(m))
+                Some(Box::new(crate::token::jwt::Claims::from_object(m)))
             }
             _ => None,
         };

@@ -441,7 +441,7 @@ impl Record {
         if !url.starts_with('/') && url.contains('?') {
             return None;
         }
-        let host_header = self.host.as_deref().filter(|_| !url.contains("://"));
+        let host_header = self.host.as_deref().filter(|_| memchr::memmem::find(url.as_bytes(), b"://").is_none());
         Some(RowParts {
             origin,
             started: self.time.unwrap_or(fallback),
@@ -989,7 +989,16 @@ fn parse_chunk<T>(
     // CRI partial lines (`P`) being joined: the first line's number, the joined line (read as
     // one `F` line), and its stream.
     let mut partial: Option<(usize, Vec<u8>, &[u8])> = None;
-    for (this, line) in (first_line..).zip(piece.split(|&b| b == b'\n')) {
+    // Lines found with memchr (a split on a byte predicate tests every byte one at a time).
+    let mut starts = 0;
+    let mut ends = memchr::memchr_iter(b'\n', piece).chain(std::iter::once(piece.len()));
+    let lines = std::iter::from_fn(|| {
+        let end = ends.next()?;
+        let line = &piece[starts..end];
+        starts = end + 1;
+        Some(line)
+    });
+    for (this, line) in (first_line..).zip(lines) {
         if line.is_empty() {
             continue;
         }
