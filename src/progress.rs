@@ -75,9 +75,14 @@ impl Progress {
 
     /// One exchange read (called from any reading thread).
     pub fn exchange(&self) {
-        let n = self.read.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(EVERY) {
-            self.update(n);
+        self.exchanges_read(1);
+    }
+
+    /// `n` exchanges read.
+    pub fn exchanges_read(&self, n: u64) {
+        let before = self.read.fetch_add(n, Ordering::Relaxed);
+        if (before + n) / EVERY != before / EVERY {
+            self.update(before + n);
         }
     }
 

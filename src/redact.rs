@@ -240,22 +240,20 @@ pub fn mask_url_cow(url: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Whether [`mask_url`] could change `url`: it has a query, a fragment, `;` parameters, a
-/// userinfo `@` or a part between slashes long enough to look like a secret. One pass over the
-/// bytes: most URLs of a log are short paths, and this runs on every row.
+/// userinfo `@` or a part between slashes long enough to look like a secret. With memchr: most
+/// URLs of a log are short paths, and this runs on every row.
 fn may_hold_secret(url: &str) -> bool {
-    let mut run = 0usize;
-    for &b in url.as_bytes() {
-        match b {
-            b'?' | b'#' | b';' | b'@' => return true,
-            b'/' => run = 0,
-            _ => {
-                run += 1;
-                // looks_like_secret needs 20 characters or more.
-                if run >= 20 {
-                    return true;
-                }
-            }
+    let b = url.as_bytes();
+    if memchr::memchr3(b'?', b'#', b';', b).is_some() || memchr::memchr(b'@', b).is_some() {
+        return true;
+    }
+    // looks_like_secret needs 20 characters or more between slashes.
+    let mut start = 0;
+    for slash in memchr::memchr_iter(b'/', b).chain(std::iter::once(b.len())) {
+        if slash - start >= 20 {
+            return true;
         }
+        start = slash + 1;
     }
     false
 }
@@ -265,7 +263,7 @@ fn masked(secret: &str) -> String {
 }
 
 fn mask_userinfo(base: &str) -> std::borrow::Cow<'_, str> {
-    if let Some(scheme_end) = base.find("://") {
+    if let Some(scheme_end) = memchr::memmem::find(base.as_bytes(), b"://") {
         let rest = &base[scheme_end + 3..];
         let auth_end = rest.find(['/', '\\']).unwrap_or(rest.len());
         if let Some(at) = rest[..auth_end].rfind('@') {
@@ -285,7 +283,7 @@ fn mask_userinfo(base: &str) -> std::borrow::Cow<'_, str> {
 
 /// Path segments: token-shaped ones and the values of `;name=value` parameters.
 fn mask_path(base: &str, out: &mut String) {
-    let start = match base.find("://") {
+    let start = match memchr::memmem::find(base.as_bytes(), b"://") {
         Some(i) => base[i + 3..].find('/').map(|j| i + 3 + j).unwrap_or(base.len()),
         None => 0,
     };

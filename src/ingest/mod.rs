@@ -377,7 +377,7 @@ pub fn read_input_map<T: Send>(
     let (mut info, opened) = open_input(path, opts);
     let Some((src, format)) = opened else { return info };
     let progress = crate::progress::Progress::new(1);
-    let tick = || progress.exchange();
+    let tick = |n| progress.exchanges_read(n);
     let each = logs::Counted { map, tick: &tick };
     let counted = |ex: Exchange| logs::LineMap::exchange(&each, ex);
     let mut unmapped = |ex: Exchange| {

@@ -595,6 +595,8 @@ pub trait LineMap<T>: Sync {
     fn record(&self, _r: &Record, _origin: Origin, _fallback: DateTime<Utc>) -> Option<Option<T>> {
         None
     }
+    /// A chunk's lines are done (on the thread that read them).
+    fn chunk_done(&self) {}
 }
 
 impl<T, F: Fn(Exchange) -> Option<T> + Sync> LineMap<T> for F {
@@ -603,21 +605,32 @@ impl<T, F: Fn(Exchange) -> Option<T> + Sync> LineMap<T> for F {
     }
 }
 
-/// A map that also ticks for every record it is given (progress).
+/// A map that also counts what it is given (progress): `tick(n)`, `n` exchanges more. Records
+/// mapped on the workers are counted per thread and told once per chunk (one shared counter
+/// bumped by every line of both workers was a contended cache line).
 pub struct Counted<'m, T> {
     pub map: MapFn<'m, T>,
-    pub tick: &'m (dyn Fn() + Sync),
+    pub tick: &'m (dyn Fn(u64) + Sync),
 }
+
+thread_local!(static RECORDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
 
 impl<T> LineMap<T> for Counted<'_, T> {
     fn exchange(&self, ex: Exchange) -> Option<T> {
-        (self.tick)();
+        (self.tick)(1);
         self.map.exchange(ex)
     }
     fn record(&self, r: &Record, origin: Origin, fallback: DateTime<Utc>) -> Option<Option<T>> {
         let t = self.map.record(r, origin, fallback)?;
-        (self.tick)();
+        RECORDS.set(RECORDS.get() + 1);
         Some(t)
+    }
+    fn chunk_done(&self) {
+        let n = RECORDS.replace(0);
+        if n > 0 {
+            (self.tick)(n);
+        }
+        self.map.chunk_done();
     }
 }
 
@@ -1035,6 +1048,7 @@ fn parse_chunk<T>(
     if let Some((first, joined, _)) = partial {
         one(&joined, first);
     }
+    map.chunk_done();
     c.last_time = last;
     c
 }
