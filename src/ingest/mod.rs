@@ -365,7 +365,7 @@ pub fn read_input_with(
 }
 
 /// [`read_input`] where each exchange is first turned by `map` into what the caller keeps (or
-/// nothing). Readers that parse on worker threads (access logs) run `map` there, so building
+/// nothing). Readers that parse on worker threads (access logs, HAR) run `map` there, so building
 /// and formatting rows is parallel too; `sink` gets the values in input order.
 pub fn read_input_map<T: Send>(
     path: &Path,
@@ -385,10 +385,13 @@ pub fn read_input_map<T: Send>(
             sink(t)
         }
     };
-    if matches!(format, Format::Log | Format::Jsonl) {
+    if matches!(format, Format::Log | Format::Jsonl | Format::Har) {
         let mut none = |_: Exchange| {};
         let mut cx = ReadCx::new(input, opts, &mut none);
-        let result = logs::read_map(&src, &mut cx, &each, sink);
+        let result = match format {
+            Format::Har => har::read_map(&src, &mut cx, &counted, sink),
+            _ => logs::read_map(&src, &mut cx, &each, sink),
+        };
         finish_input(&mut info, cx, result);
         progress.input_done();
         return info;
@@ -495,21 +498,28 @@ where
     G: Fn(&T) -> K + Sync,
 {
     let progress = crate::progress::Progress::new(paths.len());
-    let per_input: Vec<(Input, Vec<T>)> = paths
-        .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mut kept = Vec::new();
-            let info = read_input_with(p, i, opts, prepare, &mut |ex| {
-                progress.exchange();
-                kept.extend(map(ex))
-            });
-            progress.input_done();
-            (info, kept)
-        })
-        .collect();
+    let one = |(i, p): (usize, &PathBuf)| {
+        let mut kept = Vec::new();
+        let info = read_input_with(p, i, opts, prepare, &mut |ex| {
+            progress.exchange();
+            kept.extend(map(ex))
+        });
+        progress.input_done();
+        (info, kept)
+    };
+    let per_input = each_input(paths, one);
     progress.finish();
     merge_sorted(per_input, key)
+}
+
+/// `read` of every input, in parallel (one rayon task each). A single input is read on the
+/// calling thread, outside the pool, so its reader can overlap its own stages with the pool's
+/// work (see `har::read_entries`).
+fn each_input<R: Send>(paths: &[PathBuf], read: impl Fn((usize, &PathBuf)) -> R + Sync) -> Vec<R> {
+    if paths.len() == 1 {
+        return vec![read((0, &paths[0]))];
+    }
+    paths.par_iter().enumerate().map(&read).collect()
 }
 
 /// The values of every input in one list, sorted by `key`.
@@ -548,24 +558,21 @@ pub fn load_batched(
     fold: &(dyn Fn(&mut Vec<Exchange>, &mut Vec<Exchange>) + Sync),
 ) -> (Vec<Input>, Vec<Exchange>) {
     let progress = crate::progress::Progress::new(paths.len());
-    let per_input: Vec<(Input, Vec<Exchange>)> = paths
-        .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mut pending = Vec::with_capacity(batch);
-            let mut kept = Vec::new();
-            let info = read_input(p, i, opts, &mut |ex| {
-                progress.exchange();
-                pending.push(ex);
-                if pending.len() >= batch {
-                    fold(&mut pending, &mut kept);
-                }
-            });
-            fold(&mut pending, &mut kept);
-            progress.input_done();
-            (info, kept)
-        })
-        .collect();
+    let one = |(i, p): (usize, &PathBuf)| {
+        let mut pending = Vec::with_capacity(batch);
+        let mut kept = Vec::new();
+        let info = read_input(p, i, opts, &mut |ex| {
+            progress.exchange();
+            pending.push(ex);
+            if pending.len() >= batch {
+                fold(&mut pending, &mut kept);
+            }
+        });
+        fold(&mut pending, &mut kept);
+        progress.input_done();
+        (info, kept)
+    };
+    let per_input = each_input(paths, one);
     progress.finish();
     merge_sorted(per_input, |ex| (ex.started, ex.origin))
 }
