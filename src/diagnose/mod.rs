@@ -868,7 +868,7 @@ struct Successes {
     fps: FingerprintKeys,
 }
 
-/// One success, as kept: 72 bytes and no allocation.
+/// One success, as kept: 88 bytes and no allocation.
 struct Kept {
     origin: Origin,
     time: DateTime<Utc>,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 /// Where a use stands in capture order: request start, input, entry, n-th credential of the
 /// request (an input and entry name one exchange). 32 bytes: one is kept for the first use,
 /// and for each carrier and region, of every distinct value.
-type Pos = (DateTime<Utc>, u32, u64, u16);
+type Pos = (DateTime<Utc>, u32, u64, u32);
 
 /// A few values, the first inline: nearly every credential travels in one carrier to one
 /// region, so most records need no allocation of their own.
@@ -66,7 +66,7 @@ struct Agg {
     shape: Option<Arc<jwt::Shape>>,
     /// Carriers (by number) and regions with their first use, in no order until
     /// [`Uses::apply`].
-    carriers: Few<(Pos, u16)>,
+    carriers: Few<(Pos, u32)>,
     regions: Few<(Pos, &'static str)>,
     uses: usize,
     refused: usize,
@@ -88,8 +88,13 @@ pub struct Uses {
     all: Vec<Agg>,
     /// Carrier names by number (a capture has a handful: `authorization: bearer`, …).
     carriers: Vec<String>,
-    carrier_no: HashMap<String, u16>,
+    carrier_no: HashMap<String, u32>,
     fps: FingerprintKeys,
+}
+
+/// `n` as a u32, saturated (positions past 2^32 are not reached: each is an allocation).
+fn sat(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn earlier<T>(slot: &mut Option<Box<(Pos, T)>>, at: Pos, v: impl FnOnce() -> T) {
@@ -105,11 +110,13 @@ impl Uses {
         Uses { forget, ..Default::default() }
     }
 
-    fn carrier(&mut self, c: &str) -> u16 {
+    fn carrier(&mut self, c: &str) -> u32 {
         if let Some(&n) = self.carrier_no.get(c) {
             return n;
         }
-        let n = self.carriers.len() as u16;
+        // A hostile capture may name any number of cookies and parameters: no wrap-around
+        // (more than 2^32 names would not fit in memory first).
+        let n = sat(self.carriers.len());
         self.carriers.push(c.to_string());
         self.carrier_no.insert(c.to_string(), n);
         n
@@ -120,7 +127,7 @@ impl Uses {
     pub fn observe(&mut self, ex: &Exchange, creds: &[Credential], region: Option<&'static str>) {
         let refused = matches!(ex.status(), Some(401 | 403));
         for (n, c) in creds.iter().enumerate() {
-            let at: Pos = (ex.started, ex.origin.input as u32, ex.origin.index as u64, n.min(u16::MAX as usize) as u16);
+            let at: Pos = (ex.started, sat(ex.origin.input), ex.origin.index as u64, sat(n));
             // The same value in two places of one request is one use, with both carriers.
             let count = !creds[..n].iter().any(|p| p.fingerprint == c.fingerprint);
             let key = self.fps.key(&c.fingerprint);
