@@ -656,49 +656,80 @@ struct WsMsg<'a> {
 #[derive(Default)]
 struct Loose(Option<String>);
 
+/// A field producers write as any JSON scalar, read leniently by [`ScalarVisitor`]: what each
+/// scalar becomes; `null`, objects and arrays are `Default`.
+trait Scalar: Default {
+    fn text(v: &str) -> Self;
+    fn int(v: i64) -> Self;
+    fn uint(v: u64) -> Self;
+    fn boolean(v: bool) -> Self;
+    /// A whole float below 1e15 is read as the integer it is, as producers that write `200.0`
+    /// mean `200`.
+    fn float(v: f64) -> Self {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            Self::int(v as i64)
+        } else {
+            Self::text(&v.to_string())
+        }
+    }
+}
+
+struct ScalarVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Scalar> Visitor<'de> for ScalarVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a scalar")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::text(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(T::int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(T::uint(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        Ok(T::float(v))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+        Ok(T::boolean(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::default())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::default())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<T, A::Error> {
+        while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(T::default())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<T, A::Error> {
+        while s.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(T::default())
+    }
+}
+
+impl Scalar for Loose {
+    fn text(v: &str) -> Self {
+        Loose(Some(v.to_string()))
+    }
+    fn int(v: i64) -> Self {
+        Loose(Some(v.to_string()))
+    }
+    fn uint(v: u64) -> Self {
+        Loose(Some(v.to_string()))
+    }
+    fn boolean(v: bool) -> Self {
+        Loose(Some(v.to_string()))
+    }
+}
+
 impl<'de> Deserialize<'de> for Loose {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Loose;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Loose, E> {
-                Ok(Loose(Some(v.to_string())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Loose, E> {
-                Ok(Loose(Some(v.to_string())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Loose, E> {
-                Ok(Loose(Some(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Loose, E> {
-                if v.fract() == 0.0 && v.abs() < 1e15 {
-                    Ok(Loose(Some((v as i64).to_string())))
-                } else {
-                    Ok(Loose(Some(v.to_string())))
-                }
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Loose, E> {
-                Ok(Loose(Some(v.to_string())))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Loose, E> {
-                Ok(Loose(None))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Loose, E> {
-                Ok(Loose(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Loose, A::Error> {
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Loose(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Loose, A::Error> {
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Loose(None))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(ScalarVisitor(std::marker::PhantomData))
     }
 }
 
@@ -713,51 +744,24 @@ impl Loose {
 #[derive(Default)]
 struct Status(Option<u16>);
 
+impl Scalar for Status {
+    fn text(v: &str) -> Self {
+        Status(v.trim().parse().ok())
+    }
+    fn int(v: i64) -> Self {
+        Status(u16::try_from(v).ok())
+    }
+    fn uint(v: u64) -> Self {
+        Status(u16::try_from(v).ok())
+    }
+    fn boolean(_: bool) -> Self {
+        Status(None)
+    }
+}
+
 impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Status;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a status")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Status, E> {
-                Ok(Status(v.trim().parse().ok()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Status, E> {
-                Ok(Status(u16::try_from(v).ok()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Status, E> {
-                Ok(Status(u16::try_from(v).ok()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Status, E> {
-                // Loose writes a whole number below 1e15 as an integer; any other float has a
-                // '.', an exponent or too many digits for a u16.
-                if v.fract() == 0.0 && v.abs() < 1e15 {
-                    Ok(Status(u16::try_from(v as i64).ok()))
-                } else {
-                    Ok(Status(v.to_string().trim().parse().ok()))
-                }
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Status, E> {
-                Ok(Status(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Status, E> {
-                Ok(Status(None))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Status, E> {
-                Ok(Status(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Status, A::Error> {
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Status(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Status, A::Error> {
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Status(None))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(ScalarVisitor(std::marker::PhantomData))
     }
 }
 

@@ -73,30 +73,28 @@ impl<F: Formatter> Formatter for Escaping<F> {
     }
 }
 
-/// Whether every byte is printable ASCII (0x20..0x7f), checked 16 bytes at a time (a loop
-/// the compiler vectorises: this runs on every string of every JSON row).
-fn printable_ascii(b: &[u8]) -> bool {
-    let ok = |acc: bool, c: &u8| acc & (c.wrapping_sub(0x20) < 0x5f);
+/// Whether `ok` holds for every byte, checked 16 bytes at a time (a loop the compiler
+/// vectorises: this runs on every string of every JSON row).
+#[inline(always)]
+fn all_bytes(b: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
+    let fold = |acc: bool, c: &u8| acc & ok(*c);
     let mut chunks = b.chunks_exact(16);
     for c in &mut chunks {
-        if !c.iter().fold(true, ok) {
+        if !c.iter().fold(true, fold) {
             return false;
         }
     }
-    chunks.remainder().iter().fold(true, ok)
+    chunks.remainder().iter().fold(true, fold)
 }
 
-/// Whether `b` can go into a JSON string as it is: printable ASCII without `"` or `\`. One
-/// pass the compiler vectorises (the hand-written row writer checks every value with it).
+/// Whether every byte is printable ASCII (0x20..0x7f).
+fn printable_ascii(b: &[u8]) -> bool {
+    all_bytes(b, |c| c.wrapping_sub(0x20) < 0x5f)
+}
+
+/// Whether `b` can go into a JSON string as it is: printable ASCII without `"` or `\`.
 fn plain_json(b: &[u8]) -> bool {
-    let ok = |acc: bool, c: &u8| acc & ((c.wrapping_sub(0x20) < 0x5f) & (*c != b'"') & (*c != b'\\'));
-    let mut chunks = b.chunks_exact(16);
-    for c in &mut chunks {
-        if !c.iter().fold(true, ok) {
-            return false;
-        }
-    }
-    chunks.remainder().iter().fold(true, ok)
+    all_bytes(b, |c| (c.wrapping_sub(0x20) < 0x5f) & (c != b'"') & (c != b'\\'))
 }
 
 /// Append `s` as a JSON string, quotes included, byte for byte as [`to_writer`] writes it:

@@ -247,7 +247,11 @@ impl<'a> RowRef<'a> {
         out.put_slice(b",\"duration_ms\":");
         match p.duration_ms {
             // serde_json's own form of a float (shortest round trip; `null` when not finite).
-            Some(d) => out.put_slice(serde_json::to_string(&d).unwrap_or_else(|_| "null".into()).as_bytes()),
+            Some(d) => {
+                if serde_json::to_writer(out.writer(), &d).is_err() {
+                    out.put_slice(b"null");
+                }
+            }
             None => out.put_slice(b"null"),
         }
         out.put_slice(b",\"size\":");
