@@ -457,7 +457,7 @@ fn rows_made_from_log_records_equal_the_rows_of_their_exchanges() {
                         continue;
                     };
                     fast += 1;
-                    let ex = (*r).clone().into_exchange(origin, fallback);
+                    let ex = r.clone().into_exchange(origin, fallback);
                     let want = to_string(&ExchangeRow::new(input, &ex, show)) + "\n";
                     let credential = r.identity_credential();
                     let row = RowRef::new(&parts, credential.as_deref(), show);

@@ -13,11 +13,11 @@
 //! `authenticate` action (OIDC/Cognito) is kept as a detail; the user it authenticated is not
 //! logged.
 
-use super::clf::{tokens, unescape, Tok};
+use super::clf::{tokens, unescape, unescaped, Tok};
 use super::{iso_time, number, secs_ms, value, Record};
 use crate::model::Unrecorded;
 
-pub fn record(line: &str) -> Option<Record> {
+pub fn record(line: &str) -> Option<Record<'_>> {
     let toks = tokens(line)?;
     let first = toks.first()?.text();
     let alb = matches!(first, "http" | "https" | "h2" | "grpcs" | "ws" | "wss");
@@ -36,24 +36,24 @@ pub fn record(line: &str) -> Option<Record> {
         unrecorded: Unrecorded::ACCESS_LOG,
         ..Default::default()
     };
-    r.client = value(f(2)).map(|c| c.rsplit_once(':').map(|x| x.0).unwrap_or(c).to_string());
-    r.upstream = value(f(3)).map(str::to_string);
+    r.client = value(f(2)).map(|c| c.rsplit_once(':').map(|x| x.0).unwrap_or(c).into());
+    r.upstream = value(f(3)).map(Into::into);
     let times: Vec<f64> = [f(4), f(5), f(6)].iter().filter_map(|t| secs_ms(t)).collect();
     r.duration_ms = (times.len() == 3).then(|| times.iter().sum());
     r.request_size = number(f(9));
     r.response_size = number(f(10));
     let req = unescape(req);
     if let Some((m, t, p)) = super::request_line(&req) {
-        r.method = m.to_string();
+        r.method = m.to_string().into();
         // ALB logs `https://host:443/path`: drop the default port.
-        r.target = t.replacen(":443/", "/", 1).replacen(":80/", "/", 1);
+        r.target = t.replacen(":443/", "/", 1).replacen(":80/", "/", 1).into();
         if t.starts_with("https://") && t.contains(":80/") {
-            r.target = t.to_string();
+            r.target = t.to_string().into();
         }
-        r.http_version = p.to_string();
+        r.http_version = p.to_string().into();
     }
     if let Some(Tok::Quoted(ua)) = toks.get(base + 12) {
-        r.user_agent = value(ua).map(unescape);
+        r.user_agent = value(ua).map(unescaped);
     }
     if let Some(target_status) = value(f(8)) {
         if Some(target_status) != status.map(|s| s.to_string()).as_deref() {
@@ -62,7 +62,7 @@ pub fn record(line: &str) -> Option<Record> {
     }
     if alb {
         let q = |i: usize| match toks.get(i) {
-            Some(Tok::Quoted(s)) => value(s).map(str::to_string),
+            Some(Tok::Quoted(s)) => value(s).map(Into::into),
             _ => None,
         };
         r.request_id = q(17);

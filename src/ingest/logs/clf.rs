@@ -14,8 +14,9 @@
 //!
 //! None of them logs headers (beyond referer, user agent, forwarded-for), bodies or credentials.
 
-use super::{clf_time, first_forwarded, identity, iso_time, number, request_line, value, Record};
+use super::{clf_time, first_forwarded, identity, iso_time, number, request_line, value, Record, Text};
 use crate::model::Unrecorded;
+use std::borrow::Cow;
 
 /// A token of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +41,13 @@ impl<'a> Tok<'a> {
 /// Most tokens a line is split into (a hostile line cannot make the list grow further).
 const MAX_TOKENS: usize = 64;
 
+/// The tokens of a line: on the stack up to 32 (a combined line has about 12).
+pub type Tokens<'a> = smallvec::SmallVec<[Tok<'a>; 32]>;
+
 /// Split a line into tokens; `None` when a quote or bracket is never closed.
-pub fn tokens(line: &str) -> Option<Vec<Tok<'_>>> {
+pub fn tokens(line: &str) -> Option<Tokens<'_>> {
     let b = line.as_bytes();
-    let mut out = Vec::with_capacity(24);
+    let mut out = Tokens::new();
     let mut i = 0;
     while i < b.len() {
         if b[i] == b' ' || b[i] == b'\t' {
@@ -89,19 +93,19 @@ pub fn tokens(line: &str) -> Option<Vec<Tok<'_>>> {
     Some(out)
 }
 
-fn quoted(t: Option<&Tok<'_>>) -> Option<String> {
+fn quoted<'a>(t: Option<&Tok<'a>>) -> Option<Text<'a>> {
     match t {
-        Some(Tok::Quoted(s)) => value(s).map(unescape),
+        Some(Tok::Quoted(s)) => value(s).map(unescaped),
         _ => None,
     }
 }
 
 /// [`unescape`], borrowing when there is nothing to undo.
-fn unescaped(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains('\\') {
-        std::borrow::Cow::Owned(unescape(s))
+pub fn unescaped(s: &str) -> Text<'_> {
+    if memchr::memchr(b'\\', s.as_bytes()).is_some() {
+        Cow::Owned(unescape(s))
     } else {
-        std::borrow::Cow::Borrowed(s)
+        Cow::Borrowed(s)
     }
 }
 
@@ -143,7 +147,7 @@ pub fn unescape(s: &str) -> String {
 }
 
 /// A line of the CLF family, Envoy text or HAProxy httplog.
-pub fn record(line: &str) -> Option<Record> {
+pub fn record(line: &str) -> Option<Record<'_>> {
     let toks = tokens(line)?;
     let at = toks.iter().position(|t| matches!(t, Tok::Bracket(_)))?;
     match at {
@@ -154,17 +158,25 @@ pub fn record(line: &str) -> Option<Record> {
     }
 }
 
-fn set_request(r: &mut Record, req: &str) -> bool {
-    match request_line(req) {
-        Some((m, t, p)) => {
-            r.method = m.to_string();
-            r.target = t.to_string();
-            r.http_version = p.to_string();
+/// The request line's method, target and protocol, borrowed from the line unless unescaping
+/// made a new string.
+fn set_request<'a>(r: &mut Record<'a>, req: Text<'a>) -> bool {
+    let parts: Option<[Text<'a>; 3]> = match &req {
+        Cow::Borrowed(b) => request_line(b).map(|(m, t, p)| [m.into(), t.into(), p.into()]),
+        Cow::Owned(o) => {
+            request_line(o).map(|(m, t, p)| [m.to_string().into(), t.to_string().into(), p.to_string().into()])
+        }
+    };
+    match parts {
+        Some([m, t, p]) => {
+            r.method = m;
+            r.target = t;
+            r.http_version = p;
             true
         }
         None => {
             // `-` (a connection closed before a request: 408) or bytes that are no request.
-            if value(req).is_some() {
+            if value(&req).is_some() {
                 r.details.push(format!("request line not HTTP: {}", req.chars().take(120).collect::<String>()));
             }
             false
@@ -172,7 +184,7 @@ fn set_request(r: &mut Record, req: &str) -> bool {
     }
 }
 
-fn common(toks: &[Tok<'_>], at: usize) -> Option<Record> {
+fn common<'a>(toks: &[Tok<'a>], at: usize) -> Option<Record<'a>> {
     let time = clf_time(toks[at].text())?;
     let Some(Tok::Quoted(req)) = toks.get(at + 1) else { return None };
     let status: u16 = toks.get(at + 2)?.text().parse().ok().filter(|s| (100..=999).contains(s))?;
@@ -184,21 +196,21 @@ fn common(toks: &[Tok<'_>], at: usize) -> Option<Record> {
         ..Default::default()
     };
     if at == 4 {
-        r.host = value(toks[0].text()).map(str::to_string);
+        r.host = value(toks[0].text()).map(Cow::Borrowed);
     }
     for t in &toks[..at] {
         if !matches!(t, Tok::Bare(_)) {
             return None;
         }
     }
-    r.client = value(toks[at - 3].text()).map(str::to_string);
+    r.client = value(toks[at - 3].text()).map(Cow::Borrowed);
     r.identity = identity("remote_user", toks[at - 1].text()).map(|mut i| {
         if i.name.contains('\\') {
             i.name = unescape(&i.name);
         }
         i
     });
-    set_request(&mut r, &unescaped(req));
+    set_request(&mut r, unescaped(req));
     if let Some(b) = toks.get(at + 3) {
         r.response_size = number(b.text());
     }
@@ -210,15 +222,15 @@ fn common(toks: &[Tok<'_>], at: usize) -> Option<Record> {
         let tail = &rest[2..];
         match tail.first() {
             Some(Tok::Quoted(x)) => {
-                r.forwarded_for = value(x).map(unescape);
+                r.forwarded_for = value(x).map(unescaped);
             }
             Some(Tok::Bare(_)) if tail.len() >= 9 && matches!(tail.get(2), Some(Tok::Bracket(_))) => {
                 // ingress-nginx upstreaminfo
                 r.family = "ingress-nginx upstreaminfo";
                 r.request_size = number(tail[0].text());
                 r.duration_ms = super::secs_ms(tail[1].text());
-                r.upstream = value(tail[4].text()).map(str::to_string);
-                r.request_id = value(tail[8].text()).map(str::to_string);
+                r.upstream = value(tail[4].text()).map(Cow::Borrowed);
+                r.request_id = value(tail[8].text()).map(Cow::Borrowed);
                 if let Some(name) = value(tail[2].text()) {
                     r.details.push(format!("upstream {name}"));
                 }
@@ -231,7 +243,7 @@ fn common(toks: &[Tok<'_>], at: usize) -> Option<Record> {
     Some(r)
 }
 
-fn envoy(toks: &[Tok<'_>]) -> Option<Record> {
+fn envoy<'a>(toks: &[Tok<'a>]) -> Option<Record<'a>> {
     let time = iso_time(toks[0].text())?;
     let Some(Tok::Quoted(req)) = toks.get(1) else { return None };
     let status: u16 = toks.get(2)?.text().parse().ok()?;
@@ -242,7 +254,7 @@ fn envoy(toks: &[Tok<'_>]) -> Option<Record> {
         unrecorded: Unrecorded::ACCESS_LOG,
         ..Default::default()
     };
-    set_request(&mut r, &unescaped(req));
+    set_request(&mut r, unescaped(req));
     let at = |i: usize| toks.get(i).map(|t| t.text()).unwrap_or("");
     if let Some(flags) = value(at(3)) {
         r.details.push(format!("response_flags {flags}"));
@@ -251,7 +263,7 @@ fn envoy(toks: &[Tok<'_>]) -> Option<Record> {
     r.response_size = number(at(5));
     r.duration_ms = number(at(6)).map(|ms| ms as f64);
     r.forwarded_for = quoted(toks.get(8));
-    r.client = r.forwarded_for.as_deref().and_then(first_forwarded);
+    r.client = r.forwarded_for.as_deref().and_then(first_forwarded).map(Cow::Owned);
     r.user_agent = quoted(toks.get(9));
     r.request_id = quoted(toks.get(10));
     r.host = quoted(toks.get(11));
@@ -262,7 +274,7 @@ fn envoy(toks: &[Tok<'_>]) -> Option<Record> {
     Some(r)
 }
 
-fn haproxy(toks: &[Tok<'_>]) -> Option<Record> {
+fn haproxy<'a>(toks: &[Tok<'a>]) -> Option<Record<'a>> {
     let client = toks[0].text();
     if !client.contains(':') {
         return None;
@@ -281,8 +293,8 @@ fn haproxy(toks: &[Tok<'_>]) -> Option<Record> {
         unrecorded: Unrecorded::ACCESS_LOG,
         ..Default::default()
     };
-    r.client = Some(client.rsplit_once(':').map(|x| x.0).unwrap_or(client).to_string());
-    r.upstream = Some(toks[3].text().to_string());
+    r.client = Some(client.rsplit_once(':').map(|x| x.0).unwrap_or(client).into());
+    r.upstream = Some(toks[3].text().into());
     r.duration_ms =
         timers.rsplit('/').next().and_then(|t| t.trim_start_matches('+').parse::<f64>().ok()).filter(|t| *t >= 0.0);
     r.response_size = number(toks.get(6)?.text());
@@ -297,13 +309,13 @@ fn haproxy(toks: &[Tok<'_>]) -> Option<Record> {
         if let Some(v) = value(h) {
             let first = v.split('|').next().unwrap_or(v);
             if first.contains('/') && first.contains(' ') {
-                r.user_agent = Some(first.to_string());
+                r.user_agent = Some(first.into());
             } else if !first.contains(' ') && first.contains('.') {
-                r.host = Some(first.to_string());
+                r.host = Some(first.into());
             }
         }
     }
-    set_request(&mut r, &unescaped(req));
+    set_request(&mut r, unescaped(req));
     Some(r)
 }
 

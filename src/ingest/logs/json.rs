@@ -23,17 +23,17 @@
 //! identity; a logged JWT (in any string field) gives its subject or client id; a logged
 //! `Authorization` header value is kept as the request's header, so its credential is read.
 
-use super::{any_time, epoch_time, first_forwarded, identity, request_line, value, Record};
+use super::{any_time, epoch_time, first_forwarded, identity, request_line, value, Record, Text};
 use crate::ingest::{ReadCx, ReadError};
 use crate::model::{Identity, Note, Origin, Unrecorded};
 use serde_json::{Map, Value};
 
 type Obj = Map<String, Value>;
 
-fn s(v: Option<&Value>) -> Option<String> {
+fn s(v: Option<&Value>) -> Option<Text<'static>> {
     match v? {
-        Value::String(x) => value(x).map(str::to_string),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(x) => value(x).map(|x| Text::Owned(x.to_string())),
+        Value::Number(n) => Some(Text::Owned(n.to_string())),
         Value::Array(a) => a.first().and_then(|x| s(Some(x))),
         _ => None,
     }
@@ -62,7 +62,7 @@ fn first<'a>(o: &'a Obj, keys: &[&str]) -> Option<&'a Value> {
 }
 
 /// An access record from a JSON value, or `None` when it is not one.
-pub fn record(v: &Value) -> Option<Record> {
+pub fn record(v: &Value) -> Option<Record<'static>> {
     let o = v.as_object()?;
     if let Some(logger) = o.get("logger").and_then(Value::as_str) {
         return if logger.starts_with("http.log.access") { caddy(o) } else { None };
@@ -84,7 +84,7 @@ pub fn record(v: &Value) -> Option<Record> {
     generic(o)
 }
 
-fn caddy(o: &Obj) -> Option<Record> {
+fn caddy(o: &Obj) -> Option<Record<'static>> {
     let req = o.get("request")?.as_object()?;
     let mut r = Record {
         family: "caddy",
@@ -106,7 +106,7 @@ fn caddy(o: &Obj) -> Option<Record> {
         unrecorded: Unrecorded::CREDENTIALS.with(Unrecorded::REQUEST_BODY).with(Unrecorded::RESPONSE_BODY),
         ..Default::default()
     };
-    r.scheme = Some(if req.get("tls").is_some() { "https" } else { "http" }.to_string());
+    r.scheme = Some(if req.get("tls").is_some() { "https" } else { "http" }.into());
     if let Some(h) = req.get("headers").and_then(Value::as_object) {
         headers_into(h, &mut r.request_headers);
         if r.request_headers
@@ -147,12 +147,12 @@ fn headers_into(h: &Obj, out: &mut Vec<(String, String)>) {
     }
 }
 
-fn take_header(h: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+fn take_header(h: &mut Vec<(String, String)>, name: &str) -> Option<Text<'static>> {
     let i = h.iter().position(|(n, _)| n.eq_ignore_ascii_case(name))?;
-    Some(h.remove(i).1)
+    Some(Text::Owned(h.remove(i).1))
 }
 
-fn traefik(o: &Obj) -> Option<Record> {
+fn traefik(o: &Obj) -> Option<Record<'static>> {
     let mut r = Record {
         family: "traefik",
         time: s(o.get("StartUTC")).or_else(|| s(o.get("time"))).and_then(|t| any_time(&t)),
@@ -165,7 +165,7 @@ fn traefik(o: &Obj) -> Option<Record> {
         response_size: u(o.get("DownstreamContentSize")),
         request_size: u(o.get("RequestContentSize")),
         duration_ms: f(o.get("Duration")).map(|ns| ns / 1e6),
-        client: s(o.get("ClientHost")).and_then(|c| first_forwarded(&c)),
+        client: s(o.get("ClientHost")).and_then(|c| first_forwarded(&c)).map(Text::Owned),
         identity: s(o.get("ClientUsername")).and_then(|u| identity("ClientUsername", &u)),
         upstream: s(o.get("ServiceAddr")),
         unrecorded: Unrecorded::ACCESS_LOG,
@@ -193,7 +193,7 @@ fn traefik(o: &Obj) -> Option<Record> {
     Some(r)
 }
 
-fn gcp(o: &Obj, h: &Obj) -> Option<Record> {
+fn gcp(o: &Obj, h: &Obj) -> Option<Record<'static>> {
     let mut r = Record {
         family: "gcp load balancer",
         time: s(o.get("timestamp")).and_then(|t| any_time(&t)),
@@ -228,13 +228,13 @@ fn gcp(o: &Obj, h: &Obj) -> Option<Record> {
     Some(r)
 }
 
-fn azure(top: &Obj, p: &Obj) -> Option<Record> {
+fn azure(top: &Obj, p: &Obj) -> Option<Record<'static>> {
     let g = |keys: &[&str]| first(p, keys).and_then(|v| s(Some(v)));
     let mut target = g(&["originalRequestUriWithArgs", "requestUri", "RequestUri", "OriginalRequestUriWithArgs"])
         .unwrap_or_default();
     if !target.contains('?') {
         if let Some(q) = g(&["requestQuery", "RequestQuery"]) {
-            target = format!("{target}?{q}");
+            target = format!("{target}?{q}").into();
         }
     }
     let time = first(top, &["timeStamp", "time", "TimeGenerated", "timestamp"])
@@ -247,7 +247,7 @@ fn azure(top: &Obj, p: &Obj) -> Option<Record> {
         method: g(&["httpMethod", "HttpMethod"]).unwrap_or_default(),
         target,
         host: g(&["originalHost", "host", "OriginalHost", "Host"]),
-        scheme: ssl.map(|on| if on { "https" } else { "http" }.to_string()),
+        scheme: ssl.map(|on| if on { "https" } else { "http" }.into()),
         http_version: g(&["httpVersion", "HttpVersion"]).unwrap_or_default(),
         status: status(first(p, &["httpStatus", "HttpStatus"])),
         response_size: u(first(p, &["sentBytes", "SentBytes"])),
@@ -302,16 +302,16 @@ const IDENTITY: &[&str] = &[
 ];
 const AUTHORIZATION: &[&str] = &["http_authorization", "authorization", "Authorization", "auth_header"];
 
-fn generic(o: &Obj) -> Option<Record> {
+fn generic(o: &Obj) -> Option<Record<'static>> {
     let g = |keys: &[&str]| first(o, keys).and_then(|v| s(Some(v)));
     let st = status(first(o, STATUS))?;
     let mut r =
         Record { family: "json access", status: Some(st), unrecorded: Unrecorded::ACCESS_LOG, ..Default::default() };
     if let Some(req) = o.get("request").and_then(Value::as_str) {
         if let Some((m, t, p)) = request_line(req) {
-            r.method = m.to_string();
-            r.target = t.to_string();
-            r.http_version = p.to_string();
+            r.method = m.to_string().into();
+            r.target = t.to_string().into();
+            r.http_version = p.to_string().into();
         }
     }
     if r.method.is_empty() {
@@ -321,7 +321,7 @@ fn generic(o: &Obj) -> Option<Record> {
         r.target = g(TARGET).unwrap_or_default();
         if let Some(q) = g(&["args", "query_string", "query"]) {
             if !r.target.contains('?') {
-                r.target = format!("{}?{q}", r.target);
+                r.target = format!("{}?{q}", r.target).into();
             }
         }
     }
@@ -344,7 +344,7 @@ fn generic(o: &Obj) -> Option<Record> {
         f(first(o, &["duration_us", "latency_us"])).map(|x| x / 1000.0)
     };
     r.forwarded_for = g(XFF);
-    r.client = g(CLIENT).map(|c| strip_port(&c));
+    r.client = g(CLIENT).map(|c| strip_port(&c).into());
     r.request_id = g(REQUEST_ID);
     r.user_agent = g(UA);
     r.referer = g(REFERER);
@@ -361,7 +361,7 @@ fn generic(o: &Obj) -> Option<Record> {
         r.family = "nginx json";
     }
     if let Some(a) = g(AUTHORIZATION) {
-        r.request_headers.push(("Authorization".into(), a));
+        r.request_headers.push(("Authorization".into(), a.into_owned()));
         r.unrecorded = r.unrecorded.without(Unrecorded::CREDENTIALS);
     }
     r.identity = IDENTITY.iter().find_map(|k| o.get(*k).and_then(|v| s(Some(v))).and_then(|v| identity(k, &v)));
@@ -501,7 +501,7 @@ pub fn read_document(b: &[u8], cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
 mod tests {
     use super::*;
 
-    fn rec(j: &str) -> Record {
+    fn rec(j: &str) -> Record<'static> {
         record(&serde_json::from_str(j).unwrap()).unwrap()
     }
 

@@ -43,32 +43,38 @@ pub use user::UserFormat;
 /// Longest line read; a longer one (a hostile or corrupt line) is skipped with a note.
 pub const MAX_LINE: usize = 64 * 1024;
 
-/// One access record, as far as its log says.
+/// Text of a record: borrowed from the line where it is logged as is, owned where it had to be
+/// unescaped, joined or built.
+pub type Text<'a> = Cow<'a, str>;
+
+/// One access record, as far as its log says: its text borrowed from the line where it can be
+/// (a combined log line becomes a record with no allocation of its own); [`Record::into_owned`]
+/// keeps it beyond the line.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Record {
+pub struct Record<'a> {
     /// The log family that matched (`nginx/apache combined`, `caddy`...).
     pub family: &'static str,
     pub time: Option<DateTime<Utc>>,
-    pub method: String,
+    pub method: Text<'a>,
     /// `https`, `http`, when the log says.
-    pub scheme: Option<String>,
+    pub scheme: Option<Text<'a>>,
     /// The requested host (vhost, `:authority`, `Host`), when the log says.
-    pub host: Option<String>,
+    pub host: Option<Text<'a>>,
     /// The request target: a path with its query, or an absolute URL.
-    pub target: String,
-    pub http_version: String,
+    pub target: Text<'a>,
+    pub http_version: Text<'a>,
     pub status: Option<u16>,
     pub response_size: Option<u64>,
     pub request_size: Option<u64>,
     pub duration_ms: Option<f64>,
-    pub client: Option<String>,
-    pub forwarded_for: Option<String>,
+    pub client: Option<Text<'a>>,
+    pub forwarded_for: Option<Text<'a>>,
     /// The server or upstream that answered.
-    pub upstream: Option<String>,
+    pub upstream: Option<Text<'a>>,
     pub identity: Option<Identity>,
-    pub request_id: Option<String>,
-    pub user_agent: Option<String>,
-    pub referer: Option<String>,
+    pub request_id: Option<Text<'a>>,
+    pub user_agent: Option<Text<'a>>,
+    pub referer: Option<Text<'a>>,
     /// Request headers the log records beyond the fields above.
     pub request_headers: Vec<(String, String)>,
     /// Response headers the log records.
@@ -81,8 +87,9 @@ pub struct Record {
 
 /// What one line is.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Line {
-    Record(Box<Record>),
+#[allow(clippy::large_enum_variant)] // one per line, on the stack: no allocation for the record
+pub enum Line<'a> {
+    Record(Record<'a>),
     /// A W3C `#Fields:` directive: the columns of the following lines.
     Fields(W3cFields),
     /// Another directive or header line (`#Version`, `#Software`): not a record, not a problem.
@@ -108,29 +115,42 @@ pub struct LineCx<'a> {
 }
 
 /// Parse one line with no file state: the entry point for fuzzing. Never panics.
-pub fn parse(line: &[u8]) -> Line {
+pub fn parse(line: &[u8]) -> Line<'_> {
     parse_line(line, LineCx::default())
 }
 
 /// Parse one line (without its newline). Never panics; lines over [`MAX_LINE`] are `Other`.
-pub fn parse_line(line: &[u8], cx: LineCx<'_>) -> Line {
+pub fn parse_line<'a>(line: &'a [u8], cx: LineCx<'_>) -> Line<'a> {
     if line.len() > MAX_LINE {
         return Line::Other("line longer than 64 KiB");
     }
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     match std::str::from_utf8(line) {
         Ok(text) => parse_text(text.trim(), cx, 0),
-        Err(_) => parse_text(String::from_utf8_lossy(line).trim(), cx, 0),
+        Err(_) => parse_text(String::from_utf8_lossy(line).trim(), cx, 0).into_owned(),
     }
 }
 
-fn parse_text(t: &str, cx: LineCx<'_>, depth: u8) -> Line {
+impl Line<'_> {
+    /// The line, owning its text.
+    pub fn into_owned(self) -> Line<'static> {
+        match self {
+            Line::Record(r) => Line::Record(r.into_owned()),
+            Line::Fields(f) => Line::Fields(f),
+            Line::Directive => Line::Directive,
+            Line::Blank => Line::Blank,
+            Line::Other(why) => Line::Other(why),
+        }
+    }
+}
+
+fn parse_text<'a>(t: &'a str, cx: LineCx<'_>, depth: u8) -> Line<'a> {
     if t.is_empty() {
         return Line::Blank;
     }
     if let Some(u) = cx.user {
         if let Some(r) = u.parse(t) {
-            return Line::Record(Box::new(r));
+            return Line::Record(r);
         }
     }
     if depth < 2 {
@@ -140,9 +160,7 @@ fn parse_text(t: &str, cx: LineCx<'_>, depth: u8) -> Line {
     }
     if t.starts_with('{') {
         return match serde_json::from_str::<serde_json::Value>(t) {
-            Ok(v) => json::record(&v)
-                .map(|r| Line::Record(Box::new(r)))
-                .unwrap_or(Line::Other("JSON that is not an access record")),
+            Ok(v) => json::record(&v).map(Line::Record).unwrap_or(Line::Other("JSON that is not an access record")),
             Err(_) => Line::Other("a JSON line that does not parse"),
         };
     }
@@ -151,11 +169,11 @@ fn parse_text(t: &str, cx: LineCx<'_>, depth: u8) -> Line {
     }
     if let Some(f) = cx.fields {
         if let Some(r) = w3c::record(t, f) {
-            return Line::Record(Box::new(r));
+            return Line::Record(r);
         }
     }
     if let Some(r) = clf::record(t).or_else(|| aws::record(t)) {
-        return Line::Record(Box::new(r));
+        return Line::Record(r);
     }
     if depth < 2 {
         if let Some(rest) = syslog_payload(t) {
@@ -398,15 +416,48 @@ pub fn request_line(r: &str) -> Option<(&str, &str, &str)> {
 
 // ---- records to exchanges ----
 
-impl Record {
+/// Owned text.
+fn owned(t: Option<Text<'_>>) -> Option<Text<'static>> {
+    t.map(|t| Cow::Owned(t.into_owned()))
+}
+
+impl Record<'_> {
+    /// The record, owning its text.
+    pub fn into_owned(self) -> Record<'static> {
+        Record {
+            family: self.family,
+            time: self.time,
+            method: Cow::Owned(self.method.into_owned()),
+            scheme: owned(self.scheme),
+            host: owned(self.host),
+            target: Cow::Owned(self.target.into_owned()),
+            http_version: Cow::Owned(self.http_version.into_owned()),
+            status: self.status,
+            response_size: self.response_size,
+            request_size: self.request_size,
+            duration_ms: self.duration_ms,
+            client: owned(self.client),
+            forwarded_for: owned(self.forwarded_for),
+            upstream: owned(self.upstream),
+            identity: self.identity,
+            request_id: owned(self.request_id),
+            user_agent: owned(self.user_agent),
+            referer: owned(self.referer),
+            request_headers: self.request_headers,
+            response_headers: self.response_headers,
+            unrecorded: self.unrecorded,
+            details: self.details,
+        }
+    }
+
     /// The request URL: absolute as logged, or built from scheme, host and target.
     pub fn url(&self) -> String {
-        self.built_url().unwrap_or_else(|| self.target.clone())
+        self.built_url().unwrap_or_else(|| self.target.to_string())
     }
 
     /// The URL built from scheme, host and target; `None` when it is the target as logged.
     fn built_url(&self) -> Option<String> {
-        let t = self.target.as_str();
+        let t = &*self.target;
         if t.starts_with("http://") || t.starts_with("https://") || t.starts_with("ws://") || t.starts_with("wss://") {
             return None;
         }
@@ -415,7 +466,7 @@ impl Record {
                 let scheme = self.scheme.as_deref().unwrap_or(if h.ends_with(":443") { "https" } else { "http" });
                 let h = match (scheme, h.rsplit_once(':')) {
                     ("https", Some((name, "443"))) | ("http", Some((name, "80"))) => name,
-                    _ => h.as_str(),
+                    _ => &**h,
                 };
                 let slash = if t.starts_with('/') || t.is_empty() { "" } else { "/" };
                 Some(format!("{scheme}://{h}{slash}{t}"))
@@ -436,7 +487,7 @@ impl Record {
         }
         let url = match self.built_url() {
             Some(u) => Cow::Owned(u),
-            None => Cow::Borrowed(self.target.as_str()),
+            None => Cow::Borrowed(&*self.target),
         };
         if !url.starts_with('/') && url.contains('?') {
             return None;
@@ -480,7 +531,7 @@ impl Record {
     /// The exchange this record stands for. `started` falls back to `fallback` (the previous
     /// record's time) when the line has no readable time.
     pub fn into_exchange(mut self, origin: Origin, fallback: DateTime<Utc>) -> Exchange {
-        let url = self.built_url().unwrap_or_else(|| std::mem::take(&mut self.target));
+        let url = self.built_url().unwrap_or_else(|| std::mem::take(&mut self.target).into_owned());
         let host_header = self.host.is_some() && !url.contains("://");
         let n = [host_header, self.user_agent.is_some(), self.referer.is_some()]
             .into_iter()
@@ -489,7 +540,8 @@ impl Record {
             .count();
         let mut headers = Headers(Vec::with_capacity(n + self.request_headers.len()));
         // The client before the forwarded-for chain moves into the headers.
-        let client = self.client.take().or_else(|| self.forwarded_for.as_deref().and_then(first_forwarded));
+        let client =
+            self.client.take().map(Cow::into_owned).or_else(|| self.forwarded_for.as_deref().and_then(first_forwarded));
         if let Some(h) = self.host.take() {
             if host_header {
                 headers.push("Host", h);
@@ -518,8 +570,13 @@ impl Record {
             declared_size: Some(n),
             omitted: true,
         });
-        let req =
-            Request { method: self.method, url, http_version: self.http_version.clone(), headers, body: request_body };
+        let req = Request {
+            method: self.method.into_owned(),
+            url,
+            http_version: self.http_version.to_string(),
+            headers,
+            body: request_body,
+        };
         let mut ex = Exchange::new(origin, self.time.unwrap_or(fallback), req);
         if self.time.is_none() {
             ex.notes.push(
@@ -528,7 +585,7 @@ impl Record {
         }
         ex.duration_ms = self.duration_ms;
         ex.client = client;
-        ex.server = self.upstream;
+        ex.server = self.upstream.map(Cow::into_owned);
         ex.unrecorded = self.unrecorded;
         ex.identity = self.identity;
         if let Some(status) = self.status {
@@ -544,8 +601,13 @@ impl Record {
                 declared_size: Some(n),
                 omitted: true,
             });
-            ex.response =
-                Some(Response { status, reason: String::new(), http_version: self.http_version, headers: rh, body });
+            ex.response = Some(Response {
+                status,
+                reason: String::new(),
+                http_version: self.http_version.into_owned(),
+                headers: rh,
+                body,
+            });
         }
         for d in self.details {
             ex.notes.push(Note::info("log.detail", crate::redact::escape(&d)).at(origin));

@@ -117,7 +117,7 @@ impl UserFormat {
     }
 
     /// The record of a line, when the format matches it.
-    pub fn parse(&self, line: &str) -> Option<Record> {
+    pub fn parse(&self, line: &str) -> Option<Record<'static>> {
         let mut got: Vec<(&str, String)> = Vec::new();
         if let Some(re) = &self.regex {
             let c = re.captures(line)?;
@@ -171,7 +171,7 @@ impl UserFormat {
         self.build(got)
     }
 
-    fn build(&self, got: Vec<(&str, String)>) -> Option<Record> {
+    fn build(&self, got: Vec<(&str, String)>) -> Option<Record<'static>> {
         let mut r = Record { family: self.name, unrecorded: Unrecorded::ACCESS_LOG, ..Default::default() };
         let (mut path, mut query) = (None, None);
         for (k, v) in got {
@@ -186,26 +186,26 @@ impl UserFormat {
                         None => any_time(&v).or_else(|| v.parse::<f64>().ok().and_then(epoch_time)),
                     }
                 }
-                "method" => r.method = v,
-                "target" | "url" => r.target = v,
+                "method" => r.method = v.into(),
+                "target" | "url" => r.target = v.into(),
                 "path" => path = Some(v),
                 "query" => query = Some(v),
-                "scheme" => r.scheme = Some(v),
-                "host" => r.host = Some(v),
+                "scheme" => r.scheme = Some(v.into()),
+                "host" => r.host = Some(v.into()),
                 "status" => r.status = v.parse().ok(),
                 "size" => r.response_size = v.parse().ok(),
                 "request_size" => r.request_size = v.parse().ok(),
                 "duration_ms" => r.duration_ms = v.parse().ok(),
                 "duration_s" => r.duration_ms = v.parse::<f64>().ok().map(|x| x * 1000.0),
                 "duration_us" => r.duration_ms = v.parse::<f64>().ok().map(|x| x / 1000.0),
-                "client" => r.client = Some(v),
-                "forwarded_for" => r.forwarded_for = Some(v),
+                "client" => r.client = Some(v.into()),
+                "forwarded_for" => r.forwarded_for = Some(v.into()),
                 "user" => r.identity = identity("user", &v),
-                "request_id" => r.request_id = Some(v),
-                "user_agent" => r.user_agent = Some(v),
-                "referer" => r.referer = Some(v),
-                "upstream" => r.upstream = Some(v),
-                "protocol" => r.http_version = v,
+                "request_id" => r.request_id = Some(v.into()),
+                "user_agent" => r.user_agent = Some(v.into()),
+                "referer" => r.referer = Some(v.into()),
+                "upstream" => r.upstream = Some(v.into()),
+                "protocol" => r.http_version = v.into(),
                 "authorization" => {
                     r.request_headers.push(("Authorization".into(), v));
                     r.unrecorded = r.unrecorded.without(Unrecorded::CREDENTIALS);
@@ -214,9 +214,9 @@ impl UserFormat {
             }
         }
         if r.target.is_empty() {
-            r.target = path.unwrap_or_default();
+            r.target = path.unwrap_or_default().into();
             if let Some(q) = query {
-                r.target = format!("{}?{}", r.target, q.trim_start_matches('?'));
+                r.target = format!("{}?{}", r.target, q.trim_start_matches('?')).into();
             }
         }
         r.status?;
@@ -244,7 +244,7 @@ regex = '^(?P<time>\S+) (?P<client>\S+) (?P<user>\S+) (?P<method>[A-Z]+) (?P<tar
         )
         .unwrap();
         let r = f.parse(r#"{"res":{"code":401},"req":{"path":"/a","m":"POST"},"auth":{"sub":"u1"}}"#).unwrap();
-        assert_eq!((r.status, r.method.as_str(), r.identity.unwrap().name.as_str()), (Some(401), "POST", "u1"));
+        assert_eq!((r.status, &*r.method, r.identity.unwrap().name.as_str()), (Some(401), "POST", "u1"));
         assert!(UserFormat::from_toml("regex = '(?P<nope>x)'").unwrap_err().contains("not a field"));
         assert!(UserFormat::from_toml("name = 'x'").is_err());
     }

@@ -16,7 +16,7 @@ use super::{identity, number, value, Line, Record, W3cFields};
 use crate::model::Unrecorded;
 
 /// A `#...` line: `#Fields:` gives the columns, the rest are directives.
-pub fn directive(t: &str) -> Line {
+pub fn directive(t: &str) -> Line<'static> {
     if let Some(rest) = t.strip_prefix("#Fields:") {
         let names: Vec<String> = rest.split_whitespace().take(128).map(str::to_ascii_lowercase).collect();
         if names.is_empty() {
@@ -40,7 +40,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// A data line under `fields`.
-pub fn record(t: &str, fields: &W3cFields) -> Option<Record> {
+pub fn record<'a>(t: &'a str, fields: &W3cFields) -> Option<Record<'a>> {
     let vals: Vec<&str> =
         if t.contains('\t') { t.split('\t').collect() } else { t.split(' ').filter(|s| !s.is_empty()).collect() };
     if vals.len() != fields.names.len() {
@@ -60,7 +60,7 @@ pub fn record(t: &str, fields: &W3cFields) -> Option<Record> {
         family: if fields.cloudfront { "aws cloudfront" } else { "iis w3c" },
         time,
         status,
-        method: method.to_string(),
+        method: method.into(),
         unrecorded: Unrecorded::ACCESS_LOG,
         ..Default::default()
     };
@@ -69,20 +69,20 @@ pub fn record(t: &str, fields: &W3cFields) -> Option<Record> {
         target.push('?');
         target.push_str(q);
     }
-    r.target = target;
-    r.host = get("x-host-header").or_else(|| get("cs-host")).or_else(|| get("cs(host)")).map(str::to_string);
+    r.target = target.into();
+    r.host = get("x-host-header").or_else(|| get("cs-host")).or_else(|| get("cs(host)")).map(Into::into);
     let port = get("s-port");
-    r.scheme = get("cs-protocol").map(str::to_ascii_lowercase).or_else(|| match port {
+    r.scheme = get("cs-protocol").map(|p| p.to_ascii_lowercase().into()).or_else(|| match port {
         Some("443") => Some("https".into()),
         Some(_) => Some("http".into()),
         None => None,
     });
     if let (Some(h), Some(p)) = (&r.host, port) {
         if !h.contains(':') && p != "80" && p != "443" {
-            r.host = Some(format!("{h}:{p}"));
+            r.host = Some(format!("{h}:{p}").into());
         }
     }
-    r.http_version = get("cs-version").or_else(|| get("cs-protocol-version")).unwrap_or("").to_string();
+    r.http_version = get("cs-version").or_else(|| get("cs-protocol-version")).unwrap_or("").into();
     r.response_size = get("sc-bytes").and_then(number);
     r.request_size = get("cs-bytes").and_then(number);
     r.duration_ms =
@@ -93,12 +93,12 @@ pub fn record(t: &str, fields: &W3cFields) -> Option<Record> {
                 x
             }
         });
-    r.client = get("c-ip").map(str::to_string);
-    r.upstream = get("s-ip").map(str::to_string);
+    r.client = get("c-ip").map(Into::into);
+    r.upstream = get("s-ip").map(Into::into);
     r.identity = get("cs-username").and_then(|u| identity("cs-username", &plus_decode(u)));
-    r.user_agent = text("cs(user-agent)");
-    r.referer = text("cs(referer)");
-    r.request_id = get("x-edge-request-id").map(str::to_string);
+    r.user_agent = text("cs(user-agent)").map(Into::into);
+    r.referer = text("cs(referer)").map(Into::into);
+    r.request_id = get("x-edge-request-id").map(Into::into);
     if let Some(c) = text("cs(cookie)") {
         r.request_headers.push(("Cookie".into(), c));
         r.unrecorded = r.unrecorded.without(Unrecorded::CREDENTIALS);
