@@ -35,7 +35,12 @@ pub fn main() -> i32 {
         }
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // Into a file or a pipe, large writes (an `exchanges` or `analyze` output of gigabytes went
+    // out 8 KiB per system call); on a terminal, and for the long-running `serve` and `replay`
+    // (which print as they go), the default.
+    let streaming = matches!(cli.command, Command::Serve(_) | Command::Replay(_));
+    let capacity = if streaming || std::io::IsTerminal::is_terminal(&stdout) { 8 * 1024 } else { 256 * 1024 };
+    let mut out = std::io::BufWriter::with_capacity(capacity, stdout.lock());
     // Settings first: a wrong flag fails (exit 2) before any input is read.
     let color = cli.color;
     let result = match &cli.command {
