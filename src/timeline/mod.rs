@@ -25,7 +25,7 @@ pub use profile::Profile;
 use crate::body;
 use crate::model::{BodyState, Capture, Direction, Exchange, Origin, WsOpcode};
 use chrono::{DateTime, Utc};
-use profile::{aggregate, Effect, KeySource, Pointer};
+use profile::{aggregate, Effect, KeySource, Pointer, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -442,8 +442,9 @@ fn examine(ex: &Exchange, profile: &Profile) -> Found {
     let is_id = |s: &str| profile.is_id(s);
     let any = |_: &str| true;
     let path = ex.path();
+    let path = Split::new(&path, '/');
     let method = ex.request.method.as_str();
-    let ignored = profile.ignore.iter().any(|t| t.matches(&path, &any).is_some());
+    let ignored = profile.ignore.iter().any(|t| t.matches_split(&path, &any).is_some());
     let mut req = LazyJson::new(ex, false);
     let mut resp = LazyJson::new(ex, true);
     'keys: for k in &profile.keys {
@@ -456,14 +457,14 @@ fn examine(ex: &Exchange, profile: &Profile) -> Found {
                     continue;
                 }
                 for t in &k.paths {
-                    if let Some(Some(id)) = t.matches(&path, &is_id) {
+                    if let Some(Some(id)) = t.matches_split(&path, &is_id) {
                         found.conv = Some((profile.normalize(id), "path".into()));
                         break 'keys;
                     }
                 }
             }
             KeySource::Request | KeySource::Response => {
-                if !k.paths.is_empty() && !k.paths.iter().any(|t| t.matches(&path, &any).is_some()) {
+                if !k.paths.is_empty() && !k.paths.iter().any(|t| t.matches_split(&path, &any).is_some()) {
                     continue;
                 }
                 let (src, side) =
@@ -567,7 +568,7 @@ fn names(profile: &Profile, s: &str, conv: &str) -> bool {
 fn exchange_effect(
     ex: &Exchange,
     profile: &Profile,
-    path: &str,
+    path: &Split<'_>,
     conv: &str,
     req: &mut LazyJson<'_>,
     resp: &mut LazyJson<'_>,
@@ -577,7 +578,7 @@ fn exchange_effect(
         if r.paths.is_empty()
             || !method_ok(&r.methods, &ex.request.method)
             || !r.status.accepts(ex.status())
-            || !r.paths.iter().any(|t| t.matches(path, &this).is_some())
+            || !r.paths.iter().any(|t| t.matches_split(path, &this).is_some())
         {
             continue;
         }
