@@ -19,6 +19,7 @@ pub mod filter;
 pub mod ingest;
 pub mod keep;
 pub mod model;
+pub mod names;
 pub mod parts;
 pub mod progress;
 pub mod redact;

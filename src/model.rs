@@ -215,6 +215,13 @@ pub struct Request {
     pub body: Option<Body>,
 }
 
+impl Request {
+    /// The `Host` (or HTTP/2 `:authority`) header: the host of a URL that has none.
+    pub fn host_header(&self) -> Option<&str> {
+        self.headers.get("host").or_else(|| self.headers.get(":authority"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Response {
     pub status: u16,
@@ -406,8 +413,7 @@ impl Exchange {
 
     /// Host and path from one parse of the URL (for callers that need both).
     pub fn host_and_path(&self) -> (String, String) {
-        let h = &self.request.headers;
-        let (host, path) = host_and_path(&self.request.url, h.get("host").or_else(|| h.get(":authority")));
+        let (host, path) = host_and_path(&self.request.url, self.request.host_header());
         (host.into_owned(), path.into_owned())
     }
     /// Request body size plus response body size as the producer reported them.

@@ -54,13 +54,12 @@ impl Notes<'_> {
 impl<'a> RowParts<'a> {
     /// The parts of an exchange's row.
     pub fn of(ex: &'a Exchange) -> RowParts<'a> {
-        let h = &ex.request.headers;
         RowParts {
             origin: ex.origin,
             started: ex.started,
             method: &ex.request.method,
             url: Cow::Borrowed(&ex.request.url),
-            host_header: h.get("host").or_else(|| h.get(":authority")),
+            host_header: ex.request.host_header(),
             status: ex.status(),
             http_version: ex
                 .response

@@ -25,6 +25,7 @@
 
 use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
+use crate::names::Names;
 use crate::redact::FingerprintKeys;
 use crate::timeline::{StateMet, Timeline};
 use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
@@ -821,32 +822,6 @@ pub struct History {
     pub other_region: Option<(Success, usize)>,
 }
 
-/// Texts that recur across many records (operation keys, hosts), kept once and named by
-/// number: the diagnosis keeps one record per successful call.
-#[derive(Default)]
-struct Names {
-    all: Vec<String>,
-    no: HashMap<String, u32>,
-}
-
-impl Names {
-    fn id(&mut self, s: String) -> u32 {
-        if let Some(&n) = self.no.get(&s) {
-            return n;
-        }
-        let n = self.all.len() as u32;
-        self.all.push(s.clone());
-        self.no.insert(s, n);
-        n
-    }
-    fn get(&self, s: &str) -> Option<u32> {
-        self.no.get(s).copied()
-    }
-    fn text(&self, n: u32) -> &str {
-        self.all.get(n as usize).map(String::as_str).unwrap_or("")
-    }
-}
-
 /// Successful calls: per operation key, the scopes all their tokens shared; per credential,
 /// every success in time order.
 #[derive(Default)]
@@ -987,8 +962,8 @@ impl Seen {
                 origin: x.origin,
                 time: x.time,
                 fp: self.fps.key(&x.fingerprint),
-                key: self.keys.id(x.key),
-                host: self.hosts.id(x.host),
+                key: self.keys.id(&x.key),
+                host: self.hosts.id(&x.host),
             };
             self.successes.push(kept);
         }
@@ -1003,7 +978,7 @@ impl Successes {
     /// with its credential's token as the whole capture made it.
     fn build(seen: Seen, tokens: &TokenIndex) -> Successes {
         let Seen { mut successes, keys, hosts, fps, .. } = seen;
-        let mut s = Successes { with_credentials: vec![0; keys.all.len()], ..Default::default() };
+        let mut s = Successes { with_credentials: vec![0; keys.len()], ..Default::default() };
         successes.sort_unstable_by_key(|a| (a.time, a.origin));
         let mut scopes_of: HashMap<u64, Option<&Vec<String>>> = HashMap::new();
         for x in &successes {

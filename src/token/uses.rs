@@ -10,6 +10,7 @@
 
 use super::{jwt, Credential, CredentialKind, TokenIndex};
 use crate::model::Exchange;
+use crate::names::Names;
 use crate::redact::FingerprintKeys;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -87,8 +88,7 @@ pub struct Uses {
     by_key: HashMap<u64, usize>,
     all: Vec<Agg>,
     /// Carrier names by number (a capture has a handful: `authorization: bearer`, …).
-    carriers: Vec<String>,
-    carrier_no: HashMap<String, u32>,
+    carriers: Names,
     fps: FingerprintKeys,
 }
 
@@ -110,18 +110,6 @@ impl Uses {
         Uses { forget, ..Default::default() }
     }
 
-    fn carrier(&mut self, c: &str) -> u32 {
-        if let Some(&n) = self.carrier_no.get(c) {
-            return n;
-        }
-        // A hostile capture may name any number of cookies and parameters: no wrap-around
-        // (more than 2^32 names would not fit in memory first).
-        let n = sat(self.carriers.len());
-        self.carriers.push(c.to_string());
-        self.carrier_no.insert(c.to_string(), n);
-        n
-    }
-
     /// Fold the credentials one request carried ([`super::request_credentials`], in order),
     /// sent to a host of Genesys region `region`.
     pub fn observe(&mut self, ex: &Exchange, creds: &[Credential], region: Option<&'static str>) {
@@ -131,7 +119,7 @@ impl Uses {
             // The same value in two places of one request is one use, with both carriers.
             let count = !creds[..n].iter().any(|p| p.fingerprint == c.fingerprint);
             let key = self.fps.key(&c.fingerprint);
-            let carrier = self.carrier(&c.carrier);
+            let carrier = self.carriers.id(&c.carrier);
             let i = match self.by_key.get(&key) {
                 Some(&i) => i,
                 None => {
@@ -220,9 +208,9 @@ impl Uses {
                 }
             }
             for (_, c) in a.carriers.into_sorted() {
-                let c = &self.carriers[c as usize];
-                if !t.carriers.contains(c) {
-                    t.carriers.push(c.clone());
+                let c = self.carriers.text(c);
+                if !t.carriers.iter().any(|x| x == c) {
+                    t.carriers.push(c.to_string());
                 }
             }
             t.uses += a.uses;

@@ -475,7 +475,7 @@ impl Record<'_> {
         }
     }
 
-    /// The parts of this record's row ([`crate::report::rows::RowParts`]), as its exchange
+    /// The parts of this record's row ([`crate::parts::RowParts`]), as its exchange
     /// ([`Record::into_exchange`]) gives them, without building it; its credential is
     /// [`Record::identity_credential`]. `None` when the exchange could carry another credential
     /// than the logged identity (crate::token::request_credentials reads request headers and
