@@ -221,6 +221,20 @@ impl<'o> Fold<'o> {
     /// ([`Fold::fold`]) or every exchange ([`run`]), in time order.
     pub fn finish(self, capture: &Capture) -> Analysis {
         let opts = self.opts;
+        let (mut analysis, pending) = self.resolve(capture);
+        if let Some(p) = pending {
+            let cx = analysis.context(capture, opts);
+            let findings = diagnose::diagnose_pending(&cx, &p);
+            analysis.findings = findings;
+        }
+        analysis
+    }
+
+    /// [`Fold::finish`] without the findings: the diagnosis comes back ready to explain the
+    /// refusals a batch at a time ([`diagnose::Pending::each`]), for a command that writes
+    /// each finding as it is made (`analyze`). `None` when the fold was asked for no findings.
+    pub fn resolve(self, capture: &Capture) -> (Analysis, Option<diagnose::Pending>) {
+        let opts = self.opts;
         let st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         let learn_from = capture.exchanges.iter().filter(|ex| learn::may_learn(ex));
         let keep_secrets = opts.keep_secrets();
@@ -234,15 +248,22 @@ impl<'o> Fold<'o> {
             tokens.forget_secrets();
         }
         let timeline = st.events.finish(&opts.profile);
-        let cx = Context {
+        let analysis = Analysis { tokens, timeline, findings: Vec::new(), counts: st.counts };
+        let pending = self.parts.findings.then(|| diagnose::Pending::new(&analysis.context(capture, opts), st.seen));
+        (analysis, pending)
+    }
+}
+
+impl Analysis {
+    /// What the diagnosis reads of this analysis of `capture`.
+    pub fn context<'a>(&'a self, capture: &'a Capture, opts: &'a Options) -> Context<'a> {
+        Context {
             capture,
-            tokens: &tokens,
-            timeline: &timeline,
+            tokens: &self.tokens,
+            timeline: &self.timeline,
             catalog: &opts.catalog,
             show_secrets: opts.show_secrets,
-        };
-        let findings = if self.parts.findings { diagnose::diagnose(&cx, st.seen) } else { Vec::new() };
-        Analysis { tokens, timeline, findings, counts: st.counts }
+        }
     }
 }
 

@@ -3,14 +3,14 @@
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::analysis::{self, Analysis};
 use crate::cli::{AnalyzeArgs, OutputFormat};
-use crate::diagnose::Finding;
+use crate::diagnose::{Context, Finding, Pending};
 use crate::ingest::IngestOptions;
 use crate::model::Exchange;
 use crate::model::{Capture, Input, Level, Note};
 use crate::report::escape::escape;
 use crate::report::rows::{FindingRow, InputRow};
 use crate::report::{self, json, Format, Style};
-use crate::settings::{report_errors, Settings};
+use crate::settings::{report_errors, Settings, Window};
 use crate::stats::{source::Keys, Aggregator, Every};
 use crate::timeline::Conversation;
 use crate::token::Credential;
@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Mutex;
 
-/// The JSON document of `harken analyze --format json` (docs/output.md).
+/// The JSON document of `harken analyze --format json` (docs/output.md), but for its last
+/// field, `findings`, which [`Report::write_json`] writes as they are made.
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub inputs: &'a [Input],
@@ -37,11 +38,10 @@ pub struct Report<'a> {
     /// Server clock minus capture clock, estimated from response `Date` headers.
     pub clock_skew: Option<&'a ClockSkew>,
     pub conversations: &'a [Conversation],
-    pub findings: Vec<FindingRow<'a>>,
 }
 
-/// The document for a capture and its analysis; findings limited to `findings`.
-pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis, findings: &[&'a Finding]) -> Report<'a> {
+/// The document for a capture and its analysis, but its findings.
+pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis) -> Report<'a> {
     Report {
         inputs: &capture.inputs,
         exchanges: analysis.counts.exchanges,
@@ -51,14 +51,18 @@ pub fn report<'a>(capture: &'a Capture, analysis: &'a Analysis, findings: &[&'a 
         tokens: &analysis.tokens.tokens,
         clock_skew: analysis.tokens.clock_skew.as_ref(),
         conversations: &analysis.timeline.conversations,
-        findings: findings.iter().map(|f| FindingRow(f)).collect(),
     }
 }
 
 impl Report<'_> {
     /// The document as [`json::write_document`] writes it, with the token and finding arrays
-    /// rendered on both cores ([`json::Object`]). Keep the fields in the struct's order.
-    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+    /// rendered on both cores ([`json::Object`]); `findings` writes the last field's elements.
+    /// Keep the fields in the struct's order.
+    pub fn write_json(
+        &self,
+        out: &mut dyn Write,
+        findings: impl FnOnce(&mut json::ArrayOut) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         let mut o = json::Object::new(out)?;
         o.field("inputs", self.inputs)?;
         o.field("exchanges", &self.exchanges)?;
@@ -68,8 +72,36 @@ impl Report<'_> {
         o.array("tokens", self.tokens)?;
         o.field("clock_skew", &self.clock_skew)?;
         o.array("conversations", self.conversations)?;
-        o.array("findings", &self.findings)?;
+        let mut a = o.array_open("findings")?;
+        findings(&mut a)?;
+        a.close()?;
         o.close()
+    }
+}
+
+/// The findings of a pending diagnosis in the time window, a batch at a time.
+struct Batches<'a> {
+    pending: Option<&'a Pending>,
+    cx: &'a Context<'a>,
+    window: &'a Window,
+}
+
+impl Batches<'_> {
+    /// Each batch through `map` (on the thread that made it), then `sink` (in order).
+    fn each<R: Send>(
+        &self,
+        map: impl Fn(Vec<Finding>) -> R + Sync,
+        sink: impl FnMut(R) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let Some(p) = self.pending else { return Ok(()) };
+        p.each(
+            self.cx,
+            |mut batch| {
+                batch.retain(|f| self.window.contains(f.time));
+                map(batch)
+            },
+            sink,
+        )
     }
 }
 
@@ -117,13 +149,41 @@ pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result
     }
     let capture = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
     let failed = report_errors(&capture.inputs);
-    let analysis = fold.finish(&capture);
+    let (analysis, pending) = fold.resolve(&capture);
     let summary = summary.into_inner().unwrap_or_else(|e| e.into_inner()).and_then(|a| a.finish().ok());
-    let findings: Vec<&Finding> = analysis.findings.iter().filter(|f| s.window.contains(f.time)).collect();
+    let cx = analysis.context(&capture, &s.analysis);
     let style = s.style();
+    // Whether a finding makes the run exit 1.
+    let fails = |f: &Finding| match &fail {
+        None => false,
+        Some(None) => true,
+        Some(Some(codes)) => codes.contains(&f.status),
+    };
+    let mut hit = false;
+    // The findings in the window are made a batch at a time on both cores and written in
+    // capture order as they come: only the table holds them all (it sizes its columns).
+    let batches = Batches { pending: pending.as_ref(), cx: &cx, window: &s.window };
     match a.format {
-        OutputFormat::Json => report(&capture, &analysis, &findings).write_json(out)?,
+        OutputFormat::Json => report(&capture, &analysis).write_json(out, |array| {
+            batches.each(
+                |batch| (batch.iter().any(fails), json::render_elements(batch.iter().map(FindingRow))),
+                |(h, rendered)| {
+                    hit |= h;
+                    array.write(&rendered?)
+                },
+            )
+        })?,
         OutputFormat::Table => {
+            let mut findings = Vec::new();
+            batches.each(
+                |batch| batch,
+                |batch| {
+                    findings.extend(batch);
+                    std::io::Result::Ok(())
+                },
+            )?;
+            hit = findings.iter().any(fails);
+            let findings: Vec<&Finding> = findings.iter().collect();
             write_table(out, &capture, &analysis, &findings, &style)?;
             if let Some(partial) = summary.as_ref().filter(|_| !findings.is_empty()) {
                 // The statistics that matter for the findings (src/stats/summary.rs).
@@ -135,17 +195,21 @@ pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result
             }
         }
         f => {
-            report::render(Format::from(f), out, &style, findings.iter().map(|f| FindingRow(f)))?;
+            let format = Format::from(f);
+            // The header (CSV), then each batch's rows rendered where it was made.
+            report::render(format, out, &style, std::iter::empty::<FindingRow>())?;
+            batches.each(
+                |batch| (batch.iter().any(fails), report::render_bytes(format, batch.iter().map(FindingRow))),
+                |(h, rendered)| {
+                    hit |= h;
+                    out.write_all(&rendered?)
+                },
+            )?;
         }
     }
-    let hit = match fail {
-        None => false,
-        Some(None) => !findings.is_empty(),
-        Some(Some(codes)) => findings.iter().any(|f| codes.contains(&f.status)),
-    };
-    drop(findings);
-    // The process ends right after: freeing every token, finding and exchange one by one cost
-    // 2-3% of the run on one thread. The memory goes back with the process.
+    // The process ends right after: freeing every token and exchange one by one cost 2-3% of
+    // the run on one thread. The memory goes back with the process.
+    std::mem::forget(pending);
     std::mem::forget(analysis);
     std::mem::forget(capture);
     if failed {

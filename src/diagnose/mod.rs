@@ -484,24 +484,85 @@ pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
 ///
 /// `seen` is what the exchanges that are not kept said ([`Seen`]); the refused ones are in
 /// `cx.capture`.
-pub fn diagnose(cx: &Context<'_>, mut seen: Seen) -> Vec<Finding> {
-    let refused: Vec<&Exchange> =
-        cx.capture.exchanges.iter().filter(|e| matches!(e.status(), Some(401) | Some(403))).collect();
-    if refused.is_empty() {
-        return Vec::new();
+pub fn diagnose(cx: &Context<'_>, seen: Seen) -> Vec<Finding> {
+    diagnose_pending(cx, &Pending::new(cx, seen))
+}
+
+/// Every finding of a [`Pending`] diagnosis, in capture order.
+pub fn diagnose_pending(cx: &Context<'_>, pending: &Pending) -> Vec<Finding> {
+    let mut all = Vec::new();
+    let done = pending.each(
+        cx,
+        |f| f,
+        |f| -> Result<(), std::convert::Infallible> {
+            all.extend(f);
+            Ok(())
+        },
+    );
+    if let Err(never) = done {
+        match never {}
     }
-    let handshakes = Handshakes { done: std::mem::take(&mut seen.handshakes) };
-    let successes = Successes::build(seen, cx.tokens);
-    refused
-        .into_iter()
-        .filter(|ex| !handshakes.is_leg(ex))
-        .collect::<Vec<_>>()
-        .par_iter()
-        .map(|ex| {
-            let f = gather(cx, ex, &successes);
-            finding(cx, ex, &f, judge(&f))
-        })
-        .collect()
+    all
+}
+
+/// The diagnosis ready to explain the refusals a batch at a time ([`Pending::each`]), so that
+/// a command can write each finding as it is made instead of holding them all: on an access
+/// log with a refusal every twentieth line, the findings would be the largest thing held.
+pub struct Pending {
+    handshakes: Handshakes,
+    successes: Successes,
+}
+
+/// Refusals explained per parallel task by [`Pending::each`].
+const CHUNK: usize = 256;
+/// Tasks run before their results are handed on (bounds the findings held at once).
+const WINDOW: usize = 16;
+
+impl Pending {
+    /// Resolve what was seen against the capture's tokens.
+    pub fn new(cx: &Context<'_>, mut seen: Seen) -> Pending {
+        let handshakes = Handshakes { done: std::mem::take(&mut seen.handshakes) };
+        let refused = cx.capture.exchanges.iter().any(|e| matches!(e.status(), Some(401) | Some(403)));
+        let successes = if refused { Successes::build(seen, cx.tokens) } else { Successes::default() };
+        Pending { handshakes, successes }
+    }
+
+    /// Explain every refusal of `cx.capture` in capture order, on every core: each batch of
+    /// findings goes through `map` on the thread that made it, then to `sink`, in order.
+    pub fn each<R: Send, E>(
+        &self,
+        cx: &Context<'_>,
+        map: impl Fn(Vec<Finding>) -> R + Sync,
+        mut sink: impl FnMut(R) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut refused = cx
+            .capture
+            .exchanges
+            .iter()
+            .filter(|e| matches!(e.status(), Some(401) | Some(403)) && !self.handshakes.is_leg(e))
+            .peekable();
+        let mut window: Vec<&Exchange> = Vec::with_capacity(CHUNK * WINDOW);
+        while refused.peek().is_some() {
+            window.clear();
+            window.extend(refused.by_ref().take(CHUNK * WINDOW));
+            let done: Vec<R> = window
+                .par_chunks(CHUNK)
+                .map(|chunk| {
+                    map(chunk
+                        .iter()
+                        .map(|ex| {
+                            let f = gather(cx, ex, &self.successes);
+                            finding(cx, ex, &f, judge(&f))
+                        })
+                        .collect())
+                })
+                .collect();
+            for r in done {
+                sink(r)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Connection-based authentication (NTLM, Negotiate) answers its first requests with 401 by
@@ -828,6 +889,8 @@ pub struct History {
 struct Successes {
     keys: Names,
     hosts: Names,
+    /// Region of each host (by number), if it is a Genesys host.
+    regions: Vec<Option<&'static str>>,
     by_key: HashMap<u32, Shared>,
     /// Successes per operation key (by number) that carried any credential.
     with_credentials: Vec<usize>,
@@ -843,14 +906,31 @@ struct Successes {
     fps: FingerprintKeys,
 }
 
-/// One success, as kept: 88 bytes and no allocation.
+/// One success that carried a credential, as kept from the moment it is read to the end:
+/// 40 bytes and no allocation. On an access log nearly every line is one, so this is most
+/// of what `analyze` keeps of a log (an [`Origin`] alone is 48 bytes: a success is cited by
+/// input and index only, never by frame).
+#[derive(Clone, Copy)]
 struct Kept {
-    origin: Origin,
+    index: u64,
+    /// Its credential ([`FingerprintKeys`]).
+    fp: u64,
     time: DateTime<Utc>,
+    input: u32,
+    /// Its operation key and host ([`Names`]).
     key: u32,
     host: u32,
-    /// Region of its Genesys host, if any.
-    region: Option<&'static str>,
+}
+
+impl Kept {
+    fn origin(&self) -> Origin {
+        Origin::entry(self.input as usize, self.index as usize)
+    }
+
+    /// Capture order.
+    fn order(&self) -> (DateTime<Utc>, u32, u64) {
+        (self.time, self.input, self.index)
+    }
 }
 
 #[derive(Default)]
@@ -896,20 +976,12 @@ struct Shared {
 /// succeeded.
 #[derive(Default)]
 pub struct Seen {
-    successes: Vec<SeenKept>,
+    successes: Vec<Kept>,
     keys: Names,
     hosts: Names,
     fps: FingerprintKeys,
     /// (method, URL) -> times of successes authenticated with NTLM or Negotiate.
     handshakes: HashMap<(String, String), Vec<DateTime<Utc>>>,
-}
-
-struct SeenKept {
-    origin: Origin,
-    time: DateTime<Utc>,
-    fp: u64,
-    key: u32,
-    host: u32,
 }
 
 struct SuccessSeen {
@@ -958,10 +1030,11 @@ impl Seen {
     /// Fold what one exchange (started at `started`) adds, in any order.
     pub fn add(&mut self, one: SeenOne, started: DateTime<Utc>) {
         if let Some(x) = one.success {
-            let kept = SeenKept {
-                origin: x.origin,
-                time: x.time,
+            let kept = Kept {
+                index: x.origin.index as u64,
                 fp: self.fps.key(&x.fingerprint),
+                time: x.time,
+                input: u32::try_from(x.origin.input).unwrap_or(u32::MAX),
                 key: self.keys.id(&x.key),
                 host: self.hosts.id(&x.host),
             };
@@ -977,11 +1050,13 @@ impl Successes {
     /// The successes folded in capture order (so the proofs kept are the first ones), each
     /// with its credential's token as the whole capture made it.
     fn build(seen: Seen, tokens: &TokenIndex) -> Successes {
-        let Seen { mut successes, keys, hosts, fps, .. } = seen;
-        let mut s = Successes { with_credentials: vec![0; keys.len()], ..Default::default() };
-        successes.sort_unstable_by_key(|a| (a.time, a.origin));
+        let Seen { successes: mut all, keys, hosts, fps, .. } = seen;
+        let regions =
+            (0..hosts.len() as u32).map(|h| crate::region::region_of_host(hosts.text(h)).map(|(r, _)| r.key)).collect();
+        let mut s = Successes { with_credentials: vec![0; keys.len()], regions, ..Default::default() };
+        all.sort_unstable_by_key(Kept::order);
         let mut scopes_of: HashMap<u64, Option<&Vec<String>>> = HashMap::new();
-        for x in &successes {
+        for x in &all {
             if let Some(n) = s.with_credentials.get_mut(x.key as usize) {
                 *n += 1;
             }
@@ -998,37 +1073,41 @@ impl Successes {
                 e.calls += 1;
                 e.credentials.insert(x.fp);
                 if e.proofs.len() < 3 {
-                    e.proofs.push(x.origin);
+                    e.proofs.push(x.origin());
                 }
             }
         }
         drop(scopes_of);
-        // By credential, each in capture order (the sort is stable).
-        successes.sort_by_key(|a| a.fp);
-        s.all.reserve_exact(successes.len());
+        // By credential, each in capture order, in place.
+        all.sort_unstable_by_key(|a| (a.fp, a.order()));
         let mut from = 0;
-        for (i, x) in successes.iter().enumerate() {
-            let region = crate::region::region_of_host(hosts.text(x.host)).map(|(r, _)| r.key);
-            s.all.push(Kept { origin: x.origin, time: x.time, key: x.key, host: x.host, region });
-            if successes.get(i + 1).is_none_or(|n| n.fp != x.fp) {
-                s.by_credential.insert(x.fp, (from as u32, i as u32 + 1));
+        for i in 0..all.len() {
+            let fp = all[i].fp;
+            if all.get(i + 1).is_none_or(|n| n.fp != fp) {
+                s.by_credential.insert(fp, (from as u32, i as u32 + 1));
                 if i + 1 - from > SCAN {
                     let mut ix = Index::default();
-                    for (p, k) in s.all[from..].iter().enumerate() {
+                    for (p, k) in all[from..=i].iter().enumerate() {
                         ix.by_key.entry(k.key).or_default().push(p as u32);
-                        if let Some(r) = k.region {
+                        if let Some(r) = s.region(k) {
                             ix.by_region.entry(r).or_default().push(p as u32);
                         }
                     }
-                    s.index.insert(x.fp, ix);
+                    s.index.insert(fp, ix);
                 }
                 from = i + 1;
             }
         }
+        s.all = all;
         s.keys = keys;
         s.hosts = hosts;
         s.fps = fps;
         s
+    }
+
+    /// Region of a success's Genesys host, if any.
+    fn region(&self, k: &Kept) -> Option<&'static str> {
+        self.regions.get(k.host as usize).copied().flatten()
     }
 
     /// Successes on operation `key` that carried any credential.
@@ -1049,10 +1128,10 @@ impl Successes {
 
     fn success(&self, k: &Kept) -> Success {
         Success {
-            origin: k.origin,
+            origin: k.origin(),
             time: k.time,
             host: self.hosts.text(k.host).to_string(),
-            region: k.region.map(str::to_string),
+            region: self.region(k).map(str::to_string),
             key: self.keys.text(k.key).to_string(),
         }
     }
@@ -1087,7 +1166,7 @@ impl Successes {
                     }
                 }
                 None => {
-                    let other = (0..mine.len()).filter(|&i| mine[i].region.is_some_and(|r| r != here));
+                    let other = (0..mine.len()).filter(|&i| self.region(&mine[i]).is_some_and(|r| r != here));
                     (count, last) = before(mine, other, at);
                 }
             }

@@ -15,6 +15,11 @@ impl<'w> CsvSink<'w> {
         CsvSink { w: ::csv::Writer::from_writer(out), header: false }
     }
 
+    /// A sink that writes no header (the records that follow one written before).
+    pub fn headless(out: &'w mut dyn Write) -> Self {
+        CsvSink { w: ::csv::Writer::from_writer(out), header: true }
+    }
+
     /// Write one record of already-flat cells (escaped here).
     pub fn record<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) -> io::Result<()> {
         self.w.write_record(cells.into_iter().map(|c| escape(c.as_ref()).into_owned())).map_err(csv_io)

@@ -98,39 +98,66 @@ impl<'w> Object<'w> {
     /// One field whose value is the array of `items`, rendered in parallel.
     pub fn array<T: Serialize + Sync>(&mut self, name: &str, items: &[T]) -> io::Result<()> {
         use rayon::prelude::*;
-        self.key(name)?;
-        if items.is_empty() {
-            return self.out.write_all(b"[]");
-        }
-        self.out.write_all(b"[")?;
-        for (w, window) in items.chunks(PAR_CHUNK * PAR_WINDOW).enumerate() {
-            let rendered: Vec<io::Result<Vec<u8>>> = window
-                .par_chunks(PAR_CHUNK)
-                .enumerate()
-                .map(|(c, chunk)| {
-                    let mut buf = Vec::new();
-                    let mut one = Vec::new();
-                    for (i, item) in chunk.iter().enumerate() {
-                        one.clear();
-                        escape::to_writer_pretty(&mut one, item).map_err(json_io)?;
-                        let first = w == 0 && c == 0 && i == 0;
-                        buf.extend_from_slice(if first { &b"\n    "[..] } else { &b",\n    "[..] });
-                        write_indented(&mut buf, &one, b"\n    ")?;
-                    }
-                    Ok(buf)
-                })
-                .collect();
+        let mut a = self.array_open(name)?;
+        for window in items.chunks(PAR_CHUNK * PAR_WINDOW) {
+            let rendered: Vec<io::Result<Vec<u8>>> = window.par_chunks(PAR_CHUNK).map(render_elements).collect();
             for r in rendered {
-                self.out.write_all(r?.as_slice())?;
+                a.write(&r?)?;
             }
         }
-        self.out.write_all(b"\n  ]")
+        a.close()
+    }
+
+    /// One field whose value is an array whose elements are rendered elsewhere, in order
+    /// ([`render_elements`], on any thread) and written as they come ([`ArrayOut::write`]).
+    pub fn array_open<'o>(&'o mut self, name: &str) -> io::Result<ArrayOut<'o, 'w>> {
+        self.key(name)?;
+        Ok(ArrayOut { o: self, any: false })
     }
 
     /// Close the object and end the document with a newline.
     pub fn close(self) -> io::Result<()> {
         self.out.write_all(if self.n == 0 { &b"}\n"[..] } else { &b"\n}\n"[..] })
     }
+}
+
+/// An array field of an [`Object`] being written ([`Object::array_open`]).
+pub struct ArrayOut<'o, 'w> {
+    o: &'o mut Object<'w>,
+    any: bool,
+}
+
+impl ArrayOut<'_, '_> {
+    /// Write elements rendered by [`render_elements`] (the next ones in order).
+    pub fn write(&mut self, rendered: &[u8]) -> io::Result<()> {
+        let Some(rest) = rendered.strip_prefix(b",") else { return Ok(()) };
+        if !self.any {
+            // The first element: the array opens, without the comma.
+            self.any = true;
+            self.o.out.write_all(b"[")?;
+            return self.o.out.write_all(rest);
+        }
+        self.o.out.write_all(rendered)
+    }
+
+    /// Close the array (`[]` when nothing was written).
+    pub fn close(self) -> io::Result<()> {
+        self.o.out.write_all(if self.any { &b"\n  ]"[..] } else { &b"[]"[..] })
+    }
+}
+
+/// Elements of an [`Object`]'s array field, rendered as they appear in the document (each led
+/// by `,`, a newline and the indentation), on any thread, for [`ArrayOut::write`].
+pub fn render_elements<T: Serialize>(items: impl IntoIterator<Item = T>) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut one = Vec::new();
+    for item in items {
+        one.clear();
+        escape::to_writer_pretty(&mut one, &item).map_err(json_io)?;
+        buf.extend_from_slice(b",\n    ");
+        write_indented(&mut buf, &one, b"\n    ")?;
+    }
+    Ok(buf)
 }
 
 /// Write `rendered` with every newline followed by `newline`'s indentation (raw newlines only

@@ -112,6 +112,29 @@ pub fn render<R: Row>(
     Ok(n)
 }
 
+/// `rows` as CSV (the records, without the header) or else NDJSON writes them, as bytes, on
+/// any thread: for a command that renders batches of rows in parallel and writes them in
+/// order after [`render`] wrote the start of an empty output (the CSV header). Whole
+/// documents and tables are not made of such pieces: render those with [`render`].
+pub fn render_bytes<R: Row>(format: Format, rows: impl IntoIterator<Item = R>) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    match format {
+        Format::Csv => {
+            let mut s = csv::CsvSink::headless(&mut buf);
+            for r in rows {
+                s.record(r.cells())?;
+            }
+            s.flush()?;
+        }
+        Format::Ndjson | Format::Json | Format::Table => {
+            for r in rows {
+                ndjson::write_line(&mut buf, &r)?;
+            }
+        }
+    }
+    Ok(buf)
+}
+
 /// RFC 3339 with microseconds, UTC (`2024-05-01T12:00:00.123456Z`).
 pub fn time(t: &DateTime<Utc>) -> String {
     let mut v = Vec::with_capacity(27);

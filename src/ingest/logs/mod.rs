@@ -710,7 +710,7 @@ pub fn read(src: &Source, cx: &mut ReadCx<'_>) -> Result<(), ReadError> {
         Some(ex)
     };
     let (user, input) = (cx.opts.log_format, cx.input);
-    let lines = run(src, body, user, input, &map, &mut |ex| cx.emit_prepared(ex), CHUNK, BATCH);
+    let lines = run(src, body, user, input, &map, &mut |ex| cx.emit_prepared(ex), EXCHANGE_CHUNK, BATCH);
     lines.finish(cx);
     Ok(())
 }
@@ -821,6 +821,10 @@ fn starts_multiline_json(b: &[u8]) -> bool {
 /// Bytes per chunk parsed by one task, and chunks per batch handed on together.
 const CHUNK: usize = 1 << 20;
 const BATCH: usize = 8;
+/// Bytes per chunk when the lines become whole exchanges ([`read`]): an [`Exchange`] is about
+/// 600 bytes before its strings, more than three times the line it comes from, and two
+/// batches are in flight; 1 MiB chunks held 80 MB of exchanges at once.
+const EXCHANGE_CHUNK: usize = 1 << 18;
 
 /// The end of a chunk starting at `start`: `len` bytes on, moved forward to a line's end (and
 /// past CRI partial lines, which continue on the next line).
