@@ -85,8 +85,13 @@ mod tests {
         headers.push("Server", "envoy");
         let mut b = Body::decoded(body.as_bytes().to_vec());
         b.state = BodyState::Decoded;
-        e.response =
-            Some(Response { status, reason: String::new(), http_version: String::new(), headers, body: Some(b) });
+        e.response = Some(Response {
+            status,
+            reason: String::new(),
+            http_version: String::new(),
+            headers,
+            body: Some(Box::new(b)),
+        });
         e
     }
 

@@ -212,7 +212,10 @@ pub struct Request {
     /// As the producer wrote it (`HTTP/1.1`, `h2`, `http/2.0`, or empty).
     pub http_version: String,
     pub headers: Headers,
-    pub body: Option<Body>,
+    /// Boxed, as is the response's: an [`Exchange`] is 176 bytes smaller for it (456, was
+    /// 632), and cheaper to move. The analysis keeps every refusal whole: an access log's has
+    /// no request body and a response body of a logged size only, 80 bytes less each.
+    pub body: Option<Box<Body>>,
 }
 
 impl Request {
@@ -228,7 +231,7 @@ pub struct Response {
     pub reason: String,
     pub http_version: String,
     pub headers: Headers,
-    pub body: Option<Body>,
+    pub body: Option<Box<Body>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -629,7 +629,7 @@ fn gather<'a>(cx: &Context<'a>, ex: &'a Exchange, successes: &Successes) -> Fact
         f.body_not_kept = resp.body.as_ref().filter(|b| b.omitted && b.size() > 0).map(|b| {
             b.mime.clone().or_else(|| resp.headers.get("content-type").map(str::to_string)).unwrap_or_default()
         });
-        f.error = crate::body::json(&resp.headers, resp.body.as_ref()).as_ref().and_then(error_body);
+        f.error = crate::body::json(&resp.headers, resp.body.as_deref()).as_ref().and_then(error_body);
         f.challenges = resp.headers.get_all("www-authenticate").flat_map(challenges).collect();
         f.challenge = f.challenges.iter().find(|c| c.is("bearer")).or(f.challenges.first()).cloned();
     }

@@ -111,7 +111,7 @@ fn transaction(t: &Value, index: usize, cx: &ReadCx<'_>) -> Exchange {
         url,
         http_version: s(t, "protocolVersion").unwrap_or("").to_string(),
         headers: req_headers,
-        body: req_body,
+        body: req_body.map(Box::new),
     };
     let times = t.get("times");
     let time = |k: &str| times.and_then(|x| s(x, k)).and_then(super::har::parse_time).map(|x| x.0);
@@ -130,7 +130,8 @@ fn transaction(t: &Value, index: usize, cx: &ReadCx<'_>) -> Exchange {
             let version = parts.next().unwrap_or("").to_string();
             let reason = parts.nth(1).unwrap_or("").to_string();
             let b = body(r, &hdrs, cx, &mut notes);
-            ex.response = Some(Response { status: code, reason, http_version: version, headers: hdrs, body: b });
+            ex.response =
+                Some(Response { status: code, reason, http_version: version, headers: hdrs, body: b.map(Box::new) });
         }
     }
     if ex.response.is_none() {

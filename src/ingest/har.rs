@@ -384,7 +384,7 @@ pub fn parse_entry(slice: &[u8], input: usize, index: usize, opts: IngestOptions
         url,
         http_version: req.http_version.map(Cow::into_owned).unwrap_or_default(),
         headers: req_headers,
-        body: req_body,
+        body: req_body.map(Box::new),
     };
     let mut ex = Exchange::new(origin, started, request);
     ex.duration_ms = e.time.f64().filter(|t| *t >= 0.0);
@@ -403,7 +403,7 @@ pub fn parse_entry(slice: &[u8], input: usize, index: usize, opts: IngestOptions
                 reason: resp.status_text.map(Cow::into_owned).unwrap_or_default(),
                 http_version: resp.http_version.map(Cow::into_owned).unwrap_or_default(),
                 headers,
-                body,
+                body: body.map(Box::new),
             });
         }
     }

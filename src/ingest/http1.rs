@@ -460,7 +460,7 @@ pub fn parse_request(
     let mut headers = head.headers;
     headers.0.extend(trailers.0);
     let version = rewritten.map(|r| r.1).unwrap_or(head.version);
-    Ok((Request { method: head.method, url, http_version: version, headers, body }, notes))
+    Ok((Request { method: head.method, url, http_version: version, headers, body: body.map(Box::new) }, notes))
 }
 
 /// Parse one whole stored response to a request with `method`. `Err` says why the bytes are
@@ -492,7 +492,10 @@ pub fn parse_response(d: &[u8], method: &str, opts: &IngestOptions) -> Result<(R
     let mut headers = head.headers;
     headers.0.extend(trailers.0);
     let version = rewritten.map(|r| r.1).unwrap_or(head.version);
-    Ok((Response { status: head.status, reason: head.reason, http_version: version, headers, body }, notes))
+    Ok((
+        Response { status: head.status, reason: head.reason, http_version: version, headers, body: body.map(Box::new) },
+        notes,
+    ))
 }
 
 #[cfg(test)]

@@ -294,7 +294,7 @@ fn request(r: &Value<'_>, cx: &ReadCx<'_>, notes: &mut Vec<Note>) -> Request {
     };
     let body = body(r, &hdrs, cx, notes, "request");
     hdrs.0.extend(headers(r.get("trailers")).0);
-    Request { method, url, http_version: http_version(r), headers: hdrs, body }
+    Request { method, url, http_version: http_version(r), headers: hdrs, body: body.map(Box::new) }
 }
 
 fn response(r: &Value<'_>, cx: &ReadCx<'_>, notes: &mut Vec<Note>) -> Response {
@@ -304,7 +304,7 @@ fn response(r: &Value<'_>, cx: &ReadCx<'_>, notes: &mut Vec<Note>) -> Response {
     let mut hdrs = headers(r.get("headers"));
     let body = body(r, &hdrs, cx, notes, "response");
     hdrs.0.extend(headers(r.get("trailers")).0);
-    Response { status, reason, http_version: http_version(r), headers: hdrs, body }
+    Response { status, reason, http_version: http_version(r), headers: hdrs, body: body.map(Box::new) }
 }
 
 fn ws_messages(v: Option<&Value<'_>>) -> Vec<WsMessage> {

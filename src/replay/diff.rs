@@ -26,7 +26,7 @@ pub fn expected(ex: &Exchange) -> Expected {
     Expected {
         status: Some(r.status),
         headers: r.headers.clone(),
-        shape: crate::body::json(&r.headers, r.body.as_ref()).map(|v| shape(&v)),
+        shape: crate::body::json(&r.headers, r.body.as_deref()).map(|v| shape(&v)),
         body_kept,
         duration_ms: ex.duration_ms,
     }

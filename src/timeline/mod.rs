@@ -410,9 +410,9 @@ impl<'a> LazyJson<'a> {
     fn get(&mut self) -> Option<&Value> {
         if self.value.is_none() {
             let v = if self.response {
-                self.ex.response.as_ref().and_then(|r| body::json(&r.headers, r.body.as_ref()))
+                self.ex.response.as_ref().and_then(|r| body::json(&r.headers, r.body.as_deref()))
             } else {
-                body::json(&self.ex.request.headers, self.ex.request.body.as_ref())
+                body::json(&self.ex.request.headers, self.ex.request.body.as_deref())
             };
             self.value = Some(v);
         }
@@ -641,7 +641,7 @@ mod tests {
                 url: format!("https://api.mypurecloud.com{path}"),
                 http_version: "HTTP/1.1".into(),
                 headers: Headers::new(),
-                body: req.map(|b| Body::decoded(b.as_bytes().to_vec())),
+                body: req.map(|b| Body::decoded(b.as_bytes().to_vec())).map(Box::new),
             },
         );
         e.response = Some(Response {
@@ -649,7 +649,7 @@ mod tests {
             reason: String::new(),
             http_version: "HTTP/1.1".into(),
             headers: Headers::new(),
-            body: resp.map(|b| Body::decoded(b.as_bytes().to_vec())),
+            body: resp.map(|b| Body::decoded(b.as_bytes().to_vec())).map(Box::new),
         });
         e
     }

@@ -78,13 +78,13 @@ fn ok(ex: &Exchange) -> bool {
 
 fn reply_json(ex: &Exchange) -> Option<Value> {
     let r = ex.response.as_ref()?;
-    body::json(&r.headers, r.body.as_ref())
+    body::json(&r.headers, r.body.as_deref())
 }
 
 /// Request parameters from a form body, or a JSON object body.
 fn request_params(ex: &Exchange) -> Vec<(String, String)> {
     let h = &ex.request.headers;
-    let b = ex.request.body.as_ref();
+    let b = ex.request.body.as_deref();
     if let Some(Value::Object(o)) = body::json(h, b) {
         return o.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
     }

@@ -120,7 +120,7 @@ fn with_response(mut ex: Exchange, status: u16, headers: &[(&str, &str)], body: 
         reason: String::new(),
         http_version: "HTTP/1.1".into(),
         headers: h,
-        body: Some(Body::decoded(body.as_bytes().to_vec())),
+        body: Some(Box::new(Body::decoded(body.as_bytes().to_vec()))),
     });
     ex
 }
@@ -182,7 +182,7 @@ fn ex_at(
     let mut ex = with_response(exchange(method, url, req_headers), status, resp_headers, resp_body);
     ex.started = at(time);
     ex.duration_ms = Some(100.0);
-    ex.request.body = req_body.map(|b| Body::decoded(b.as_bytes().to_vec()));
+    ex.request.body = req_body.map(|b| Body::decoded(b.as_bytes().to_vec())).map(Box::new);
     ex
 }
 

@@ -575,7 +575,7 @@ impl Record<'_> {
             url,
             http_version: self.http_version.to_string(),
             headers,
-            body: request_body,
+            body: request_body.map(Box::new),
         };
         let mut ex = Exchange::new(origin, self.time.unwrap_or(fallback), req);
         if self.time.is_none() {
@@ -606,7 +606,7 @@ impl Record<'_> {
                 reason: String::new(),
                 http_version: self.http_version.into_owned(),
                 headers: rh,
-                body,
+                body: body.map(Box::new),
             });
         }
         for d in self.details {

@@ -264,7 +264,7 @@ impl H1 {
             for t in std::mem::take(&mut b.trailers.0) {
                 p.request.headers.0.push(t);
             }
-            p.request.body = b.acc.finish();
+            p.request.body = b.acc.finish().map(Box::new);
             p.done = true;
             p.notes.extend(note);
         }
@@ -370,7 +370,7 @@ impl H1 {
         let InBody { acc, trailers, last, resp, notes: head_notes, .. } = b;
         let Some(RespHead { mut resp, first }) = resp else { return Unit::Progress };
         resp.headers.0.extend(trailers.0);
-        resp.body = acc.finish();
+        resp.body = acc.finish().map(Box::new);
         let idx = match self.queue.iter().position(|p| p.resp.is_none()) {
             Some(i) => i,
             None => {

@@ -500,12 +500,12 @@ fn build(sid: u32, s: Stream, info: &Conn3) -> Exchange {
         }
     });
     if req.body.is_none() {
-        req.body = s.req_body.finish();
+        req.body = s.req_body.finish().map(Box::new);
     }
     let req_meta = s.req_meta.or(s.resp_meta).unwrap_or_default();
     let mut ex = Exchange::new(origin(s.req_meta, s.resp_meta), time(req_meta.ts), req);
     if let Some(mut r) = s.resp {
-        r.body = s.resp_body.finish();
+        r.body = s.resp_body.finish().map(Box::new);
         ex.response = Some(r);
         ex.duration_ms = Some(ms(req_meta.ts, s.last.ts));
     }

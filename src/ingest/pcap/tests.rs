@@ -84,7 +84,7 @@ fn run(frames: &[Vec<u8>]) -> (Vec<Exchange>, super::stream::Stats) {
     (ex, std::mem::take(&mut eng.out.stats))
 }
 
-fn body(b: &Option<crate::model::Body>) -> String {
+fn body(b: &Option<Box<crate::model::Body>>) -> String {
     String::from_utf8_lossy(&b.as_ref().map(|b| b.raw.clone()).unwrap_or_default()).into_owned()
 }
 
