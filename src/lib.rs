@@ -8,6 +8,7 @@
 //!
 //! The binary (`src/main.rs`) is a thin shell over [`cli`] and [`cmd`].
 
+pub mod alloc;
 pub mod analysis;
 pub mod body;
 pub mod catalog;

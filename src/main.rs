@@ -1,10 +1,9 @@
 //! The `harken` binary: parse the command line, run the command, exit with its code.
 //! Exit codes: 0 ok, 1 findings when `--fail-on` asked for it, 2 error.
 
-/// mimalloc instead of the system allocator: reading builds and drops millions of small strings
-/// from several rayon threads, where glibc's malloc spent a quarter of the time (benches/har.sh).
+/// mimalloc, with the largest blocks mapped and grown by the kernel (src/alloc.rs).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: harken::alloc::Allocator = harken::alloc::Allocator;
 
 fn main() {
     std::process::exit(harken::cmd::main());

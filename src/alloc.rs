@@ -1,0 +1,183 @@
+//! The binary's global allocator: mimalloc, except that the largest blocks are mapped from the
+//! kernel directly, so that growing one moves its pages (`mremap(2)`) instead of copying them.
+//!
+//! What the analysis keeps of a large input grows in vectors that double as they fill (the
+//! refused exchanges of an access log, the successes the diagnosis compares them with, the
+//! credential uses of a HAR). Each doubling allocates the new block, copies the old one into
+//! it and frees it: for that moment both are resident, one and a half times the kept data or
+//! more, and the copy touches every byte. On a 1 GB access log the vector of kept refusals
+//! holds 288,000 exchanges (131 MB): its last doubling copied 120 MB, resident twice for that
+//! moment. A mapped block grows in place or is moved by the page table: no copy, and nothing
+//! resident twice (the peak of `analyze` on that log fell from 437 to 397 MB).
+//!
+//! Smaller blocks stay with mimalloc (reading builds and drops millions of small strings from
+//! several threads, where glibc's malloc spent a quarter of the time: benches/har.sh), and so
+//! does everything on systems other than Linux.
+
+use std::alloc::{GlobalAlloc, Layout};
+
+use mimalloc::MiMalloc;
+
+/// mimalloc, with blocks of [`MAPPED`] bytes or more mapped and grown by the kernel.
+pub struct Allocator;
+
+/// Blocks at least this large are mapped. mimalloc itself maps blocks above 32 MiB (its huge
+/// objects) but grows them by copying.
+pub const MAPPED: usize = 32 << 20;
+
+/// Whether a block of `size` bytes aligned to `align` is (or would be) mapped. Mappings are
+/// page-aligned: a larger alignment stays with mimalloc.
+#[inline]
+fn mapped(size: usize, align: usize) -> bool {
+    cfg!(target_os = "linux") && size >= MAPPED && align <= 4096
+}
+
+#[cfg(target_os = "linux")]
+mod os {
+    /// A fresh private anonymous mapping (zeroed by the kernel as first touched), or null.
+    pub unsafe fn map(size: usize) -> *mut u8 {
+        // SAFETY: a new anonymous mapping aliases nothing.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            std::ptr::null_mut()
+        } else {
+            p.cast()
+        }
+    }
+
+    /// SAFETY: `p` and `size` are a mapping made by [`map`] or [`remap`].
+    pub unsafe fn unmap(p: *mut u8, size: usize) {
+        unsafe { libc::munmap(p.cast(), size) };
+    }
+
+    /// Grow or shrink a mapping, moving it if it must; null if the kernel refuses (the old
+    /// mapping is then untouched, as `realloc` requires).
+    /// SAFETY: `p` and `old` are a mapping made by [`map`] or [`remap`].
+    pub unsafe fn remap(p: *mut u8, old: usize, new: usize) -> *mut u8 {
+        let q = unsafe { libc::mremap(p.cast(), old, new, libc::MREMAP_MAYMOVE) };
+        if q == libc::MAP_FAILED {
+            std::ptr::null_mut()
+        } else {
+            q.cast()
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod os {
+    // Never called: `mapped` is false off Linux.
+    pub unsafe fn map(_: usize) -> *mut u8 {
+        std::ptr::null_mut()
+    }
+    pub unsafe fn unmap(_: *mut u8, _: usize) {}
+    pub unsafe fn remap(_: *mut u8, _: usize, _: usize) -> *mut u8 {
+        std::ptr::null_mut()
+    }
+}
+
+// SAFETY: every block is freed and resized by the side that made it: whether a block is mapped
+// follows from its layout alone (`mapped`), which the caller passes unchanged to `dealloc` and
+// `realloc`; a block that crosses the threshold in `realloc` is copied from one side to the
+// other.
+unsafe impl GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if mapped(layout.size(), layout.align()) {
+            unsafe { os::map(layout.size()) }
+        } else {
+            unsafe { MiMalloc.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if mapped(layout.size(), layout.align()) {
+            // Fresh anonymous pages are zero.
+            unsafe { os::map(layout.size()) }
+        } else {
+            unsafe { MiMalloc.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if mapped(layout.size(), layout.align()) {
+            unsafe { os::unmap(ptr, layout.size()) }
+        } else {
+            unsafe { MiMalloc.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let align = layout.align();
+        match (mapped(layout.size(), align), mapped(new_size, align)) {
+            (false, false) => unsafe { MiMalloc.realloc(ptr, layout, new_size) },
+            (true, true) => unsafe { os::remap(ptr, layout.size(), new_size) },
+            _ => {
+                // SAFETY: `realloc`'s contract makes `new_size` with `align` a valid layout.
+                let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, align) };
+                let q = unsafe { self.alloc(new_layout) };
+                if !q.is_null() {
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(ptr, q, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                }
+                q
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks cross the threshold both ways, grow and shrink while mapped, and keep their bytes.
+    #[test]
+    fn blocks_keep_their_bytes_across_every_path() {
+        let a = Allocator;
+        let small = Layout::from_size_align(4096, 8).unwrap();
+        unsafe {
+            let p = a.alloc(small);
+            assert!(!p.is_null());
+            for i in 0..4096 {
+                *p.add(i) = (i % 251) as u8;
+            }
+            // small -> mapped (copied)
+            let p = a.realloc(p, small, MAPPED + 100);
+            assert!(!p.is_null());
+            assert!((0..4096).all(|i| *p.add(i) == (i % 251) as u8));
+            *p.add(MAPPED + 99) = 7;
+            // mapped -> larger mapped (remapped)
+            let big = Layout::from_size_align(MAPPED + 100, 8).unwrap();
+            let p = a.realloc(p, big, 2 * MAPPED);
+            assert!(!p.is_null());
+            assert!((0..4096).all(|i| *p.add(i) == (i % 251) as u8));
+            assert_eq!(*p.add(MAPPED + 99), 7);
+            assert_eq!(*p.add(2 * MAPPED - 1), 0, "new pages are zero");
+            // mapped -> small (copied back)
+            let bigger = Layout::from_size_align(2 * MAPPED, 8).unwrap();
+            let p = a.realloc(p, bigger, 100);
+            assert!(!p.is_null());
+            assert!((0..100).all(|i| *p.add(i) == (i % 251) as u8));
+            a.dealloc(p, Layout::from_size_align(100, 8).unwrap());
+            // zeroed and plain mapped blocks free cleanly
+            let z = Layout::from_size_align(MAPPED, 64).unwrap();
+            let q = a.alloc_zeroed(z);
+            assert!(!q.is_null() && *q.add(MAPPED - 1) == 0);
+            a.dealloc(q, z);
+            // an alignment larger than a page stays with mimalloc
+            let odd = Layout::from_size_align(MAPPED, 1 << 16).unwrap();
+            let r = a.alloc(odd);
+            assert!(!r.is_null() && (r as usize).is_multiple_of(1 << 16));
+            a.dealloc(r, odd);
+        }
+    }
+}
