@@ -21,7 +21,7 @@
 //! what, why, example and fix) and add one line to the `registry!` below; then give it a
 //! section in docs/diagnostics.md (tests/it/diagnostics.rs fails until you do).
 //!
-//! Public surface: [`Cause`], [`CAUSES`], [`RULES`], [`Evidence`], [`Finding`], [`diagnose`], [`Facts`], [`Verdict`].
+//! Public surface: [`Cause`], [`CAUSES`], [`RULES`], [`Evidence`], [`Finding`], [`diagnose`] (or [`Pending`], a batch at a time), [`Facts`], [`Verdict`].
 
 use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
