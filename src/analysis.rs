@@ -223,9 +223,7 @@ impl<'o> Fold<'o> {
         let opts = self.opts;
         let (mut analysis, pending) = self.resolve(capture);
         if let Some(p) = pending {
-            let cx = analysis.context(capture, opts);
-            let findings = diagnose::diagnose_pending(&cx, &p);
-            analysis.findings = findings;
+            analysis.findings = diagnose::diagnose_pending(&analysis.context(capture, opts), &p);
         }
         analysis
     }

@@ -491,17 +491,14 @@ pub fn diagnose(cx: &Context<'_>, seen: Seen) -> Vec<Finding> {
 /// Every finding of a [`Pending`] diagnosis, in capture order.
 pub fn diagnose_pending(cx: &Context<'_>, pending: &Pending) -> Vec<Finding> {
     let mut all = Vec::new();
-    let done = pending.each(
+    let Ok(()) = pending.each(
         cx,
         |f| f,
-        |f| -> Result<(), std::convert::Infallible> {
+        |f| {
             all.extend(f);
-            Ok(())
+            Ok::<(), std::convert::Infallible>(())
         },
     );
-    if let Err(never) = done {
-        match never {}
-    }
     all
 }
 

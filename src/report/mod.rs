@@ -118,20 +118,14 @@ pub fn render<R: Row>(
 /// documents and tables are not made of such pieces: render those with [`render`].
 pub fn render_bytes<R: Row>(format: Format, rows: impl IntoIterator<Item = R>) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
-    match format {
-        Format::Csv => {
-            let mut s = csv::CsvSink::headless(&mut buf);
-            for r in rows {
-                s.record(r.cells())?;
-            }
-            s.flush()?;
-        }
-        Format::Ndjson | Format::Json | Format::Table => {
-            for r in rows {
-                ndjson::write_line(&mut buf, &r)?;
-            }
-        }
+    let mut s: Box<dyn Sink<R> + '_> = match format {
+        Format::Csv => Box::new(csv::CsvSink::headless(&mut buf)),
+        Format::Ndjson | Format::Json | Format::Table => Box::new(ndjson::LineSink::new(&mut buf)),
+    };
+    for r in rows {
+        s.row(&r)?;
     }
+    s.finish()?;
     Ok(buf)
 }
 
