@@ -18,6 +18,7 @@ pub use crate::diagnose::Context;
 use crate::diagnose::{self, Finding, Seen};
 use crate::ingest::{self, IngestOptions};
 use crate::model::{Capture, Exchange, Input};
+use crate::spill::{Spill, Spilled};
 use crate::timeline::{Events, Profile, Timeline};
 use crate::token::{
     learn, primary_credential, request_credentials, use_region, ClockSkew, Credential, TokenIndex, TokenOptions, Uses,
@@ -89,7 +90,8 @@ pub fn run(capture: &Capture, opts: &Options) -> Analysis {
         let found: Vec<Found> = chunk.par_iter().map(|ex| fold.find(ex)).collect();
         fold.add(chunk.iter().zip(found));
     }
-    fold.finish(capture)
+    // Nothing is written to disk: the capture holds every exchange.
+    fold.finish_with(capture, None)
 }
 
 /// Exchanges found in parallel, then folded, at a time.
@@ -132,6 +134,17 @@ pub struct Fold<'o> {
     paths: Vec<String>,
     also: Option<Also<'o>>,
     state: Mutex<State>,
+    /// The refusals read, on disk ([`crate::spill`]).
+    spill: Mutex<Spilling>,
+}
+
+/// Where [`Fold::fold`] puts the refusals.
+enum Spilling {
+    /// None yet: the file is made for the first.
+    NotYet,
+    Open(Spill),
+    /// No temporary file could be made: they are kept in memory.
+    InMemory,
 }
 
 struct State {
@@ -151,7 +164,14 @@ impl<'o> Fold<'o> {
             seen: Seen::default(),
             counts: Counts::default(),
         };
-        Fold { opts, parts: Parts::ALL, paths, also: None, state: Mutex::new(state) }
+        Fold {
+            opts,
+            parts: Parts::ALL,
+            paths,
+            also: None,
+            state: Mutex::new(state),
+            spill: Mutex::new(Spilling::NotYet),
+        }
     }
 
     /// Build only `parts` (the others come out empty).
@@ -203,35 +223,75 @@ impl<'o> Fold<'o> {
         }
     }
 
-    /// Fold a batch of exchanges read, in parallel; move those the end of the analysis reads
-    /// whole (refused, token traffic) to `kept`, trimmed to what it reads.
+    /// Fold a batch of exchanges read, in parallel; keep those the end of the analysis reads
+    /// whole, trimmed to what it reads: the token traffic in `kept`, the refusals on disk
+    /// ([`crate::spill`]; in `kept` when no temporary file can be made).
     pub fn fold(&self, batch: &mut Vec<Exchange>, kept: &mut Vec<Exchange>) {
         let found: Vec<Found> = batch.par_iter().map(|ex| self.find(ex)).collect();
         self.add(batch.iter().zip(found));
         let p = self.parts;
+        let mut refused = Vec::new();
         for mut ex in batch.drain(..) {
-            if (p.findings && matches!(ex.status(), Some(401 | 403))) || (p.tokens && learn::may_learn(&ex)) {
+            let learn = p.tokens && learn::may_learn(&ex);
+            let refusal = p.findings && matches!(ex.status(), Some(401 | 403));
+            if learn || refusal {
                 crate::keep::trim(&mut ex);
-                kept.push(ex);
+                // A refused token call is token traffic too: the learners read it.
+                if learn {
+                    kept.push(ex);
+                } else {
+                    refused.push(ex);
+                }
             }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(*spill, Spilling::NotYet) {
+            *spill = Spill::new().map_or(Spilling::InMemory, Spilling::Open);
+        }
+        match &mut *spill {
+            Spilling::Open(s) => refused.iter().for_each(|ex| s.push(ex)),
+            _ => kept.append(&mut refused),
         }
     }
 
     /// Resolve the analysis once everything is read. `capture` holds the exchanges kept
-    /// ([`Fold::fold`]) or every exchange ([`run`]), in time order.
-    pub fn finish(self, capture: &Capture) -> Analysis {
+    /// ([`Fold::fold`]) or every exchange ([`run`]), in time order. An error only when the
+    /// refusals could not be written to disk.
+    pub fn finish(self, capture: &Capture) -> std::io::Result<Analysis> {
+        let spilled = self.take_spill()?;
+        Ok(self.finish_with(capture, spilled))
+    }
+
+    fn finish_with(self, capture: &Capture, spilled: Option<Spilled>) -> Analysis {
         let opts = self.opts;
-        let (mut analysis, pending) = self.resolve(capture);
+        let (mut analysis, pending) = self.resolve_with(capture, spilled);
         if let Some(p) = pending {
             analysis.findings = diagnose::diagnose_pending(&analysis.context(capture, opts), &p);
         }
         analysis
     }
 
+    /// The refusals written to disk, ready to be read back.
+    fn take_spill(&self) -> std::io::Result<Option<Spilled>> {
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
+        match std::mem::replace(&mut *spill, Spilling::NotYet) {
+            Spilling::Open(s) => s.finish().map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// [`Fold::finish`] without the findings: the diagnosis comes back ready to explain the
     /// refusals a batch at a time ([`diagnose::Pending::each`]), for a command that writes
     /// each finding as it is made (`analyze`). `None` when the fold was asked for no findings.
-    pub fn resolve(self, capture: &Capture) -> (Analysis, Option<diagnose::Pending>) {
+    pub fn resolve(self, capture: &Capture) -> std::io::Result<(Analysis, Option<diagnose::Pending>)> {
+        let spilled = self.take_spill()?;
+        Ok(self.resolve_with(capture, spilled))
+    }
+
+    fn resolve_with(self, capture: &Capture, spilled: Option<Spilled>) -> (Analysis, Option<diagnose::Pending>) {
         let opts = self.opts;
         let st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         let learn_from = capture.exchanges.iter().filter(|ex| learn::may_learn(ex));
@@ -247,7 +307,8 @@ impl<'o> Fold<'o> {
         }
         let timeline = st.events.finish(&opts.profile);
         let analysis = Analysis { tokens, timeline, findings: Vec::new(), counts: st.counts };
-        let pending = self.parts.findings.then(|| diagnose::Pending::new(&analysis.context(capture, opts), st.seen));
+        let pending =
+            self.parts.findings.then(|| diagnose::Pending::new(&analysis.context(capture, opts), st.seen, spilled));
         (analysis, pending)
     }
 }

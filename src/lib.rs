@@ -29,6 +29,7 @@ pub mod replay;
 pub mod report;
 pub mod sanitize;
 pub mod settings;
+pub mod spill;
 pub mod stats;
 pub mod timeline;
 pub mod token;

@@ -346,6 +346,14 @@ impl Unrecorded {
     pub const fn empty() -> Self {
         Unrecorded(0)
     }
+    /// The set as a byte (src/spill.rs writes it so).
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+    /// The set [`Unrecorded::bits`] gave (unknown bits dropped).
+    pub fn from_bits(b: u8) -> Self {
+        Unrecorded(b & Self::ACCESS_LOG.0)
+    }
     pub fn is_empty(&self) -> bool {
         self.0 == 0
     }

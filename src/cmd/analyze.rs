@@ -149,7 +149,7 @@ pub fn run(a: &AnalyzeArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result
     }
     let capture = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
     let failed = report_errors(&capture.inputs);
-    let (analysis, pending) = fold.resolve(&capture);
+    let (analysis, pending) = fold.resolve(&capture)?;
     let summary = summary.into_inner().unwrap_or_else(|e| e.into_inner()).and_then(|a| a.finish().ok());
     let cx = analysis.context(&capture, &s.analysis);
     let style = s.style();

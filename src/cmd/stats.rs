@@ -59,7 +59,7 @@ pub fn run(a: &StatsArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i
         // grouped with what the analysis says of it.
         let fold = analysis::Fold::new(&s.analysis, s.paths());
         let kept = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
-        let analysis = fold.finish(&kept);
+        let analysis = fold.finish(&kept)?;
         let keys = source::AnalysisKeys::new(&analysis, &kept);
         // Read as in the first pass, so that every exchange has the same origin.
         let opts = s.ingest(IngestOptions::default());

@@ -23,7 +23,7 @@ pub fn run(a: &TimelineArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Resul
     let fold = Fold::new(&s.analysis, s.paths()).only(Parts::TIMELINE);
     let capture = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
     let failed = report_errors(&capture.inputs);
-    let tl = fold.finish(&capture).timeline;
+    let tl = fold.finish(&capture)?.timeline;
     // The conversations asked for, with only the events in the time window.
     let convs: Vec<Cow<Conversation>> = tl
         .conversations

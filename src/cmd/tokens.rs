@@ -28,7 +28,7 @@ pub fn run(a: &TokensArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<
     let fold = Fold::new(&s.analysis, s.paths()).only(Parts::TOKENS);
     let capture = analysis::load(&s.files, s.ingest(IngestOptions::default()), &fold);
     let failed = report_errors(&capture.inputs);
-    let idx = fold.finish(&capture).tokens;
+    let idx = fold.finish(&capture)?.tokens;
     let tokens: Vec<TokenRow> = idx.tokens.iter().filter(|t| in_window(t, &s.window)).map(TokenRow).collect();
     match a.format {
         OutputFormat::Json => {

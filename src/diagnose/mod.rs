@@ -27,6 +27,7 @@ use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
 use crate::names::Names;
 use crate::redact::FingerprintKeys;
+use crate::spill::{Records, Spilled};
 use crate::timeline::{StateMet, Timeline};
 use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
 use chrono::{DateTime, Utc};
@@ -485,7 +486,7 @@ pub fn judge(f: &Facts<'_>) -> Vec<Verdict> {
 /// `seen` is what the exchanges that are not kept said ([`Seen`]); the refused ones are in
 /// `cx.capture`.
 pub fn diagnose(cx: &Context<'_>, seen: Seen) -> Vec<Finding> {
-    diagnose_pending(cx, &Pending::new(cx, seen))
+    diagnose_pending(cx, &Pending::new(cx, seen, None))
 }
 
 /// Every finding of a [`Pending`] diagnosis, in capture order.
@@ -508,41 +509,95 @@ pub fn diagnose_pending(cx: &Context<'_>, pending: &Pending) -> Vec<Finding> {
 pub struct Pending {
     handshakes: Handshakes,
     successes: Successes,
+    /// The refusals a streamed analysis wrote to disk ([`crate::spill`]); the others are in
+    /// the capture.
+    spilled: Option<Spilled>,
 }
 
 /// Refusals explained per parallel task by [`Pending::each`].
 const CHUNK: usize = 256;
-/// Tasks run before their results are handed on (bounds the findings held at once).
+/// Tasks run before their results are handed on (bounds the findings held at once, and the
+/// refusals read back from disk).
 const WINDOW: usize = 16;
 
+/// A refusal in capture order: in the capture (its position) or on disk (its number).
+#[derive(Clone, Copy)]
+enum Refusal {
+    Held(usize),
+    Spilled(usize),
+}
+
 impl Pending {
-    /// Resolve what was seen against the capture's tokens.
-    pub fn new(cx: &Context<'_>, mut seen: Seen) -> Pending {
+    /// Resolve what was seen against the capture's tokens; `spilled`: the refusals not in the
+    /// capture.
+    pub fn new(cx: &Context<'_>, mut seen: Seen, spilled: Option<Spilled>) -> Pending {
         let handshakes = Handshakes { done: std::mem::take(&mut seen.handshakes) };
-        let refused = cx.capture.exchanges.iter().any(|e| matches!(e.status(), Some(401) | Some(403)));
+        let refused = spilled.as_ref().is_some_and(|s| !s.is_empty())
+            || cx.capture.exchanges.iter().any(|e| matches!(e.status(), Some(401) | Some(403)));
         let successes = if refused { Successes::build(seen, cx.tokens) } else { Successes::default() };
-        Pending { handshakes, successes }
+        Pending { handshakes, successes, spilled }
     }
 
-    /// Explain every refusal of `cx.capture` in capture order, on every core: each batch of
-    /// findings goes through `map` on the thread that made it, then to `sink`, in order.
+    /// Explain every refusal (in `cx.capture` and on disk) in capture order, on every core:
+    /// each batch of findings goes through `map` on the thread that made it, then to `sink`,
+    /// in order.
     pub fn each<R: Send, E>(
         &self,
         cx: &Context<'_>,
         map: impl Fn(Vec<Finding>) -> R + Sync,
         mut sink: impl FnMut(R) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut refused = cx
-            .capture
-            .exchanges
+        let exchanges = &cx.capture.exchanges;
+        let mut held = exchanges
             .iter()
-            .filter(|e| matches!(e.status(), Some(401) | Some(403)) && !self.handshakes.is_leg(e))
+            .enumerate()
+            .filter(|(_, e)| matches!(e.status(), Some(401) | Some(403)))
+            .map(|(i, _)| i)
             .peekable();
-        let mut window: Vec<&Exchange> = Vec::with_capacity(CHUNK * WINDOW);
-        while refused.peek().is_some() {
+        let spilled = self.spilled.as_ref();
+        let mut next_spilled = 0;
+        let mut window: Vec<Refusal> = Vec::with_capacity(CHUNK * WINDOW);
+        loop {
+            // The next refusals of both sources, merged in capture order.
             window.clear();
-            window.extend(refused.by_ref().take(CHUNK * WINDOW));
-            let done: Vec<R> = window
+            while window.len() < CHUNK * WINDOW {
+                let from_disk = match (held.peek(), spilled.and_then(|s| s.order(next_spilled))) {
+                    (None, None) => break,
+                    (Some(_), None) => false,
+                    (None, Some(_)) => true,
+                    (Some(&i), Some(k)) => {
+                        let e = &exchanges[i];
+                        k < (e.started, e.origin.input as u32, e.origin.index as u64)
+                    }
+                };
+                if from_disk {
+                    window.push(Refusal::Spilled(next_spilled));
+                    next_spilled += 1;
+                } else if let Some(i) = held.next() {
+                    window.push(Refusal::Held(i));
+                }
+            }
+            if window.is_empty() {
+                break;
+            }
+            // Those on disk are read back on every core.
+            let read: Vec<Option<Exchange>> = window
+                .par_iter()
+                .filter_map(|r| match r {
+                    Refusal::Spilled(n) => Some(spilled.and_then(|s| s.get(*n))),
+                    Refusal::Held(_) => None,
+                })
+                .collect();
+            let mut read = read.iter();
+            let refusals: Vec<&Exchange> = window
+                .iter()
+                .filter_map(|r| match r {
+                    Refusal::Held(i) => exchanges.get(*i),
+                    Refusal::Spilled(_) => read.next().and_then(Option::as_ref),
+                })
+                .filter(|e| !self.handshakes.is_leg(e))
+                .collect();
+            let done: Vec<R> = refusals
                 .par_chunks(CHUNK)
                 .map(|chunk| {
                     map(chunk
@@ -892,7 +947,7 @@ struct Successes {
     /// Successes per operation key (by number) that carried any credential.
     with_credentials: Vec<usize>,
     /// Every success, by credential then in capture order.
-    all: Vec<Kept>,
+    all: Records<Kept>,
     /// Each credential's successes: a range of `all`.
     by_credential: HashMap<u64, (u32, u32)>,
     /// For credentials with many successes, the positions (in their range) of those on each
@@ -904,29 +959,42 @@ struct Successes {
 }
 
 /// One success that carried a credential, as kept from the moment it is read to the end:
-/// 40 bytes and no allocation. On an access log nearly every line is one, so this is most
-/// of what `analyze` keeps of a log (an [`Origin`] alone is 48 bytes: a success is cited by
-/// input and index only, never by frame).
+/// 40 bytes of plain numbers, kept on disk ([`Records`]). On an access log nearly every line
+/// is one (an [`Origin`] alone is 48 bytes: a success is cited by input and index only, never
+/// by frame).
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Kept {
     index: u64,
     /// Its credential ([`FingerprintKeys`]).
     fp: u64,
-    time: DateTime<Utc>,
+    /// Its start, as [`DateTime::timestamp`] and [`DateTime::timestamp_subsec_nanos`].
+    secs: i64,
+    nanos: u32,
     input: u32,
     /// Its operation key and host ([`Names`]).
     key: u32,
     host: u32,
 }
 
+// SAFETY: `Kept` is `repr(C)`, made of integers only, with no padding (checked below): any
+// bytes are a `Kept`.
+unsafe impl bytemuck::Zeroable for Kept {}
+unsafe impl bytemuck::Pod for Kept {}
+const _: () = assert!(std::mem::size_of::<Kept>() == 40);
+
 impl Kept {
     fn origin(&self) -> Origin {
         Origin::entry(self.input as usize, self.index as usize)
     }
 
+    fn time(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.secs, self.nanos).unwrap_or_default()
+    }
+
     /// Capture order.
-    fn order(&self) -> (DateTime<Utc>, u32, u64) {
-        (self.time, self.input, self.index)
+    fn order(&self) -> (i64, u32, u32, u64) {
+        (self.secs, self.nanos, self.input, self.index)
     }
 }
 
@@ -945,7 +1013,7 @@ fn before(mine: &[Kept], among: impl Iterator<Item = usize>, at: DateTime<Utc>) 
     let mut n = 0;
     let mut last = None;
     for i in among {
-        if mine.get(i).is_none_or(|s| s.time > at) {
+        if mine.get(i).is_none_or(|s| s.time() > at) {
             break;
         }
         n += 1;
@@ -956,7 +1024,7 @@ fn before(mine: &[Kept], among: impl Iterator<Item = usize>, at: DateTime<Utc>) 
 
 /// [`before`] by binary search over sorted positions.
 fn before_sorted(mine: &[Kept], among: &[u32], at: DateTime<Utc>) -> (usize, Option<usize>) {
-    let n = among.partition_point(|&i| mine.get(i as usize).is_some_and(|s| s.time <= at));
+    let n = among.partition_point(|&i| mine.get(i as usize).is_some_and(|s| s.time() <= at));
     (n, n.checked_sub(1).and_then(|k| among.get(k)).map(|&i| i as usize))
 }
 
@@ -973,7 +1041,7 @@ struct Shared {
 /// succeeded.
 #[derive(Default)]
 pub struct Seen {
-    successes: Vec<Kept>,
+    successes: Records<Kept>,
     keys: Names,
     hosts: Names,
     fps: FingerprintKeys,
@@ -1030,7 +1098,8 @@ impl Seen {
             let kept = Kept {
                 index: x.origin.index as u64,
                 fp: self.fps.key(&x.fingerprint),
-                time: x.time,
+                secs: x.time.timestamp(),
+                nanos: x.time.timestamp_subsec_nanos(),
                 input: u32::try_from(x.origin.input).unwrap_or(u32::MAX),
                 key: self.keys.id(&x.key),
                 host: self.hosts.id(&x.host),
@@ -1047,13 +1116,13 @@ impl Successes {
     /// The successes folded in capture order (so the proofs kept are the first ones), each
     /// with its credential's token as the whole capture made it.
     fn build(seen: Seen, tokens: &TokenIndex) -> Successes {
-        let Seen { successes: mut all, keys, hosts, fps, .. } = seen;
+        let Seen { successes: mut records, keys, hosts, fps, .. } = seen;
         let regions =
             (0..hosts.len() as u32).map(|h| crate::region::region_of_host(hosts.text(h)).map(|(r, _)| r.key)).collect();
         let mut s = Successes { with_credentials: vec![0; keys.len()], regions, ..Default::default() };
-        all.sort_unstable_by_key(Kept::order);
+        records.as_mut_slice().par_sort_unstable_by_key(Kept::order);
         let mut scopes_of: HashMap<u64, Option<&Vec<String>>> = HashMap::new();
-        for x in &all {
+        for x in records.as_slice() {
             if let Some(n) = s.with_credentials.get_mut(x.key as usize) {
                 *n += 1;
             }
@@ -1076,8 +1145,9 @@ impl Successes {
         }
         drop(scopes_of);
         // By credential, each in capture order, in place.
-        all.sort_unstable_by_key(|a| (a.fp, a.order()));
         let mut from = 0;
+        let all = records.as_mut_slice();
+        all.par_sort_unstable_by_key(|a| (a.fp, a.order()));
         for i in 0..all.len() {
             let fp = all[i].fp;
             if all.get(i + 1).is_none_or(|n| n.fp != fp) {
@@ -1095,7 +1165,7 @@ impl Successes {
                 from = i + 1;
             }
         }
-        s.all = all;
+        s.all = records;
         s.keys = keys;
         s.hosts = hosts;
         s.fps = fps;
@@ -1126,7 +1196,7 @@ impl Successes {
     fn success(&self, k: &Kept) -> Success {
         Success {
             origin: k.origin(),
-            time: k.time,
+            time: k.time(),
             host: self.hosts.text(k.host).to_string(),
             region: self.region(k).map(str::to_string),
             key: self.keys.text(k.key).to_string(),
@@ -1139,7 +1209,7 @@ impl Successes {
         let mut h = History::default();
         let Some(fp) = self.fps.find(fingerprint) else { return h };
         let Some(&(from, to)) = self.by_credential.get(&fp) else { return h };
-        let mine = self.all.get(from as usize..to as usize).unwrap_or(&[]);
+        let mine = self.all.as_slice().get(from as usize..to as usize).unwrap_or(&[]);
         let index = self.index.get(&fp);
         if let Some(k) = self.keys.get(key) {
             let (n, last) = match index {

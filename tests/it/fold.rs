@@ -3,7 +3,8 @@
 //! every exchange kept whole: on every sample, every corpus capture and all samples read
 //! together (inputs read in parallel, batches folded in whatever order they come), findings,
 //! tokens, clock skew, conversations and counts are the same, with and without
-//! `--show-secrets`.
+//! `--show-secrets`. The folded analysis keeps its refusals on disk (src/spill.rs) and reads
+//! them back while it diagnoses.
 
 use crate::common::{corpus, root};
 use harken::analysis::{self, Fold, Options};
@@ -30,10 +31,15 @@ fn same_folded_as_whole(files: &[PathBuf], show_secrets: bool) {
     let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let fold = Fold::new(&opts, paths);
     let kept = analysis::load(files, IngestOptions::default(), &fold);
-    let folded = fold.finish(&kept);
+    let folded = fold.finish(&kept).expect("refusals written to a temporary file and read back");
 
     let what = format!("{files:?}");
     assert!(kept.exchanges.len() <= whole.exchanges.len(), "{what}");
+    // The refusals went to disk (src/spill.rs); only those that are token traffic are held.
+    assert!(
+        kept.exchanges.iter().all(|e| !matches!(e.status(), Some(401 | 403)) || learn::may_learn(e)),
+        "{what}"
+    );
     assert_eq!(of_whole.counts, folded.counts, "{what}");
     assert_eq!(folded.counts.exchanges, whole.exchanges.len(), "{what}");
     assert_eq!(results(&of_whole), results(&folded), "{what}");
