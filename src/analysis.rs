@@ -8,9 +8,9 @@
 //! value ([`Uses`]), the conversation events ([`Events`]), the successes the diagnosis
 //! compares refusals with ([`Seen`]), counts per status. Only the refused exchanges (the
 //! diagnosis reads them whole) and the token traffic ([`learn::may_learn`]: the learners
-//! read it in time order at the end) are kept. [`Fold::finish`] resolves everything once all
-//! is read, when later evidence (a later `tokens/me` reply, more `Date` headers) can no longer
-//! change it. The state does not depend on the order exchanges arrive in: inputs and batches
+//! read it in time order at the end) are kept, on disk ([`crate::spill`]), as are the
+//! successes. [`Fold::finish`] resolves everything once all is read, when later evidence (a
+//! later `tokens/me` reply, more `Date` headers) can no longer change it. The state does not depend on the order exchanges arrive in: inputs and batches
 //! are read in parallel, and the results are those of one pass in time order.
 
 use crate::catalog::Catalog;
@@ -18,7 +18,7 @@ pub use crate::diagnose::Context;
 use crate::diagnose::{self, Finding, Seen};
 use crate::ingest::{self, IngestOptions};
 use crate::model::{Capture, Exchange, Input};
-use crate::spill::{Spill, Spilled};
+use crate::spill::{Kind, Spill, Spilled};
 use crate::timeline::{Events, Profile, Timeline};
 use crate::token::{
     learn, primary_credential, request_credentials, use_region, ClockSkew, Credential, TokenIndex, TokenOptions, Uses,
@@ -134,16 +134,16 @@ pub struct Fold<'o> {
     paths: Vec<String>,
     also: Option<Also<'o>>,
     state: Mutex<State>,
-    /// The refusals read, on disk ([`crate::spill`]).
+    /// The refusals and token traffic read, on disk ([`crate::spill`]).
     spill: Mutex<Spilling>,
 }
 
-/// Where [`Fold::fold`] puts the refusals.
+/// Where [`Fold::fold`] puts what it keeps.
 enum Spilling {
     /// None yet: the file is made for the first.
     NotYet,
     Open(Spill),
-    /// No temporary file could be made: they are kept in memory.
+    /// No temporary file could be made: all is kept in memory.
     InMemory,
 }
 
@@ -224,27 +224,27 @@ impl<'o> Fold<'o> {
     }
 
     /// Fold a batch of exchanges read, in parallel; keep those the end of the analysis reads
-    /// whole, trimmed to what it reads: the token traffic in `kept`, the refusals on disk
-    /// ([`crate::spill`]; in `kept` when no temporary file can be made).
+    /// whole (refusals, token traffic), trimmed to what it reads, on disk ([`crate::spill`];
+    /// in `kept` when no temporary file can be made).
     pub fn fold(&self, batch: &mut Vec<Exchange>, kept: &mut Vec<Exchange>) {
         let found: Vec<Found> = batch.par_iter().map(|ex| self.find(ex)).collect();
         self.add(batch.iter().zip(found));
         let p = self.parts;
-        let mut refused = Vec::new();
+        let mut keep: Vec<(Exchange, Kind)> = Vec::new();
         for mut ex in batch.drain(..) {
-            let learn = p.tokens && learn::may_learn(&ex);
-            let refusal = p.findings && matches!(ex.status(), Some(401 | 403));
-            if learn || refusal {
+            let mut kind = None;
+            if p.findings && matches!(ex.status(), Some(401 | 403)) {
+                kind = Some(Kind::REFUSAL);
+            }
+            if p.tokens && learn::may_learn(&ex) {
+                kind = Some(kind.map_or(Kind::TOKEN_TRAFFIC, |k| k.with(Kind::TOKEN_TRAFFIC)));
+            }
+            if let Some(kind) = kind {
                 crate::keep::trim(&mut ex);
-                // A refused token call is token traffic too: the learners read it.
-                if learn {
-                    kept.push(ex);
-                } else {
-                    refused.push(ex);
-                }
+                keep.push((ex, kind));
             }
         }
-        if refused.is_empty() {
+        if keep.is_empty() {
             return;
         }
         let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
@@ -252,8 +252,8 @@ impl<'o> Fold<'o> {
             *spill = Spill::new().map_or(Spilling::InMemory, Spilling::Open);
         }
         match &mut *spill {
-            Spilling::Open(s) => refused.iter().for_each(|ex| s.push(ex)),
-            _ => kept.append(&mut refused),
+            Spilling::Open(s) => keep.iter().for_each(|(ex, kind)| s.push(ex, *kind)),
+            _ => kept.extend(keep.into_iter().map(|(ex, _)| ex)),
         }
     }
 
@@ -294,7 +294,10 @@ impl<'o> Fold<'o> {
     fn resolve_with(self, capture: &Capture, spilled: Option<Spilled>) -> (Analysis, Option<diagnose::Pending>) {
         let opts = self.opts;
         let st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        let learn_from = capture.exchanges.iter().filter(|ex| learn::may_learn(ex));
+        // Token traffic is on disk or (no temporary file, or every exchange kept) in the
+        // capture.
+        let learn_from =
+            crate::spill::merged(&capture.exchanges, learn::may_learn, spilled.as_ref(), Kind::TOKEN_TRAFFIC);
         let keep_secrets = opts.keep_secrets();
         let mut tokens =
             TokenIndex::from_uses(learn_from, st.uses, ClockSkew::from_estimates(st.clock), &opts.tokens, keep_secrets);

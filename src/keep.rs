@@ -9,7 +9,8 @@
 //! those readers never look at: every header but the credential ones, the few read on every
 //! exchange and, on a refusal, `WWW-Authenticate`; and the bodies, except a refusal's (its
 //! error body) and those of the token traffic (kept whole). An access log's refusal so loses
-//! its `User-Agent`, `Referer` and `X-Forwarded-For` (about a third of what it held).
+//! its `User-Agent`, `Referer` and `X-Forwarded-For` (about a third of what it held). What is
+//! kept goes to disk until the end ([`crate::spill`]).
 
 use crate::model::{Body, Exchange, Headers};
 

@@ -1,14 +1,18 @@
-//! The refused exchanges of a streamed analysis, kept on disk instead of in memory.
+//! What a streamed analysis keeps of whole exchanges, kept on disk instead of in memory.
 //!
-//! The diagnosis reads every refusal whole, at the end (later evidence can still change what
-//! it says). On an access log with a refusal every twentieth line that was the largest thing
-//! the analysis held: 650 bytes a refusal, 560 MB for a 3 GB log. [`Spill`] writes each
-//! refusal, trimmed ([`crate::keep::trim`]), in a compact binary form to an unnamed temporary
-//! file (in `$TMPDIR`) as it is read, and keeps only its place (40 bytes); at the end the file
-//! is mapped and [`Spilled`] decodes the refusals a window at a time, in capture order, while
-//! the diagnosis walks them ([`crate::diagnose::Pending::each`]). The mapped pages are the
-//! kernel's page cache, not the process's heap: reclaimable, and shared with nothing else. When
-//! no temporary file can be made, the refusals stay in memory as before.
+//! The analysis reads two kinds of exchange whole, at the end: the refusals (the diagnosis;
+//! later evidence can still change what it says) and the token traffic (the learners, in time
+//! order). On an access log with a refusal every twentieth line the refusals were the largest
+//! thing the analysis held (650 bytes each, 560 MB for a 3 GB log); on a HAR or a capture
+//! the token calls were (110,000 in a generated 1 GB HAR). [`Spill`] writes each, trimmed
+//! ([`crate::keep::trim`]), in a compact binary form to an unnamed temporary file (in
+//! `$TMPDIR`) as it is read, and keeps only its place and [`Kind`] (40 bytes); at the end the
+//! file is mapped and [`Spilled`] reads them back in capture order: the learners one at a
+//! time ([`merged`]), the diagnosis a window at a time on every core
+//! ([`crate::diagnose::Pending::each`]). The mapped pages are the kernel's page cache, not
+//! the process's heap: reclaimable, and shared with nothing else. When no temporary file can
+//! be made, they stay in memory as before. [`Records`] does the same for fixed-size records
+//! (the successes the diagnosis compares refusals with).
 //!
 //! The form is private to one run: lengths and numbers as LEB128 varints, strings as length
 //! and bytes, every field of [`Exchange`] in declaration order. [`decode`] gives back exactly
@@ -21,7 +25,7 @@ use crate::model::{
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
-/// Where one spilled exchange is, and its place in capture order (40 bytes).
+/// Where one spilled exchange is, its place in capture order and who reads it (40 bytes).
 #[derive(Clone, Copy)]
 struct Slot {
     started: DateTime<Utc>,
@@ -29,6 +33,26 @@ struct Slot {
     index: u64,
     offset: u64,
     len: u32,
+    /// [`Kind`] bits.
+    kind: u8,
+}
+
+/// Who reads a spilled exchange back: the diagnosis (a refusal), the token learners (token
+/// traffic), or both (a refused token call).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Kind(u8);
+
+impl Kind {
+    pub const REFUSAL: Kind = Kind(1);
+    pub const TOKEN_TRAFFIC: Kind = Kind(2);
+
+    pub fn with(self, other: Kind) -> Kind {
+        Kind(self.0 | other.0)
+    }
+
+    fn has(self, other: Kind) -> bool {
+        self.0 & other.0 != 0
+    }
 }
 
 impl Slot {
@@ -61,8 +85,8 @@ impl Spill {
         })
     }
 
-    /// Write one exchange.
-    pub fn push(&mut self, ex: &Exchange) {
+    /// Write one exchange, to be read back as `kind`.
+    pub fn push(&mut self, ex: &Exchange, kind: Kind) {
         if self.failed.is_some() {
             return;
         }
@@ -78,6 +102,7 @@ impl Spill {
             index: ex.origin.index as u64,
             offset: self.written,
             len: u32::try_from(self.buf.len()).unwrap_or(u32::MAX),
+            kind: kind.0,
         });
         self.written += self.buf.len() as u64;
     }
@@ -139,6 +164,42 @@ impl Spilled {
     pub fn order(&self, i: usize) -> Option<(DateTime<Utc>, u32, u64)> {
         self.slots.get(i).map(Slot::order)
     }
+
+    /// The number of the first exchange at or after `i` that is read as `kind`.
+    pub fn next_of(&self, kind: Kind, i: usize) -> Option<usize> {
+        self.slots.get(i..)?.iter().position(|s| Kind(s.kind).has(kind)).map(|n| n + i)
+    }
+}
+
+/// The exchanges that `keep` chooses among `held` (in capture order) and those of `spilled`
+/// read as `kind`, merged in capture order: the held ones borrowed, the spilled ones read back
+/// one at a time.
+pub fn merged<'a>(
+    held: &'a [Exchange],
+    keep: impl Fn(&Exchange) -> bool + 'a,
+    spilled: Option<&'a Spilled>,
+    kind: Kind,
+) -> impl Iterator<Item = std::borrow::Cow<'a, Exchange>> + 'a {
+    use std::borrow::Cow;
+    let mut held = held.iter().filter(move |e| keep(e)).peekable();
+    let mut next = spilled.and_then(|s| s.next_of(kind, 0));
+    std::iter::from_fn(move || loop {
+        let from_disk = match (held.peek(), next.and_then(|i| spilled?.order(i))) {
+            (None, None) => return None,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (Some(e), Some(k)) => k < (e.started, e.origin.input as u32, e.origin.index as u64),
+        };
+        if !from_disk {
+            return held.next().map(Cow::Borrowed);
+        }
+        let (s, i) = (spilled?, next?);
+        next = s.next_of(kind, i + 1);
+        // The bytes are the run's own: a form that does not decode is skipped.
+        if let Some(ex) = s.get(i) {
+            return Some(Cow::Owned(ex));
+        }
+    })
 }
 
 /// A growable array of plain fixed-size records (`T`: [`bytemuck::Pod`]) in an unnamed
@@ -580,7 +641,7 @@ mod tests {
             assert!(decode(&buf).is_none());
             let mut t = ex.clone();
             crate::keep::trim(&mut t);
-            spill.push(&t);
+            spill.push(&t, Kind::REFUSAL);
             trimmed.push(t);
         }
         let spilled = spill.finish().unwrap();

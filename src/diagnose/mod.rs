@@ -27,7 +27,7 @@ use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
 use crate::names::Names;
 use crate::redact::FingerprintKeys;
-use crate::spill::{Records, Spilled};
+use crate::spill::{Kind, Records, Spilled};
 use crate::timeline::{StateMet, Timeline};
 use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
 use chrono::{DateTime, Utc};
@@ -555,13 +555,14 @@ impl Pending {
             .map(|(i, _)| i)
             .peekable();
         let spilled = self.spilled.as_ref();
-        let mut next_spilled = 0;
+        let refusal_after = |i: usize| spilled.and_then(|s| s.next_of(Kind::REFUSAL, i));
+        let mut next_spilled = refusal_after(0);
         let mut window: Vec<Refusal> = Vec::with_capacity(CHUNK * WINDOW);
         loop {
             // The next refusals of both sources, merged in capture order.
             window.clear();
             while window.len() < CHUNK * WINDOW {
-                let from_disk = match (held.peek(), spilled.and_then(|s| s.order(next_spilled))) {
+                let from_disk = match (held.peek(), next_spilled.and_then(|n| spilled?.order(n))) {
                     (None, None) => break,
                     (Some(_), None) => false,
                     (None, Some(_)) => true,
@@ -570,9 +571,9 @@ impl Pending {
                         k < (e.started, e.origin.input as u32, e.origin.index as u64)
                     }
                 };
-                if from_disk {
-                    window.push(Refusal::Spilled(next_spilled));
-                    next_spilled += 1;
+                if let Some(n) = next_spilled.filter(|_| from_disk) {
+                    window.push(Refusal::Spilled(n));
+                    next_spilled = refusal_after(n + 1);
                 } else if let Some(i) = held.next() {
                     window.push(Refusal::Held(i));
                 }

@@ -49,8 +49,9 @@ pub fn token_path(path: &str) -> bool {
 }
 
 /// Run every learner over the exchanges, in time order.
-pub fn learn<'e>(idx: &mut TokenIndex, exchanges: impl Iterator<Item = &'e Exchange>) {
+pub fn learn(idx: &mut TokenIndex, exchanges: impl Iterator<Item = impl std::borrow::Borrow<Exchange>>) {
     for ex in exchanges {
+        let ex: &Exchange = ex.borrow();
         let path = ex.path();
         let method = ex.request.method.to_ascii_uppercase();
         token_endpoint(idx, ex, &method, &path);

@@ -895,8 +895,8 @@ impl TokenIndex {
     /// use (folded in any order) and the clock skew. Tokens come out in the order a pass
     /// over the whole capture in time order creates them: first those the token traffic
     /// issues or describes, then the others by their first use.
-    pub fn from_uses<'e>(
-        learn_from: impl Iterator<Item = &'e Exchange>,
+    pub fn from_uses(
+        learn_from: impl Iterator<Item = impl std::borrow::Borrow<Exchange>>,
         uses: Uses,
         clock_skew: Option<ClockSkew>,
         opts: &TokenOptions,

@@ -189,9 +189,15 @@ impl Uses {
     /// their first use.
     pub(super) fn apply(mut self, idx: &mut TokenIndex) {
         let mut all = std::mem::take(&mut self.all);
-        all.sort_unstable_by_key(|a| a.first);
+        // Latest first, taken from the end: the records give their memory back as the tokens
+        // take theirs (both at once were the peak of a capture with hundreds of thousands of
+        // tokens). Positions are distinct: the order is that of their first use.
+        all.sort_unstable_by_key(|a| std::cmp::Reverse(a.first));
         idx.tokens.reserve_exact(all.len());
-        for mut a in all {
+        while let Some(mut a) = all.pop() {
+            if all.capacity() > 4096 && all.len() < all.capacity() / 2 {
+                all.shrink_to_fit();
+            }
             let fingerprint = self.fps.text(a.key);
             let i = idx.entry_index(&fingerprint, &a.secret, a.kind);
             if a.guest {
