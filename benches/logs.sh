@@ -8,8 +8,8 @@
 # Runs everything under nice -n 19 (the machine is shared): when the load average printed is
 # above the core count, compare CPU seconds rather than wall time. `wc -l` and `zcat` are the
 # floor of reading the bytes at all. HARKEN_BENCH_ANALYZE=0 skips analyze (the slowest: it
-# keeps every refused exchange and each success of a logged identity, so its memory grows
-# with the log; see the README's performance table).
+# keeps every refused exchange and each success of a logged identity, in temporary files in
+# $TMPDIR; see the README's performance table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")

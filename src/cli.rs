@@ -63,7 +63,9 @@ pub enum Command {
     /// Explain every 401 and 403: a cause, the evidence, and the fix.
     ///
     /// Prints a summary of the inputs (formats, exchanges, statuses, notes) and one finding per
-    /// refused request. With --format json, one document (see docs/output.md).
+    /// refused request. With --format json, one document (see docs/output.md). Inputs of any
+    /// size are streamed: what the diagnosis reads whole (refusals, token traffic) waits in a
+    /// temporary file in $TMPDIR (point it at a disk, not a tmpfs, for gigabytes of logs).
     Analyze(AnalyzeArgs),
     /// List exchanges, one row per request/response, with filters.
     Exchanges(ExchangesArgs),

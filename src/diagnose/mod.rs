@@ -509,8 +509,8 @@ pub fn diagnose_pending(cx: &Context<'_>, pending: &Pending) -> Vec<Finding> {
 pub struct Pending {
     handshakes: Handshakes,
     successes: Successes,
-    /// The refusals a streamed analysis wrote to disk ([`crate::spill`]); the others are in
-    /// the capture.
+    /// What a streamed analysis wrote to disk ([`crate::spill`]): the refusals among it are
+    /// explained with those the capture holds.
     spilled: Option<Spilled>,
 }
 
