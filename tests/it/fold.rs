@@ -102,3 +102,31 @@ fn credential_uses_fold_the_same_in_any_order() {
     assert_eq!(forward, backward);
     assert_eq!(forward, interleaved);
 }
+
+/// Without a usable `$TMPDIR` the analysis keeps what it reads whole in memory instead of on
+/// disk (src/spill.rs), and says the same: every sample analysed together, in JSON and as a
+/// table, with the same exit code.
+#[test]
+fn without_a_temporary_directory_the_same_findings_in_memory() {
+    let files: Vec<String> = files_in(&root().join("samples"))
+        .into_iter()
+        .filter(|p| !p.extension().is_some_and(|x| x == "gz" || x == "zst" || x == "bz2" || x == "zhar"))
+        .map(|p| p.display().to_string())
+        .collect();
+    let run = |format: &str, tmp: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_harken"));
+        c.args(["analyze", "--format", format]).args(&files).current_dir(root());
+        if let Some(t) = tmp {
+            c.env("TMPDIR", t);
+        }
+        c.output().expect("run harken")
+    };
+    for format in ["json", "table"] {
+        let on_disk = run(format, None);
+        let in_memory = run(format, Some("/nonexistent/harken-tmp"));
+        assert_eq!(on_disk.status.code(), in_memory.status.code(), "{format}");
+        assert!(on_disk.stdout.len() > 10_000, "{format}: {}", on_disk.stdout.len());
+        assert!(on_disk.stdout == in_memory.stdout, "{format}: outputs differ");
+        assert_eq!(String::from_utf8_lossy(&on_disk.stderr), String::from_utf8_lossy(&in_memory.stderr), "{format}");
+    }
+}
