@@ -47,8 +47,8 @@ for size in "${sizes[@]}"; do
   log="$out/nginx-${size}mb.log"
   [ -f "$log" ] || nice -n 19 python3 benches/gen_nginx_log.py "$log" --size-mb "$size" --seed 1
   [ -f "$log.gz" ] || nice -n 19 gzip -1 -k "$log"
-  bytes=$(stat -c %s "$log")
-  echo "== $log: $((bytes / 1000000)) MB ($(stat -c %s "$log.gz" | awk '{printf "%d", $1/1e6}') MB gzipped), $(wc -l < "$log") lines"
+  bytes=$(stat -L -c %s "$log")
+  echo "== $log: $((bytes / 1000000)) MB ($(stat -L -c %s "$log.gz" | awk '{printf "%d", $1/1e6}') MB gzipped), $(wc -l < "$log") lines"
   measure "wc -l (plain)" "$bytes" wc -l "$log"
   measure "zcat (gzip)" "$bytes" zcat "$log.gz"
   measure "exchanges --format ndjson (plain)" "$bytes" "$bin" exchanges --format ndjson "$log"
