@@ -294,6 +294,17 @@ impl<T: bytemuck::Pod> Records<T> {
 
 // ---- the form ----
 
+/// Every variant of each enum the form holds, in order: a variant is written as its position.
+const BODY_STATES: [BodyState; 3] = [BodyState::Decoded, BodyState::ContentEncoded, BodyState::Chunked];
+const DIRECTIONS: [Direction; 2] = [Direction::Send, Direction::Receive];
+const OPCODES: [WsOpcode; 6] =
+    [WsOpcode::Text, WsOpcode::Binary, WsOpcode::Close, WsOpcode::Ping, WsOpcode::Pong, WsOpcode::Continuation];
+const LEVELS: [Level; 3] = [Level::Info, Level::Warning, Level::Error];
+
+fn code<T: PartialEq>(all: &[T], x: &T) -> u8 {
+    all.iter().position(|y| y == x).unwrap_or(0) as u8
+}
+
 fn put_u64(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
@@ -356,11 +367,7 @@ fn put_headers(out: &mut Vec<u8>, h: &Headers) {
 fn put_body(out: &mut Vec<u8>, b: &Option<Box<Body>>) {
     put_opt(out, b, |out, b| {
         put_bytes(out, &b.raw);
-        out.push(match b.state {
-            BodyState::Decoded => 0,
-            BodyState::ContentEncoded => 1,
-            BodyState::Chunked => 2,
-        });
+        out.push(code(&BODY_STATES, &b.state));
         put_opt_str(out, &b.stored_as);
         put_opt_str(out, &b.mime);
         put_opt_u64(out, b.declared_size);
@@ -393,28 +400,14 @@ pub fn encode(ex: &Exchange, out: &mut Vec<u8>) {
     put_u64(out, ex.websocket.len() as u64);
     for m in &ex.websocket {
         put_time(out, &m.time);
-        out.push(match m.direction {
-            Direction::Send => 0,
-            Direction::Receive => 1,
-        });
-        out.push(match m.opcode {
-            WsOpcode::Text => 0,
-            WsOpcode::Binary => 1,
-            WsOpcode::Close => 2,
-            WsOpcode::Ping => 3,
-            WsOpcode::Pong => 4,
-            WsOpcode::Continuation => 5,
-        });
+        out.push(code(&DIRECTIONS, &m.direction));
+        out.push(code(&OPCODES, &m.opcode));
         put_bytes(out, &m.data);
         put_opt_u64(out, m.frame);
     }
     put_u64(out, ex.notes.len() as u64);
     for n in &ex.notes {
-        out.push(match n.level {
-            Level::Info => 0,
-            Level::Warning => 1,
-            Level::Error => 2,
-        });
+        out.push(code(&LEVELS, &n.level));
         put_str(out, &n.code);
         put_str(out, &n.message);
         put_opt(out, &n.at, put_origin);
@@ -436,6 +429,11 @@ impl<'a> Reader<'a> {
         let (&x, rest) = self.b.split_first()?;
         self.b = rest;
         Some(x)
+    }
+
+    /// A variant written by [`code`].
+    fn one_of<T: Copy>(&mut self, all: &[T]) -> Option<T> {
+        all.get(usize::from(self.byte()?)).copied()
     }
 
     fn u64(&mut self) -> Option<u64> {
@@ -522,12 +520,7 @@ impl<'a> Reader<'a> {
         self.opt(|r| {
             Some(Box::new(Body {
                 raw: r.bytes()?.to_vec(),
-                state: match r.byte()? {
-                    0 => BodyState::Decoded,
-                    1 => BodyState::ContentEncoded,
-                    2 => BodyState::Chunked,
-                    _ => return None,
-                },
+                state: r.one_of(&BODY_STATES)?,
                 stored_as: r.opt_string()?,
                 mime: r.opt_string()?,
                 declared_size: r.opt_u64()?,
@@ -575,20 +568,8 @@ pub fn decode(b: &[u8]) -> Option<Exchange> {
     for _ in 0..n {
         ex.websocket.push(WsMessage {
             time: r.time()?,
-            direction: match r.byte()? {
-                0 => Direction::Send,
-                1 => Direction::Receive,
-                _ => return None,
-            },
-            opcode: match r.byte()? {
-                0 => WsOpcode::Text,
-                1 => WsOpcode::Binary,
-                2 => WsOpcode::Close,
-                3 => WsOpcode::Ping,
-                4 => WsOpcode::Pong,
-                5 => WsOpcode::Continuation,
-                _ => return None,
-            },
+            direction: r.one_of(&DIRECTIONS)?,
+            opcode: r.one_of(&OPCODES)?,
             data: r.bytes()?.to_vec(),
             frame: r.opt_u64()?,
         });
@@ -597,12 +578,7 @@ pub fn decode(b: &[u8]) -> Option<Exchange> {
     ex.notes.reserve_exact(n);
     for _ in 0..n {
         ex.notes.push(Note {
-            level: match r.byte()? {
-                0 => Level::Info,
-                1 => Level::Warning,
-                2 => Level::Error,
-                _ => return None,
-            },
+            level: r.one_of(&LEVELS)?,
             code: r.string()?,
             message: r.string()?,
             at: r.opt(Reader::origin)?,
