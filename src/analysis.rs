@@ -10,8 +10,9 @@
 //! diagnosis reads them whole) and the token traffic ([`learn::may_learn`]: the learners
 //! read it in time order at the end) are kept, on disk ([`crate::spill`]), as are the
 //! successes. [`Fold::finish`] resolves everything once all is read, when later evidence (a
-//! later `tokens/me` reply, more `Date` headers) can no longer change it. The state does not depend on the order exchanges arrive in: inputs and batches
-//! are read in parallel, and the results are those of one pass in time order.
+//! later `tokens/me` reply, more `Date` headers) can no longer change it. The state does not
+//! depend on the order exchanges arrive in: inputs and batches are read in parallel, and the
+//! results are those of one pass in time order.
 
 use crate::catalog::Catalog;
 pub use crate::diagnose::Context;
@@ -258,8 +259,8 @@ impl<'o> Fold<'o> {
     }
 
     /// Resolve the analysis once everything is read. `capture` holds the exchanges kept
-    /// ([`Fold::fold`]) or every exchange ([`run`]), in time order. An error only when the
-    /// refusals could not be written to disk.
+    /// ([`Fold::fold`]) or every exchange ([`run`]), in time order. An error only when what
+    /// it keeps could not be written to disk (the disk filled up).
     pub fn finish(self, capture: &Capture) -> std::io::Result<Analysis> {
         let spilled = self.take_spill()?;
         Ok(self.finish_with(capture, spilled))
@@ -274,7 +275,7 @@ impl<'o> Fold<'o> {
         analysis
     }
 
-    /// The refusals written to disk, ready to be read back.
+    /// What was written to disk, ready to be read back.
     fn take_spill(&self) -> std::io::Result<Option<Spilled>> {
         let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
         match std::mem::replace(&mut *spill, Spilling::NotYet) {

@@ -62,13 +62,13 @@ impl Slot {
     }
 }
 
-/// Refusals being written.
+/// Exchanges being written.
 pub struct Spill {
     file: std::io::BufWriter<std::fs::File>,
     written: u64,
     slots: Vec<Slot>,
     buf: Vec<u8>,
-    /// The first write error: the refusals after it could not be kept.
+    /// The first write error: the exchanges after it could not be kept.
     failed: Option<std::io::Error>,
 }
 
@@ -119,25 +119,33 @@ impl Spill {
     /// Everything written, ready to be read back in capture order. An error when the file
     /// could not be written or mapped (the disk filled up): it names the temporary directory.
     pub fn finish(mut self) -> std::io::Result<Spilled> {
-        let where_ =
-            || format!("writing the refused exchanges to a temporary file in {}", std::env::temp_dir().display());
+        let context = |e: std::io::Error| {
+            let dir = std::env::temp_dir();
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "writing the refused exchanges and token traffic to a temporary file in {}: {e}",
+                    dir.display()
+                ),
+            )
+        };
         if let Some(e) = self.failed.take() {
-            return Err(std::io::Error::new(e.kind(), format!("{}: {e}", where_())));
+            return Err(context(e));
         }
-        let file = self.file.into_inner().map_err(|e| e.into_error())?;
+        let file = self.file.into_inner().map_err(|e| context(e.into_error()))?;
         self.slots.sort_unstable_by_key(Slot::order);
         // SAFETY: the file is ours alone (unnamed, opened by this process) and nothing writes
         // to it any more.
-        let map = if self.written == 0 { None } else { Some(unsafe { memmap2::Mmap::map(&file) }?) };
+        let map = if self.written == 0 { None } else { Some(unsafe { memmap2::Mmap::map(&file) }.map_err(context)?) };
         if let Some(m) = &map {
-            // Read once, from the start to the end of each window.
+            // Each exchange is read once, in nearly the order written: its pages can go after.
             let _ = m.advise(memmap2::Advice::Sequential);
         }
         Ok(Spilled { map, slots: self.slots })
     }
 }
 
-/// Spilled refusals, mapped, in capture order.
+/// Spilled exchanges, mapped, in capture order.
 pub struct Spilled {
     map: Option<memmap2::Mmap>,
     slots: Vec<Slot>,
