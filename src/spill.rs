@@ -210,17 +210,18 @@ pub fn merged<'a>(
     })
 }
 
-/// A growable array of plain fixed-size records (`T`: [`bytemuck::Pod`]) in an unnamed
-/// temporary file, mapped: what the analysis keeps of every success of an access log (40
-/// bytes each, millions of them) lives in the page cache instead of the heap, and is sorted
-/// in place there. In memory when no temporary file can be made.
+/// A growable array of plain fixed-size records (`T`: [`bytemuck::Pod`]), in memory up to
+/// 1 MiB, then in an unnamed temporary file, mapped: what the analysis keeps of every success
+/// of an access log (40 bytes each, millions of them) lives in the page cache instead of the
+/// heap, and is sorted in place there. A small capture never touches the disk; in memory too
+/// when no temporary file can be made.
 pub struct Records<T: bytemuck::Pod> {
     disk: Option<(std::fs::File, memmap2::MmapMut)>,
     /// Records on disk.
     len: usize,
-    /// Whether a file was tried (made at the first record).
+    /// Whether a file was tried.
     tried: bool,
-    /// The records when no file could be made.
+    /// The records while they are few, or when no file could be made.
     mem: Vec<T>,
 }
 
@@ -230,15 +231,15 @@ impl<T: bytemuck::Pod> Default for Records<T> {
     }
 }
 
-/// Records the file first holds; it doubles as they come.
-const FIRST_RECORDS: usize = 1 << 14;
+/// Bytes of records held in memory before they move to a file.
+const IN_MEMORY: usize = 1 << 20;
 
 impl<T: bytemuck::Pod> Records<T> {
     pub fn push(&mut self, x: T) {
         let size = std::mem::size_of::<T>().max(1);
-        if !self.tried {
+        if !self.tried && self.mem.len() * size >= IN_MEMORY {
             self.tried = true;
-            self.disk = tempfile::tempfile().ok().and_then(|f| Self::mapped(&f, FIRST_RECORDS).map(|m| (f, m)));
+            self.move_to_disk();
         }
         let full = self.disk.as_ref().is_some_and(|(_, map)| (self.len + 1) * size > map.len());
         if full {
@@ -265,6 +266,18 @@ impl<T: bytemuck::Pod> Records<T> {
             }
             None => self.mem.push(x),
         }
+    }
+
+    /// Move the records to a new temporary file with room for as many again; they stay in
+    /// memory if none can be made.
+    fn move_to_disk(&mut self) {
+        let Ok(file) = tempfile::tempfile() else { return };
+        let Some(mut map) = Self::mapped(&file, self.mem.len().max(1) * 2) else { return };
+        let bytes: &[u8] = bytemuck::cast_slice(&self.mem);
+        map[..bytes.len()].copy_from_slice(bytes);
+        self.len = self.mem.len();
+        self.mem = Vec::new();
+        self.disk = Some((file, map));
     }
 
     /// `file` made `records` long, mapped.
@@ -634,6 +647,24 @@ mod tests {
         for (i, t) in trimmed.iter().enumerate() {
             assert_eq!(spilled.get(i).as_ref(), Some(t));
         }
+    }
+
+    #[test]
+    fn records_move_to_disk_past_a_mebibyte_and_sort_in_place() {
+        let mut r: Records<u64> = Records::default();
+        let n = 3 * IN_MEMORY / 8 + 5;
+        for i in 0..n as u64 {
+            r.push(i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            if i == 1000 {
+                assert!(r.disk.is_none(), "a few records stay in memory");
+            }
+        }
+        assert!(r.disk.is_some() && r.mem.is_empty(), "past 1 MiB the records are on disk");
+        assert_eq!(r.len(), n);
+        r.as_mut_slice().sort_unstable();
+        let mut want: Vec<u64> = (0..n as u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        want.sort_unstable();
+        assert_eq!(r.as_slice(), &want[..]);
     }
 
     #[test]
