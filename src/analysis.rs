@@ -233,17 +233,15 @@ impl<'o> Fold<'o> {
         let p = self.parts;
         let mut keep: Vec<(Exchange, Kind)> = Vec::new();
         for mut ex in batch.drain(..) {
-            let mut kind = None;
-            if p.findings && matches!(ex.status(), Some(401 | 403)) {
-                kind = Some(Kind::REFUSAL);
-            }
-            if p.tokens && learn::may_learn(&ex) {
-                kind = Some(kind.map_or(Kind::TOKEN_TRAFFIC, |k| k.with(Kind::TOKEN_TRAFFIC)));
-            }
-            if let Some(kind) = kind {
-                crate::keep::trim(&mut ex);
-                keep.push((ex, kind));
-            }
+            let refusal = p.findings && matches!(ex.status(), Some(401 | 403));
+            let kind = match (refusal, p.tokens && learn::may_learn(&ex)) {
+                (true, true) => Kind::REFUSAL.with(Kind::TOKEN_TRAFFIC),
+                (true, false) => Kind::REFUSAL,
+                (false, true) => Kind::TOKEN_TRAFFIC,
+                (false, false) => continue,
+            };
+            crate::keep::trim(&mut ex);
+            keep.push((ex, kind));
         }
         if keep.is_empty() {
             return;

@@ -56,7 +56,7 @@ impl Kind {
 }
 
 impl Slot {
-    /// Capture order: start, then input and entry ([`crate::ingest::load_batched`]'s order).
+    /// Capture order, as [`order_of`] gives it.
     fn order(&self) -> (DateTime<Utc>, u32, u64) {
         (self.started, self.input, self.index)
     }
@@ -96,24 +96,16 @@ impl Spill {
             self.failed = Some(e);
             return;
         }
+        let (started, input, index) = order_of(ex);
         self.slots.push(Slot {
-            started: ex.started,
-            input: u32::try_from(ex.origin.input).unwrap_or(u32::MAX),
-            index: ex.origin.index as u64,
+            started,
+            input,
+            index,
             offset: self.written,
             len: u32::try_from(self.buf.len()).unwrap_or(u32::MAX),
             kind: kind.0,
         });
         self.written += self.buf.len() as u64;
-    }
-
-    /// How many exchanges were written.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
     }
 
     /// Everything written, ready to be read back in capture order. An error when the file
@@ -179,9 +171,49 @@ impl Spilled {
     }
 }
 
+/// Capture order of an exchange: start, then input and entry ([`crate::ingest::load_batched`]'s
+/// order), as [`Spilled::order`] gives it for a spilled one.
+pub fn order_of(ex: &Exchange) -> (DateTime<Utc>, u32, u64) {
+    (ex.started, u32::try_from(ex.origin.input).unwrap_or(u32::MAX), ex.origin.index as u64)
+}
+
+/// Where an exchange of a merged sequence ([`positions`]) is.
+#[derive(Clone, Copy)]
+pub enum At {
+    /// In the held slice, at this position.
+    Held(usize),
+    /// On disk: its number in [`Spilled`].
+    Spilled(usize),
+}
+
 /// The exchanges that `keep` chooses among `held` (in capture order) and those of `spilled`
-/// read as `kind`, merged in capture order: the held ones borrowed, the spilled ones read back
-/// one at a time.
+/// read as `kind`, merged in capture order, by where each is.
+pub fn positions<'a>(
+    held: &'a [Exchange],
+    keep: impl Fn(&Exchange) -> bool + 'a,
+    spilled: Option<&'a Spilled>,
+    kind: Kind,
+) -> impl Iterator<Item = At> + 'a {
+    let mut chosen = held.iter().enumerate().filter(move |(_, e)| keep(e)).map(|(i, _)| i).peekable();
+    let mut next = spilled.and_then(|s| s.next_of(kind, 0));
+    std::iter::from_fn(move || {
+        let from_disk = match (chosen.peek(), next.and_then(|n| spilled?.order(n))) {
+            (None, None) => return None,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (Some(&i), Some(k)) => held.get(i).is_none_or(|e| k < order_of(e)),
+        };
+        if !from_disk {
+            return chosen.next().map(At::Held);
+        }
+        let n = next?;
+        next = spilled.and_then(|s| s.next_of(kind, n + 1));
+        Some(At::Spilled(n))
+    })
+}
+
+/// [`positions`], each exchange itself: the held ones borrowed, the spilled ones read back one
+/// at a time (a form that does not decode, which the run's own bytes never are, is skipped).
 pub fn merged<'a>(
     held: &'a [Exchange],
     keep: impl Fn(&Exchange) -> bool + 'a,
@@ -189,24 +221,9 @@ pub fn merged<'a>(
     kind: Kind,
 ) -> impl Iterator<Item = std::borrow::Cow<'a, Exchange>> + 'a {
     use std::borrow::Cow;
-    let mut held = held.iter().filter(move |e| keep(e)).peekable();
-    let mut next = spilled.and_then(|s| s.next_of(kind, 0));
-    std::iter::from_fn(move || loop {
-        let from_disk = match (held.peek(), next.and_then(|i| spilled?.order(i))) {
-            (None, None) => return None,
-            (Some(_), None) => false,
-            (None, Some(_)) => true,
-            (Some(e), Some(k)) => k < (e.started, e.origin.input as u32, e.origin.index as u64),
-        };
-        if !from_disk {
-            return held.next().map(Cow::Borrowed);
-        }
-        let (s, i) = (spilled?, next?);
-        next = s.next_of(kind, i + 1);
-        // The bytes are the run's own: a form that does not decode is skipped.
-        if let Some(ex) = s.get(i) {
-            return Some(Cow::Owned(ex));
-        }
+    positions(held, keep, spilled, kind).filter_map(move |at| match at {
+        At::Held(i) => held.get(i).map(Cow::Borrowed),
+        At::Spilled(n) => spilled?.get(n).map(Cow::Owned),
     })
 }
 
@@ -643,7 +660,7 @@ mod tests {
         }
         let spilled = spill.finish().unwrap();
         assert_eq!(spilled.len(), trimmed.len());
-        trimmed.sort_by_key(|e| (e.started, e.origin.input, e.origin.index));
+        trimmed.sort_by_key(order_of);
         for (i, t) in trimmed.iter().enumerate() {
             assert_eq!(spilled.get(i).as_ref(), Some(t));
         }

@@ -27,7 +27,7 @@ use crate::catalog::{Catalog, Lookup, Operation};
 use crate::model::{Capture, Exchange, Identity, Origin, Unrecorded};
 use crate::names::Names;
 use crate::redact::FingerprintKeys;
-use crate::spill::{Kind, Records, Spilled};
+use crate::spill::{self, At, Kind, Records, Spilled};
 use crate::timeline::{StateMet, Timeline};
 use crate::token::{self, Credential, CredentialKind, Grant, Token, TokenIndex, TokenUse};
 use chrono::{DateTime, Utc};
@@ -520,20 +520,13 @@ const CHUNK: usize = 256;
 /// refusals read back from disk).
 const WINDOW: usize = 16;
 
-/// A refusal in capture order: in the capture (its position) or on disk (its number).
-#[derive(Clone, Copy)]
-enum Refusal {
-    Held(usize),
-    Spilled(usize),
-}
-
 impl Pending {
     /// Resolve what was seen against the capture's tokens; `spilled`: the refusals not in the
     /// capture.
     pub fn new(cx: &Context<'_>, mut seen: Seen, spilled: Option<Spilled>) -> Pending {
         let handshakes = Handshakes { done: std::mem::take(&mut seen.handshakes) };
-        let refused = spilled.as_ref().is_some_and(|s| !s.is_empty())
-            || cx.capture.exchanges.iter().any(|e| matches!(e.status(), Some(401) | Some(403)));
+        let refused = spilled.as_ref().is_some_and(|s| s.next_of(Kind::REFUSAL, 0).is_some())
+            || cx.capture.exchanges.iter().any(is_refusal);
         let successes = if refused { Successes::build(seen, cx.tokens) } else { Successes::default() };
         Pending { handshakes, successes, spilled }
     }
@@ -548,57 +541,31 @@ impl Pending {
         mut sink: impl FnMut(R) -> Result<(), E>,
     ) -> Result<(), E> {
         let exchanges = &cx.capture.exchanges;
-        let mut held = exchanges
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| matches!(e.status(), Some(401) | Some(403)))
-            .map(|(i, _)| i)
-            .peekable();
         let spilled = self.spilled.as_ref();
-        let refusal_after = |i: usize| spilled.and_then(|s| s.next_of(Kind::REFUSAL, i));
-        let mut next_spilled = refusal_after(0);
-        let mut window: Vec<Refusal> = Vec::with_capacity(CHUNK * WINDOW);
+        let mut refusals = spill::positions(exchanges, is_refusal, spilled, Kind::REFUSAL);
         loop {
-            // The next refusals of both sources, merged in capture order.
-            window.clear();
-            while window.len() < CHUNK * WINDOW {
-                let from_disk = match (held.peek(), next_spilled.and_then(|n| spilled?.order(n))) {
-                    (None, None) => break,
-                    (Some(_), None) => false,
-                    (None, Some(_)) => true,
-                    (Some(&i), Some(k)) => {
-                        let e = &exchanges[i];
-                        k < (e.started, e.origin.input as u32, e.origin.index as u64)
-                    }
-                };
-                if let Some(n) = next_spilled.filter(|_| from_disk) {
-                    window.push(Refusal::Spilled(n));
-                    next_spilled = refusal_after(n + 1);
-                } else if let Some(i) = held.next() {
-                    window.push(Refusal::Held(i));
-                }
-            }
+            let window: Vec<At> = refusals.by_ref().take(CHUNK * WINDOW).collect();
             if window.is_empty() {
                 break;
             }
             // Those on disk are read back on every core.
             let read: Vec<Option<Exchange>> = window
                 .par_iter()
-                .filter_map(|r| match r {
-                    Refusal::Spilled(n) => Some(spilled.and_then(|s| s.get(*n))),
-                    Refusal::Held(_) => None,
+                .filter_map(|at| match at {
+                    At::Spilled(n) => Some(spilled.and_then(|s| s.get(*n))),
+                    At::Held(_) => None,
                 })
                 .collect();
             let mut read = read.iter();
-            let refusals: Vec<&Exchange> = window
+            let explained: Vec<&Exchange> = window
                 .iter()
-                .filter_map(|r| match r {
-                    Refusal::Held(i) => exchanges.get(*i),
-                    Refusal::Spilled(_) => read.next().and_then(Option::as_ref),
+                .filter_map(|at| match at {
+                    At::Held(i) => exchanges.get(*i),
+                    At::Spilled(_) => read.next().and_then(Option::as_ref),
                 })
                 .filter(|e| !self.handshakes.is_leg(e))
                 .collect();
-            let done: Vec<R> = refusals
+            let done: Vec<R> = explained
                 .par_chunks(CHUNK)
                 .map(|chunk| {
                     map(chunk
@@ -616,6 +583,11 @@ impl Pending {
         }
         Ok(())
     }
+}
+
+/// Answered 401 or 403.
+fn is_refusal(ex: &Exchange) -> bool {
+    matches!(ex.status(), Some(401 | 403))
 }
 
 /// Connection-based authentication (NTLM, Negotiate) answers its first requests with 401 by
