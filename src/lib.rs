@@ -18,6 +18,7 @@ pub mod diagnose;
 pub mod escape;
 pub mod filter;
 pub mod ingest;
+pub mod intern;
 pub mod keep;
 pub mod model;
 pub mod names;

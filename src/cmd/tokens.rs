@@ -99,7 +99,7 @@ fn write_table(out: &mut dyn Write, idx: &TokenIndex, tokens: Vec<TokenRow>, s: 
     let mut notes = Vec::new();
     for TokenRow(tok) in &tokens {
         let l = tok.label();
-        if let Some(m) = &tok.malformed {
+        if let Some(m) = &tok.rare().malformed {
             notes.push(format!("{l}: malformed: {}", escape(m)));
         }
         if let Some(j) = &tok.jwt {
@@ -112,11 +112,11 @@ fn write_table(out: &mut dyn Write, idx: &TokenIndex, tokens: Vec<TokenRow>, s: 
             };
             notes.push(format!("{l}: {}{sig}", escape(&j.form)));
         }
-        if let Some(r) = &tok.revoked {
+        if let Some(r) = &tok.rare().revoked {
             notes.push(format!(
                 "{l}: revoked at {} ({})",
                 report::short_time(r),
-                escape(tok.revoked_reason.as_deref().unwrap_or("revocation"))
+                escape(tok.rare().revoked_reason.as_deref().unwrap_or("revocation"))
             ));
         }
         if let Some(r) = &tok.region {
@@ -125,10 +125,10 @@ fn write_table(out: &mut dyn Write, idx: &TokenIndex, tokens: Vec<TokenRow>, s: 
                 notes.push(format!("{l}: issued in {r} but sent to {}: tokens are region-bound", other.join(", ")));
             }
         }
-        if let Some(s) = &tok.supersedes {
+        if let Some(s) = &tok.rare().supersedes {
             notes.push(format!("{l}: refreshed from {s}"));
         }
-        if let (Some(by), Some(at)) = (&tok.superseded_by, &tok.superseded_at) {
+        if let (Some(by), Some(at)) = (&tok.rare().superseded_by, &tok.rare().superseded_at) {
             notes.push(format!("{l}: superseded by {by} at {}", report::short_time(at)));
         }
         if let Some(u) = tok.has_user {

@@ -1002,7 +1002,7 @@ fn before_sorted(mine: &[Kept], among: &[u32], at: DateTime<Utc>) -> (usize, Opt
 }
 
 struct Shared {
-    scopes: Vec<String>,
+    scopes: crate::intern::Strs,
     calls: usize,
     credentials: std::collections::HashSet<u64>,
     proofs: Vec<Origin>,
@@ -1094,7 +1094,7 @@ impl Successes {
             (0..hosts.len() as u32).map(|h| crate::region::region_of_host(hosts.text(h)).map(|(r, _)| r.key)).collect();
         let mut s = Successes { with_credentials: vec![0; keys.len()], regions, ..Default::default() };
         records.as_mut_slice().par_sort_unstable_by_key(Kept::order);
-        let mut scopes_of: HashMap<u64, Option<&Vec<String>>> = HashMap::new();
+        let mut scopes_of: HashMap<u64, Option<&crate::intern::Strs>> = HashMap::new();
         for x in records.as_slice() {
             if let Some(n) = s.with_credentials.get_mut(x.key as usize) {
                 *n += 1;
@@ -1108,7 +1108,9 @@ impl Successes {
                     credentials: Default::default(),
                     proofs: Vec::new(),
                 });
-                e.scopes.retain(|y| scopes.contains(y));
+                if e.scopes != *scopes {
+                    e.scopes = e.scopes.iter().filter(|y| scopes.contains(y)).collect();
+                }
                 e.calls += 1;
                 e.credentials.insert(x.fp);
                 if e.proofs.len() < 3 {
@@ -1155,9 +1157,9 @@ impl Successes {
         self.keys.get(key).and_then(|k| self.with_credentials.get(k as usize)).copied().unwrap_or(0)
     }
 
-    fn infer(&self, key: &str, mine: &[String]) -> Option<Inferred> {
+    fn infer(&self, key: &str, mine: &[crate::intern::Str]) -> Option<Inferred> {
         let sh = self.by_key.get(&self.keys.get(key)?)?;
-        let lacking: Vec<String> = sh.scopes.iter().filter(|s| !mine.contains(s)).cloned().collect();
+        let lacking: Vec<String> = sh.scopes.iter().filter(|s| !mine.contains(s)).map(String::from).collect();
         (!lacking.is_empty() && sh.calls > 0).then(|| Inferred {
             scopes: lacking,
             calls: sh.calls,
@@ -1256,7 +1258,7 @@ pub(crate) mod testing {
     }
 
     pub fn token(grant: Grant, scopes: Option<&[&str]>) -> Token {
-        Token {
+        let mut tok = Token {
             fingerprint: "1a2b3c4d5e6f".into(),
             kind: if grant == Grant::Guest { CredentialKind::GuestJwt } else { CredentialKind::Opaque },
             grant,
@@ -1265,14 +1267,11 @@ pub(crate) mod testing {
             scopes: scopes.map(|s| s.iter().map(|x| x.to_string()).collect()),
             issued: Some(t(-60)),
             expires: Some(t(24 * 60)),
-            revoked: None,
             first_use: Some(t(-59)),
             last_use: Some(t(0)),
             uses: 2,
             refused: 1,
             issued_at: Some(Box::new(o(0))),
-            scopes_source: scopes.map(|_| Box::new(o(1))),
-            revoked_by: None,
             has_user: match grant {
                 Grant::ClientCredentials => Some(false),
                 Grant::Guest | Grant::Unknown => None,
@@ -1280,7 +1279,11 @@ pub(crate) mod testing {
             },
             client_id: None,
             ..Token::default()
+        };
+        if scopes.is_some() {
+            tok.rare_mut().scopes_source = Some(Box::new(o(1)));
         }
+        tok
     }
 
     /// A success of the same credential `min` minutes before the refusal, at exchange `index`.

@@ -51,7 +51,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     // With known scopes that do not cover the operation, the scope is the problem, not this.
     if !f.is_client_credentials() {
         if let (Some(need), Some(have)) = (op.scopes.as_ref(), f.token().and_then(|t| t.scopes.as_ref())) {
-            if !need.is_empty() && !need.iter().any(|s| have.contains(s)) {
+            if !need.is_empty() && !need.iter().any(|s| have.iter().any(|h| h == s)) {
                 return None;
             }
         }

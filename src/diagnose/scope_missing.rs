@@ -26,7 +26,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let label = f.credential_label();
     let have = f.token().and_then(|t| t.scopes.as_ref());
     let have_text = have.map(|h| if h.is_empty() { "none".to_string() } else { h.join(", ") });
-    let source = f.token().and_then(|t| t.scopes_source.as_deref().copied());
+    let source = f.token().and_then(|t| t.rare().scopes_source.as_deref().copied());
     let mut evidence = Vec::new();
     let op = f.operation();
     let op_scopes = op.and_then(|o| o.scopes.as_ref()).filter(|n| !n.is_empty());
@@ -44,7 +44,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     } else if worked_before {
         return None;
     } else if let (Some(op), Some(need), Some(have)) = (op, op_scopes, have) {
-        if need.iter().any(|s| have.contains(s)) {
+        if need.iter().any(|s| have.iter().any(|h| h == s)) {
             return None;
         }
         evidence.push(f.here(format!(

@@ -17,7 +17,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     }
     // The instant it became valid: its `nbf` when it has one, else its issue time.
     let from = u.token.and_then(|t| {
-        t.not_before
+        t.rare().not_before
             .map(|n| format!(" (nbf {})", n.to_rfc3339()))
             .or_else(|| t.issued.map(|i| format!(" (issued {})", i.to_rfc3339())))
     });
@@ -55,7 +55,7 @@ mod tests {
         assert!(check(&facts("GET", "/x", 401, Some(&tok), Validity::Unknown)).is_none());
         // The evidence names the token's nbf, not its issue time.
         let mut tok = token(Grant::Guest, None);
-        tok.not_before = Some(t(5));
+        tok.rare_mut().not_before = Some(t(5));
         let v = check(&facts("GET", "/x", 401, Some(&tok), Validity::NotYetValid)).unwrap();
         assert!(v.evidence[0].1.contains(&format!("(nbf {})", t(5).to_rfc3339())), "{}", v.evidence[0].1);
     }

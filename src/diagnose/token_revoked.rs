@@ -18,7 +18,7 @@ pub fn check(f: &Facts<'_>) -> Option<Verdict> {
     let t = u.token;
     let mut evidence =
         vec![f.here(format!("{} was sent with {} after it was revoked", f.call(), u.credential.label()))];
-    if let Some(at) = t.and_then(|t| t.revoked_by.as_deref().copied()) {
+    if let Some(at) = t.and_then(|t| t.rare().revoked_by.as_deref().copied()) {
         evidence.push((at, format!("{} was revoked here", u.credential.label())));
     }
     Some(Verdict {
@@ -39,7 +39,7 @@ mod tests {
     #[test]
     fn fires_and_points_at_the_revocation() {
         let mut tok = token(Grant::AuthorizationCode, None);
-        tok.revoked_by = Some(Box::new(o(3)));
+        tok.rare_mut().revoked_by = Some(Box::new(o(3)));
         let v = check(&facts("GET", "/api/v2/users/me", 401, Some(&tok), Validity::Revoked)).unwrap();
         assert_eq!(v.evidence.iter().map(|e| e.0.index).collect::<Vec<_>>(), vec![5, 3]);
     }

@@ -515,15 +515,20 @@ fn bar(h: &mut String, b: &Bar<'_>, show: bool) {
         "<figure><figcaption><code>{}</code> <span class=\"mut\">{}</span>{}</figcaption>",
         e(&tk.label()),
         e(&facts.join(" · ")),
-        match (&tk.value, show) {
+        match (&tk.rare().value, show) {
             (Some(v), true) => format!("<div class=\"mono\" style=\"word-break:break-all\">value: {}</div>", e(v)),
             _ => String::new(),
         }
     );
     let _ = write!(h, "<svg viewBox=\"0 0 {W} 96\" role=\"img\" aria-label=\"lifetime of {}\">", e(&tk.label()));
     let life_start = tk.issued.or(tk.first_use).unwrap_or(b.start);
-    let life_end =
-        [tk.revoked, tk.expires, tk.superseded_at].iter().flatten().min().copied().or(tk.last_use).unwrap_or(b.end);
+    let life_end = [tk.rare().revoked, tk.expires, tk.rare().superseded_at]
+        .iter()
+        .flatten()
+        .min()
+        .copied()
+        .or(tk.last_use)
+        .unwrap_or(b.end);
     let (x1, x2) = (s.x(life_start), s.x(life_end.max(life_start)));
     let _ = write!(
         h,
@@ -549,8 +554,8 @@ fn bar(h: &mut String, b: &Bar<'_>, show: bool) {
         }
     };
     mark(tk.issued, "▲", "issued", "lbl", h);
-    mark(tk.superseded_at, "◆", "refreshed (replaced)", "lbl", h);
-    mark(tk.revoked, "✕", "revoked", "badtxt", h);
+    mark(tk.rare().superseded_at, "◆", "refreshed (replaced)", "lbl", h);
+    mark(tk.rare().revoked, "✕", "revoked", "badtxt", h);
     if let Some(x) = tk.expires {
         let word = if tk.last_use.is_some_and(|l| l >= x) { "expired" } else { "expires" };
         if x <= b.end {

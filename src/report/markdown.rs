@@ -239,8 +239,13 @@ fn bar_strip(b: &Bar<'_>) -> String {
     let tk = b.token;
     let mut cells: Vec<char> = vec![' '; STRIP];
     let life_start = tk.issued.or(tk.first_use).unwrap_or(b.start);
-    let life_end =
-        [tk.revoked, tk.expires, tk.superseded_at].iter().flatten().min().copied().or(tk.last_use).unwrap_or(b.end);
+    let life_end = [tk.rare().revoked, tk.expires, tk.rare().superseded_at]
+        .iter()
+        .flatten()
+        .min()
+        .copied()
+        .or(tk.last_use)
+        .unwrap_or(b.end);
     let (i, j) = (pos(b.start, b.end, life_start), pos(b.start, b.end, life_end.max(life_start)));
     for cell in cells.iter_mut().take(j + 1).skip(i) {
         *cell = '=';
@@ -251,7 +256,7 @@ fn bar_strip(b: &Bar<'_>) -> String {
             cells[p] = if matches!(status, Some(401 | 403)) { 'X' } else { '|' };
         }
     }
-    for (when, ch) in [(tk.issued, '^'), (tk.superseded_at, '*'), (tk.expires, '!'), (tk.revoked, 'R')] {
+    for (when, ch) in [(tk.issued, '^'), (tk.rare().superseded_at, '*'), (tk.expires, '!'), (tk.rare().revoked, 'R')] {
         if let Some(w) = when.filter(|w| *w >= b.start && *w <= b.end) {
             let p = pos(b.start, b.end, w);
             if cells[p] != 'X' {
@@ -290,7 +295,7 @@ fn credentials(m: &mut String, k: &Ticket<'_>) {
             c(&scopes, true),
             when(tk.issued),
             when(tk.expires),
-            when(tk.revoked),
+            when(tk.rare().revoked),
             tk.uses,
             tk.refused
         );
@@ -313,7 +318,7 @@ fn credentials(m: &mut String, k: &Ticket<'_>) {
     m.push_str("```\n\n");
     if k.show_secrets {
         for b in &k.bars {
-            if let Some(v) = &b.token.value {
+            if let Some(v) = &b.token.rare().value {
                 let _ = writeln!(m, "- {} value: {}", c(&b.token.label(), false), c(v, false));
             }
         }

@@ -418,7 +418,8 @@ fn bars<'a>(capture: &Capture, tokens: &[&'a Token]) -> Vec<Bar<'a>> {
         .map(|(t, u)| {
             // The chart spans what happened; an expiry far after the last use is pointed at,
             // not drawn to scale (a 24-hour token used for two minutes).
-            let times = [t.issued, t.not_before, t.revoked, t.superseded_at, t.first_use, t.last_use];
+            let times =
+                [t.issued, t.rare().not_before, t.rare().revoked, t.rare().superseded_at, t.first_use, t.last_use];
             let mut all: Vec<DateTime<Utc>> = times.iter().flatten().copied().collect();
             all.extend(u.iter().map(|x| x.0));
             if all.is_empty() {

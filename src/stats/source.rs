@@ -85,9 +85,11 @@ impl Keys<'_> {
                         Dim::Kind => cred.as_ref().map(|c| c.kind.name().to_string()),
                         Dim::Grant => token().map(|t| t.grant.name().to_string()),
                         Dim::Client => token()
-                            .and_then(|t| t.client_id.clone())
+                            .and_then(|t| t.client_id.as_ref().map(String::from))
                             .or_else(|| cred.as_ref().and_then(|c| c.principal.clone())),
-                        _ => token().and_then(|t| t.subject.clone().or_else(|| t.organization.clone())),
+                        _ => token().and_then(|t| {
+                            t.subject.as_ref().map(String::from).or_else(|| t.rare().organization.clone())
+                        }),
                     }
                 }
                 Dim::Cause => {

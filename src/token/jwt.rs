@@ -11,6 +11,8 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::intern::{Str, Strs};
+
 /// How deep nested JWTs (`cty: JWT`) are followed.
 const MAX_NESTING: usize = 3;
 
@@ -61,15 +63,15 @@ impl Shape {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Header {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alg: Option<String>,
+    pub alg: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enc: Option<String>,
+    pub enc: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub typ: Option<String>,
+    pub typ: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cty: Option<String>,
+    pub cty: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
+    pub kid: Option<Str>,
 }
 
 /// A decoded JWS.
@@ -113,11 +115,11 @@ pub enum Payload {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Claims {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
+    pub iss: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub aud: Vec<String>,
+    pub sub: Option<Str>,
+    #[serde(skip_serializing_if = "<[Str]>::is_empty")]
+    pub aud: Strs,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,32 +127,36 @@ pub struct Claims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub jti: Option<String>,
+    pub jti: Option<Str>,
     /// From `scope` (space-separated string or array) or `scp` (string or array).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<String>,
+    pub scopes: Option<Strs>,
+    #[serde(skip_serializing_if = "<[Str]>::is_empty")]
+    pub roles: Strs,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub azp: Option<String>,
+    pub azp: Option<Str>,
     /// `client_id`, else `cid`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
+    pub client_id: Option<Str>,
 }
 
 impl Claims {
     pub fn from_object(o: &Map<String, Value>) -> Claims {
-        let s = |k: &str| o.get(k).and_then(str_of);
+        // Issuers, audiences, scopes, parties and clients repeat across tokens: pooled.
+        // Subjects and token ids are each token's own.
+        let own = |k: &str| o.get(k).and_then(str_of).map(Str::from);
+        let s = |k: &str| o.get(k).and_then(str_of).map(|v| Str::interned(&v));
+        let list = |k: &str| o.get(k).map(|v| Strs::interned(strings(v))).unwrap_or_default();
         Claims {
             iss: s("iss"),
-            sub: s("sub"),
-            aud: o.get("aud").map(strings).unwrap_or_default(),
+            sub: own("sub"),
+            aud: list("aud"),
             exp: o.get("exp").and_then(num_date),
             nbf: o.get("nbf").and_then(num_date),
             iat: o.get("iat").and_then(num_date),
-            jti: s("jti"),
-            scopes: o.get("scope").or_else(|| o.get("scp")).map(scope_list),
-            roles: o.get("roles").map(strings).unwrap_or_default(),
+            jti: own("jti"),
+            scopes: o.get("scope").or_else(|| o.get("scp")).map(|v| Strs::interned(scope_list(v))),
+            roles: list("roles"),
             azp: s("azp"),
             client_id: s("client_id").or_else(|| s("cid")),
         }
@@ -214,7 +220,7 @@ fn json_object(bytes: &[u8]) -> Option<Map<String, Value>> {
 }
 
 fn header_of(o: &Map<String, Value>) -> Header {
-    let s = |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let s = |k: &str| o.get(k).and_then(|v| v.as_str()).map(Str::interned);
     Header { alg: s("alg"), enc: s("enc"), typ: s("typ"), cty: s("cty"), kid: s("kid") }
 }
 
@@ -492,17 +498,17 @@ mod tests {
         let s = decode(&t);
         let c = s.claims().expect("claims");
         assert_eq!(c.iss.as_deref(), Some("https://login.example"));
-        assert_eq!(c.aud, vec!["a", "b"]);
+        assert_eq!(c.aud, Strs::interned(["a", "b"]));
         assert_eq!(c.exp, Some(1_700_000_000));
         assert_eq!(c.nbf, Some(1_699_990_000));
         assert_eq!(c.iat, Some(1_699_990_000));
-        assert_eq!(c.scopes, Some(vec!["x".into(), "y".into(), "z".into()]));
-        assert_eq!(c.roles, vec!["admin"]);
+        assert_eq!(c.scopes, Some(Strs::interned(["x", "y", "z"])));
+        assert_eq!(c.roles, Strs::interned(["admin"]));
         assert_eq!(c.client_id.as_deref(), Some("c1"));
         assert_eq!(c.jti.as_deref(), Some("7"));
         let t = jwt(r#"{"alg":"HS256"}"#, r#"{"scope":"openid profile","exp":1e300}"#, 32);
         let c = decode(&t).claims().cloned().expect("claims");
-        assert_eq!(c.scopes, Some(vec!["openid".into(), "profile".into()]));
+        assert_eq!(c.scopes, Some(Strs::interned(["openid", "profile"])));
         assert_eq!(c.exp, None, "an absurd exp is ignored, not a panic");
     }
 

@@ -22,6 +22,7 @@ use super::{
     classify_token, epoch, fingerprint_of as fingerprint, jwt, primary_credential, CredentialKind, Grant, TokenIndex,
 };
 use crate::body;
+use crate::intern::{Str, Strs};
 use crate::model::{Direction, Exchange};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -106,8 +107,8 @@ fn seconds(v: Option<&Value>) -> Option<i64> {
     (f.is_finite() && (0.0..=10.0 * 365.0 * 86_400.0).contains(&f)).then_some(f as i64)
 }
 
-fn scopes_of(v: Option<&Value>) -> Option<Vec<String>> {
-    v.map(jwt::scope_list)
+fn scopes_of(v: Option<&Value>) -> Option<Strs> {
+    v.map(|v| Strs::interned(jwt::scope_list(v)))
 }
 
 fn token_kind(secret: &str) -> CredentialKind {
@@ -126,8 +127,8 @@ struct Issue<'a> {
     ex: &'a Exchange,
     issuer_host: Option<String>,
     expires_in: Option<i64>,
-    scopes: Option<(Vec<String>, &'static str)>,
-    client_id: Option<String>,
+    scopes: Option<(Strs, &'static str)>,
+    client_id: Option<Str>,
     refresh_token: Option<String>,
     /// Fingerprint of the refresh token this issue was obtained with.
     refreshed_with: Option<String>,
@@ -160,7 +161,7 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     if let Some((s, from)) = i.scopes {
         t.scopes = Some(s);
         t.scopes_from = Some(from);
-        t.scopes_source = Some(Box::new(i.ex.origin));
+        t.rare_mut().scopes_source = Some(Box::new(i.ex.origin));
     } else if t.scopes.is_none() && parent_scopes.is_some() {
         // A refresh keeps the scopes of the grant (RFC 6749 §6) unless the reply says otherwise.
         t.scopes = parent_scopes;
@@ -174,14 +175,16 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     if let Some(c) = i.client_id.or(parent_client) {
         t.client_id = Some(c);
     }
-    t.supersedes = parent_fp.clone();
+    if parent_fp.is_some() || t.rare().supersedes.is_some() {
+        t.rare_mut().supersedes = parent_fp.clone();
+    }
     if let (Some(r), Some(me)) = (&i.refresh_token, idx.position(&fp)) {
         idx.set_refresh_token(me, fingerprint(r.trim()));
     }
     if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
         if p.fingerprint != fp {
-            p.superseded_by = Some(fp);
-            p.superseded_at = Some(i.at);
+            p.rare_mut().superseded_by = Some(fp);
+            p.rare_mut().superseded_at = Some(i.at);
         }
     }
 }
@@ -198,7 +201,7 @@ fn token_endpoint(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str)
     let params = request_params(ex);
     let grant = param(&params, "grant_type").map(Grant::from_grant_type).unwrap_or(Grant::Unknown);
     let basic_user = primary_credential(ex).filter(|c| c.kind == CredentialKind::Basic).and_then(|c| c.principal);
-    let client_id = basic_user.or_else(|| param(&params, "client_id").map(str::to_string));
+    let client_id = basic_user.or_else(|| param(&params, "client_id").map(str::to_string)).map(|c| Str::interned(&c));
     let refreshed_with = (grant == Grant::RefreshToken)
         .then(|| param(&params, "refresh_token").map(|r| fingerprint(r.trim())))
         .flatten();
@@ -273,7 +276,7 @@ fn tokens_me(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
     if let Some(Value::Array(a)) = reply.get("authorizedScope") {
         t.scopes = Some(a.iter().filter_map(Value::as_str).map(str::to_string).collect());
         t.scopes_from = Some("tokens_me");
-        t.scopes_source = Some(Box::new(ex.origin));
+        t.rare_mut().scopes_source = Some(Box::new(ex.origin));
     }
     if let Some(client) = reply.get("OAuthClient") {
         if let Some(g) = client.get("authorizedGrantType").and_then(Value::as_str) {
@@ -286,18 +289,21 @@ fn tokens_me(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
             }
         }
         if t.client_id.is_none() {
-            t.client_id = client.get("id").and_then(Value::as_str).map(str::to_string);
+            t.client_id = client.get("id").and_then(Value::as_str).map(Str::interned);
         }
     }
     if let Some(org) = reply.get("organization") {
         let name = org.get("name").and_then(Value::as_str);
         let id = org.get("id").and_then(Value::as_str);
-        t.organization = match (name, id) {
+        let named = match (name, id) {
             (Some(n), Some(i)) => Some(format!("{n} ({i})")),
             (Some(n), None) => Some(n.to_string()),
             (None, Some(i)) => Some(i.to_string()),
-            (None, None) => t.organization.take(),
+            (None, None) => None,
         };
+        if named.is_some() {
+            t.rare_mut().organization = named;
+        }
     }
     if t.region.is_none() {
         // Accepted by this region's API: a Genesys token belongs to its region (facts §5).
@@ -322,7 +328,7 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
         if let Some(s) = scopes_of(reply.get("scope")) {
             t.scopes = Some(s);
             t.scopes_from = Some("introspection");
-            t.scopes_source = Some(Box::new(ex.origin));
+            t.rare_mut().scopes_source = Some(Box::new(ex.origin));
         }
         // NumericDates (RFC 7662 §2.2): fractions and numeric strings are tolerated, as in JWTs.
         if let Some(e) = reply.get("exp").and_then(jwt::num_date).and_then(epoch) {
@@ -336,31 +342,31 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
             }
         }
         if let Some(c) = reply.get("client_id").and_then(Value::as_str) {
-            t.client_id = Some(c.to_string());
+            t.client_id = Some(Str::interned(c));
         }
         if t.subject.is_none() {
-            t.subject = reply.get("sub").and_then(Value::as_str).map(str::to_string);
+            t.subject = reply.get("sub").and_then(Value::as_str).map(Str::from);
         }
         if t.issuer.is_none() {
             match reply.get("iss").and_then(Value::as_str) {
-                Some(iss) => t.issuer = Some(iss.to_string()),
+                Some(iss) => t.issuer = Some(Str::interned(iss)),
                 None => t.set_issuer_host(&ex.host()),
             }
         }
-    } else if t.revoked.is_none() && t.expires.is_none_or(|e| e > at) {
-        t.revoked = Some(at);
-        t.revoked_by = Some(Box::new(ex.origin));
-        t.revoked_reason = Some("introspection answered active: false".into());
+    } else if t.rare().revoked.is_none() && t.expires.is_none_or(|e| e > at) {
+        t.rare_mut().revoked = Some(at);
+        t.rare_mut().revoked_by = Some(Box::new(ex.origin));
+        t.rare_mut().revoked_reason = Some("introspection answered active: false".into());
     }
 }
 
 fn revoke(idx: &mut TokenIndex, secret: &str, kind: CredentialKind, ex: &Exchange, why: &str) {
     let at = reply_time(ex);
     let t = idx.entry(secret, kind);
-    if t.revoked.is_none_or(|r| at < r) {
-        t.revoked = Some(at);
-        t.revoked_by = Some(Box::new(ex.origin));
-        t.revoked_reason = Some(why.to_string());
+    if t.rare().revoked.is_none_or(|r| at < r) {
+        t.rare_mut().revoked = Some(at);
+        t.rare_mut().revoked_by = Some(Box::new(ex.origin));
+        t.rare_mut().revoked_reason = Some(why.to_string());
     }
 }
 
@@ -433,14 +439,16 @@ fn guest_issue(
         t.expires = Some(e);
         t.expires_server_clock = true;
     }
-    t.supersedes = parent_fp;
+    if parent_fp.is_some() || t.rare().supersedes.is_some() {
+        t.rare_mut().supersedes = parent_fp;
+    }
     if let (Some(r), Some(me)) = (refresh, idx.position(&fp)) {
         idx.set_refresh_token(me, fingerprint(r.trim()));
     }
     if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
         if p.fingerprint != fp {
-            p.superseded_by = Some(fp);
-            p.superseded_at = Some(at);
+            p.rare_mut().superseded_by = Some(fp);
+            p.rare_mut().superseded_at = Some(at);
         }
     }
 }

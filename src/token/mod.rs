@@ -22,6 +22,7 @@ pub mod learn;
 mod uses;
 pub use uses::Uses;
 
+use crate::intern::{Str, Strs};
 use crate::model::{Capture, Exchange, Origin};
 use crate::redact::fingerprint;
 use crate::region::region_of_host;
@@ -562,11 +563,11 @@ pub enum Validity {
 pub struct JwtInfo {
     /// One sentence: `JWT (JWS RS256) with claims`, `JWE, encrypted …`, `JWS HS256, payload is
     /// not JSON claims …`.
-    pub form: String,
+    pub form: Str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alg: Option<String>,
+    pub alg: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
+    pub kid: Option<Str>,
     pub encrypted: bool,
     /// The claims, when the payload is a JSON object (innermost, for nested JWTs).
     /// Boxed: moved out of the decoded shape as it is (no copy), and a token row is one of
@@ -581,31 +582,29 @@ pub struct JwtInfo {
 }
 
 /// One credential as seen across the whole capture: one row of `harken tokens`.
-#[derive(Debug, Clone, Default, Serialize)]
+///
+/// A large capture holds hundreds of thousands (one per login or session cookie), so a token
+/// is kept small: what most tokens have is inline (about 300 bytes), what few have (revocation,
+/// lineage, `tokens/me` facts, a malformation) is in [`Rare`], allocated only when set
+/// ([`Token::rare`], [`Token::rare_mut`]), and repeated strings are shared ([`crate::intern`]).
+/// Serialized with the fields of both in one documented order (docs/output.md).
+#[derive(Debug, Clone, Default)]
 pub struct Token {
     pub fingerprint: String,
     pub kind: CredentialKind,
     pub grant: Grant,
     /// Issuing host (token endpoint, redirect, websocket) or `iss` claim.
-    pub issuer: Option<String>,
+    pub issuer: Option<Str>,
     /// Genesys Cloud region key of the issuer, e.g. `eu_west_1` (or, when the issuer is not
     /// known, of the API host that accepted it in `GET /api/v2/tokens/me`).
     pub region: Option<&'static str>,
     /// Scopes, when known (`None`: unknown; `Some([])`: known to be none).
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<Strs>,
     /// Where the scopes were read: `token_reply`, `implicit_fragment`, `tokens_me`,
     /// `introspection`, `jwt_claims`.
     pub scopes_from: Option<&'static str>,
     pub issued: Option<DateTime<Utc>>,
     pub expires: Option<DateTime<Utc>>,
-    /// `nbf`, when the token says.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_before: Option<DateTime<Utc>>,
-    pub revoked: Option<DateTime<Utc>>,
-    /// How it was revoked (`DELETE /api/v2/tokens/me`, RFC 7009 revocation, introspection
-    /// said inactive).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub revoked_reason: Option<String>,
     pub first_use: Option<DateTime<Utc>>,
     pub last_use: Option<DateTime<Utc>>,
     pub uses: usize,
@@ -613,99 +612,160 @@ pub struct Token {
     pub refused: usize,
     /// Where the token was issued (token-endpoint reply, websocket frame, redirect fragment).
     pub issued_at: Option<Box<Origin>>,
-    /// The exchange that told the scopes (token reply, /api/v2/tokens/me, introspection).
-    pub scopes_source: Option<Box<Origin>>,
-    /// The exchange that revoked it (`DELETE /api/v2/tokens/me`, token revoke).
-    pub revoked_by: Option<Box<Origin>>,
     /// Whether the token acts for a user: `Some(false)` for client credentials, `Some(true)`
     /// for code/implicit/password/SAML grants or a JWT with a user subject, `None` unknown.
     pub has_user: Option<bool>,
     /// OAuth client id, when known (Basic auth of the token request, body, claims, tokens/me).
-    pub client_id: Option<String>,
-    /// Organization from `GET /api/v2/tokens/me` (`name (id)`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization: Option<String>,
+    pub client_id: Option<Str>,
     /// `sub` claim.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    pub subject: Option<Str>,
+    /// Where it travelled in requests (`authorization: bearer`, `cookie: sid`, …).
+    pub carriers: Vec<Str>,
+    /// Genesys regions of the hosts it was sent to. A region other than `region` means the
+    /// token crossed regions (see [`TokenUse::cross_region`] for each request).
+    pub used_regions: Vec<&'static str>,
+    /// What was read inside, for JOSE tokens.
+    pub jwt: Option<Box<JwtInfo>>,
+    /// What few tokens have.
+    pub(crate) rare: Option<Box<Rare>>,
+    pub secret: String,
+    /// `expires` is on the server's clock (from `exp` or a JwtResponse), not the capture's.
+    pub expires_server_clock: bool,
+    /// `issued` is on the server's clock (from `iat`).
+    pub issued_server_clock: bool,
+    /// Its JOSE shape as classifying a use decoded it, until [`TokenIndex::finish`] reads it
+    /// (then dropped: `jwt` holds what is reported).
+    pub(crate) shape: Option<std::sync::Arc<jwt::Shape>>,
+}
+
+/// The fields of a [`Token`] that few tokens have.
+#[derive(Debug, Clone, Default)]
+pub struct Rare {
+    /// `nbf`, when the token says.
+    pub not_before: Option<DateTime<Utc>>,
+    pub revoked: Option<DateTime<Utc>>,
+    /// How it was revoked (`DELETE /api/v2/tokens/me`, RFC 7009 revocation, introspection
+    /// said inactive).
+    pub revoked_reason: Option<String>,
+    /// The exchange that told the scopes (token reply, /api/v2/tokens/me, introspection).
+    pub scopes_source: Option<Box<Origin>>,
+    /// The exchange that revoked it (`DELETE /api/v2/tokens/me`, token revoke).
+    pub revoked_by: Option<Box<Origin>>,
+    /// Organization from `GET /api/v2/tokens/me` (`name (id)`).
+    pub organization: Option<String>,
     /// Lineage: the fingerprint of the token this one replaced through a refresh.
     pub supersedes: Option<String>,
     /// Lineage: the fingerprint of the token that replaced this one, and when.
     pub superseded_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_at: Option<DateTime<Utc>>,
     /// Fingerprint of the refresh token issued with it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-    /// Where it travelled in requests (`authorization: bearer`, `cookie: sid`, …).
-    pub carriers: Vec<String>,
-    /// Genesys regions of the hosts it was sent to. A region other than `region` means the
-    /// token crossed regions (see [`TokenUse::cross_region`] for each request).
-    pub used_regions: Vec<&'static str>,
     /// Why the value is not a usable token, if so.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed: Option<String>,
-    /// What was read inside, for JOSE tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwt: Option<JwtInfo>,
     /// The secret itself: present only with `--show-secrets`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(skip)]
-    pub secret: String,
-    /// `expires` is on the server's clock (from `exp` or a JwtResponse), not the capture's.
-    #[serde(skip)]
-    pub expires_server_clock: bool,
-    /// `issued` is on the server's clock (from `iat`).
-    #[serde(skip)]
-    pub issued_server_clock: bool,
-    /// Its JOSE shape as classifying a use decoded it, until [`TokenIndex::finish`] reads it
-    /// (then dropped: `jwt` holds what is reported).
-    #[serde(skip)]
-    pub(crate) shape: Option<std::sync::Arc<jwt::Shape>>,
+}
+
+static NO_RARE: Rare = Rare {
+    not_before: None,
+    revoked: None,
+    revoked_reason: None,
+    scopes_source: None,
+    revoked_by: None,
+    organization: None,
+    supersedes: None,
+    superseded_by: None,
+    superseded_at: None,
+    refresh_token: None,
+    malformed: None,
+    value: None,
+};
+
+impl Serialize for Token {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let r = self.rare();
+        // The fields left out when unset.
+        let optional = [
+            r.not_before.is_some(),
+            r.revoked_reason.is_some(),
+            r.organization.is_some(),
+            self.subject.is_some(),
+            r.superseded_at.is_some(),
+            r.refresh_token.is_some(),
+            r.malformed.is_some(),
+            self.jwt.is_some(),
+            r.value.is_some(),
+        ];
+        let mut st = s.serialize_struct("Token", 24 + optional.iter().filter(|x| **x).count())?;
+        st.serialize_field("fingerprint", &self.fingerprint)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("grant", &self.grant)?;
+        st.serialize_field("issuer", &self.issuer)?;
+        st.serialize_field("region", &self.region)?;
+        st.serialize_field("scopes", &self.scopes)?;
+        st.serialize_field("scopes_from", &self.scopes_from)?;
+        st.serialize_field("issued", &self.issued)?;
+        st.serialize_field("expires", &self.expires)?;
+        if let Some(v) = &r.not_before {
+            st.serialize_field("not_before", v)?;
+        }
+        st.serialize_field("revoked", &r.revoked)?;
+        if let Some(v) = &r.revoked_reason {
+            st.serialize_field("revoked_reason", v)?;
+        }
+        st.serialize_field("first_use", &self.first_use)?;
+        st.serialize_field("last_use", &self.last_use)?;
+        st.serialize_field("uses", &self.uses)?;
+        st.serialize_field("refused", &self.refused)?;
+        st.serialize_field("issued_at", &self.issued_at)?;
+        st.serialize_field("scopes_source", &r.scopes_source)?;
+        st.serialize_field("revoked_by", &r.revoked_by)?;
+        st.serialize_field("has_user", &self.has_user)?;
+        st.serialize_field("client_id", &self.client_id)?;
+        if let Some(v) = &r.organization {
+            st.serialize_field("organization", v)?;
+        }
+        if let Some(v) = &self.subject {
+            st.serialize_field("subject", v)?;
+        }
+        st.serialize_field("supersedes", &r.supersedes)?;
+        st.serialize_field("superseded_by", &r.superseded_by)?;
+        if let Some(v) = &r.superseded_at {
+            st.serialize_field("superseded_at", v)?;
+        }
+        if let Some(v) = &r.refresh_token {
+            st.serialize_field("refresh_token", v)?;
+        }
+        st.serialize_field("carriers", &self.carriers)?;
+        st.serialize_field("used_regions", &self.used_regions)?;
+        if let Some(v) = &r.malformed {
+            st.serialize_field("malformed", v)?;
+        }
+        if let Some(v) = &self.jwt {
+            st.serialize_field("jwt", v)?;
+        }
+        if let Some(v) = &r.value {
+            st.serialize_field("value", v)?;
+        }
+        st.end()
+    }
 }
 
 impl Token {
     /// A token known only by its value; every field unknown.
     pub fn new(kind: CredentialKind, secret: &str) -> Token {
-        Token {
-            fingerprint: fingerprint(secret),
-            kind,
-            grant: Grant::Unknown,
-            issuer: None,
-            region: None,
-            scopes: None,
-            scopes_from: None,
-            issued: None,
-            expires: None,
-            not_before: None,
-            revoked: None,
-            revoked_reason: None,
-            first_use: None,
-            last_use: None,
-            uses: 0,
-            refused: 0,
-            issued_at: None,
-            scopes_source: None,
-            revoked_by: None,
-            has_user: None,
-            client_id: None,
-            organization: None,
-            subject: None,
-            supersedes: None,
-            superseded_by: None,
-            superseded_at: None,
-            refresh_token: None,
-            carriers: Vec::new(),
-            used_regions: Vec::new(),
-            malformed: None,
-            jwt: None,
-            value: None,
-            secret: secret.to_string(),
-            expires_server_clock: false,
-            issued_server_clock: false,
-            shape: None,
-        }
+        Token { fingerprint: fingerprint(secret), kind, secret: secret.to_string(), ..Token::default() }
+    }
+
+    /// What few tokens have (all unset when none was learned).
+    pub fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+
+    /// [`Self::rare`], to set (allocated on first use).
+    pub fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Default::default)
     }
 
     /// `kind:fingerprint`.
@@ -718,7 +778,7 @@ impl Token {
         if host.is_empty() {
             return;
         }
-        self.issuer = Some(host.to_string());
+        self.issuer = Some(Str::interned(host));
         if let Some((r, _)) = region_of_host(host) {
             self.region = Some(r.key);
         }
@@ -954,7 +1014,7 @@ impl TokenIndex {
     /// Record that the token at `i` was handed the refresh token `refresh_fp`.
     pub(crate) fn set_refresh_token(&mut self, i: usize, refresh_fp: String) {
         if let Some(t) = self.tokens.get_mut(i) {
-            t.refresh_token = Some(refresh_fp.clone());
+            t.rare_mut().refresh_token = Some(refresh_fp.clone());
             self.by_refresh.entry(refresh_fp).or_insert(i);
         }
     }
@@ -978,8 +1038,8 @@ impl TokenIndex {
                 _ => (None, None, false),
             };
             if let jwt::Shape::Malformed { reason } = &shape {
-                if t.malformed.is_none() {
-                    t.malformed = Some(reason.clone());
+                if t.rare().malformed.is_none() {
+                    t.rare_mut().malformed = Some(reason.clone());
                 }
             }
             let (signature, verified_with) = match (keys, &shape) {
@@ -992,7 +1052,15 @@ impl TokenIndex {
             if let Some(c) = &claims {
                 apply_claims(t, c);
             }
-            t.jwt = Some(JwtInfo { form, alg, kid, encrypted, claims, signature, verified_with });
+            t.jwt = Some(Box::new(JwtInfo {
+                form: Str::interned(&form),
+                alg,
+                kid,
+                encrypted,
+                claims,
+                signature,
+                verified_with,
+            }));
         });
         self.jwks = keys.map(|k| {
             let mut s = JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() };
@@ -1019,7 +1087,7 @@ impl TokenIndex {
     /// Fill `value` on every token (`--show-secrets`).
     pub fn reveal_secrets(&mut self) {
         for t in &mut self.tokens {
-            t.value = Some(t.secret.clone());
+            t.rare_mut().value = Some(t.secret.clone());
         }
     }
 
@@ -1030,10 +1098,10 @@ impl TokenIndex {
         let server_at = plus(at, skew);
         // NumericDate has one-second resolution.
         let slack = Duration::seconds(1);
-        if t.malformed.is_some() {
+        if t.rare().malformed.is_some() {
             return Validity::Unknown;
         }
-        if t.revoked.is_some_and(|r| r <= at) {
+        if t.rare().revoked.is_some_and(|r| r <= at) {
             return Validity::Revoked;
         }
         if let Some(e) = t.expires {
@@ -1042,7 +1110,7 @@ impl TokenIndex {
                 return Validity::Expired;
             }
         }
-        if t.not_before.is_some_and(|n| n > plus(server_at, slack)) {
+        if t.rare().not_before.is_some_and(|n| n > plus(server_at, slack)) {
             return Validity::NotYetValid;
         }
         if let Some(i) = t.issued {
@@ -1106,8 +1174,10 @@ fn apply_claims(t: &mut Token, c: &jwt::Claims) {
     if t.issuer.is_none() {
         if let Some(iss) = &c.iss {
             t.issuer = Some(iss.clone());
-            let host =
-                url::Url::parse(iss).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| iss.clone());
+            let host = url::Url::parse(iss)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| iss.to_string());
             if t.region.is_none() {
                 t.region = region_of_host(&host).map(|(r, _)| r.key);
             }
@@ -1125,8 +1195,8 @@ fn apply_claims(t: &mut Token, c: &jwt::Claims) {
             t.issued_server_clock = true;
         }
     }
-    if t.not_before.is_none() {
-        t.not_before = c.nbf.and_then(epoch);
+    if let (None, Some(n)) = (t.rare().not_before, c.nbf.and_then(epoch)) {
+        t.rare_mut().not_before = Some(n);
     }
     if t.scopes.is_none() {
         if let Some(s) = &c.scopes {

@@ -315,7 +315,7 @@ fn validity_at_the_exact_expiry_instant_is_expired() {
     t.expires = Some(at("2024-05-14T10:00:00Z"));
     assert_eq!(idx.validity_at(&t, at("2024-05-14T09:59:59.999Z")), Validity::Valid);
     assert_eq!(idx.validity_at(&t, at("2024-05-14T10:00:00Z")), Validity::Expired, "RFC 7519 §4.1.4: on or after exp");
-    t.revoked = Some(at("2024-05-14T09:30:00Z"));
+    t.rare_mut().revoked = Some(at("2024-05-14T09:30:00Z"));
     assert_eq!(idx.validity_at(&t, at("2024-05-14T09:30:00Z")), Validity::Revoked);
     assert_eq!(idx.validity_at(&t, at("2024-05-14T09:29:59Z")), Validity::Valid);
 }
@@ -417,7 +417,7 @@ fn a_failed_refresh_neither_issues_nor_supersedes() {
     let idx = TokenIndex::build(&cap);
     assert_eq!(idx.tokens.len(), 1, "{:?}", idx.tokens);
     let t = &idx.tokens[0];
-    assert_eq!((t.superseded_by.as_deref(), t.grant), (None, Grant::AuthorizationCode));
+    assert_eq!((t.rare().superseded_by.as_deref(), t.grant), (None, Grant::AuthorizationCode));
 }
 
 #[test]
@@ -434,7 +434,10 @@ fn tokens_me_refused_teaches_nothing() {
     )]);
     let idx = TokenIndex::build(&cap);
     let t = idx.get(&fingerprint("callingtoken012345")).expect("used");
-    assert_eq!((t.scopes.as_ref(), t.grant, t.organization.as_ref(), t.refused), (None, Grant::Unknown, None, 1));
+    assert_eq!(
+        (t.scopes.as_ref(), t.grant, t.rare().organization.as_ref(), t.refused),
+        (None, Grant::Unknown, None, 1)
+    );
 }
 
 #[test]
@@ -459,10 +462,10 @@ fn introspection_active_false_revokes_and_exp_may_be_a_float() {
     let idx = TokenIndex::build(&cap);
     let t = idx.get(&fingerprint("introspected01234567")).expect("active");
     assert_eq!(t.expires, Some(at("2024-05-14T10:00:00Z")), "a float exp is a NumericDate");
-    assert_eq!(t.scopes.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+    assert_eq!(t.scopes, Some(crate::intern::Strs::interned(["a", "b"])));
     let t = idx.get(&fingerprint("inactive0123456789")).expect("inactive");
-    assert!(t.revoked.is_some());
-    assert_eq!(t.revoked_reason.as_deref(), Some("introspection answered active: false"));
+    assert!(t.rare().revoked.is_some());
+    assert_eq!(t.rare().revoked_reason.as_deref(), Some("introspection answered active: false"));
     let mut later = exchange("GET", API, &[("Authorization", "Bearer inactive0123456789")]);
     later.started = at("2024-05-14T09:06:00Z");
     assert_eq!(idx.judge(&later).map(|u| u.validity), Some(Validity::Revoked));
@@ -620,15 +623,15 @@ fn refresh_chain_lineage_and_refresh_token_revocation() {
     let [a, b, c] = ["access-a-0123456789", "access-b-0123456789", "access-c-0123456789"]
         .map(|s| idx.get(&fingerprint(s)).expect(s).clone());
     assert_eq!(
-        (a.superseded_by.as_deref(), b.supersedes.as_deref()),
+        (a.rare().superseded_by.as_deref(), b.rare().supersedes.as_deref()),
         (Some(b.fingerprint.as_str()), Some(a.fingerprint.as_str()))
     );
     assert_eq!(
-        (b.superseded_by.as_deref(), c.supersedes.as_deref()),
+        (b.rare().superseded_by.as_deref(), c.rare().supersedes.as_deref()),
         (Some(c.fingerprint.as_str()), Some(b.fingerprint.as_str()))
     );
     assert_eq!((c.grant, c.has_user), (Grant::RefreshToken, Some(true)));
     assert!(idx.get(&fingerprint("refresh-c-0123456789")).is_none(), "a refresh token is not listed as a token");
-    assert_eq!(c.revoked, Some(at("2024-05-14T09:12:00.100Z")), "revoked by the second revocation only");
+    assert_eq!(c.rare().revoked, Some(at("2024-05-14T09:12:00.100Z")), "revoked by the second revocation only");
     assert_eq!(idx.tokens.len(), 3);
 }

@@ -9,6 +9,7 @@
 //! same carriers, regions, malformations and client ids.
 
 use super::{jwt, Credential, CredentialKind, TokenIndex};
+use crate::intern::Str;
 use crate::model::Exchange;
 use crate::names::Names;
 use crate::redact::FingerprintKeys;
@@ -216,7 +217,7 @@ impl Uses {
             for (_, c) in a.carriers.into_sorted() {
                 let c = self.carriers.text(c);
                 if !t.carriers.iter().any(|x| x == c) {
-                    t.carriers.push(c.to_string());
+                    t.carriers.push(Str::interned(c));
                 }
             }
             t.uses += a.uses;
@@ -231,8 +232,8 @@ impl Uses {
                     t.last_use = Some(l);
                 }
             }
-            if t.malformed.is_none() {
-                t.malformed = a.malformed.map(|b| b.1);
+            if let (None, Some(m)) = (&t.rare().malformed, a.malformed) {
+                t.rare_mut().malformed = Some(m.1);
             }
             for (_, r) in a.regions.into_sorted() {
                 if !t.used_regions.contains(&r) {
@@ -240,7 +241,7 @@ impl Uses {
                 }
             }
             if t.client_id.is_none() {
-                t.client_id = a.principal.map(|b| b.1);
+                t.client_id = a.principal.map(|b| Str::interned(&b.1));
             }
         }
     }
