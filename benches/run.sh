@@ -6,7 +6,8 @@
 #      (default "200 1000"; add 3000 for the 3 GB inputs: SIZES="200 1000 3000", ~3 GB of disk
 #      each and a long generation);
 #   2. builds the release binary (cargo build --release) and, when absent, the baseline binary
-#      of commit BASE_COMMIT (default 1b5b831: main before what analyze keeps went to disk;
+#      of commit BASE_COMMIT (default 3abe199: main before tokens were made small; 1b5b831
+#      before what analyze keeps went to disk;
 #      a530dd6 before the earlier perf work; 96653e3, before issue #14 began, reports findings
 #      of rules added since) into
 #      bench-out/harken-<commit>;
@@ -37,7 +38,7 @@ COMMANDS=${COMMANDS:-"analyze tokens timeline exchanges"}
 FORMATS=${FORMATS:-"har pcap"}
 # The baseline: main just before the latest perf work landed (its diagnosis rules are today's;
 # 96653e3, before issue #14 began, finds differently since rules were added).
-BASE_COMMIT=${BASE_COMMIT:-1b5b831}
+BASE_COMMIT=${BASE_COMMIT:-3abe199}
 OUT=bench-out
 BIN=${BIN:-target/release/harken}
 BASE=$OUT/harken-$BASE_COMMIT

@@ -135,6 +135,30 @@ unsafe impl GlobalAlloc for Allocator {
     }
 }
 
+/// Hand the pages that threads have freed back to the kernel, on every thread of the rayon
+/// pool and the calling one.
+///
+/// Each thread's mimalloc heap keeps the pages it freed for its own reuse, and gives them back
+/// only as that thread next allocates: a worker that went idle when reading ended keeps what
+/// it used for reading (about 35 MB on the 3 GB benchmark capture) while the main thread
+/// builds the token index beside it. Called between phases ([`crate::analysis::Fold`]), it
+/// takes a few milliseconds; without mimalloc as the global allocator it does nothing of note.
+pub fn release() {
+    fn collect() {
+        // SAFETY: `mi_collect` takes no pointer and is safe to call from any thread at any
+        // time; the mimalloc library is linked whether or not it is the global allocator.
+        unsafe { mi_collect(true) }
+    }
+    rayon::broadcast(|_| collect());
+    collect();
+}
+
+// libmimalloc-sys declares it only with its `extended` feature (which pulls in one more
+// crate): the symbol is in the library it builds either way.
+unsafe extern "C" {
+    fn mi_collect(force: bool);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

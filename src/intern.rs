@@ -174,6 +174,12 @@ impl PartialEq<String> for Str {
     }
 }
 
+impl<const N: usize> PartialEq<[&str; N]> for Strs {
+    fn eq(&self, o: &[&str; N]) -> bool {
+        self.0.len() == N && self.0.iter().zip(o).all(|(a, b)| a == b)
+    }
+}
+
 impl fmt::Display for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -518,7 +518,7 @@ pub struct Pending {
 const CHUNK: usize = 256;
 /// Tasks run before their results are handed on (bounds the findings held at once, and the
 /// refusals read back from disk).
-const WINDOW: usize = 16;
+const WINDOW: usize = 4;
 
 impl Pending {
     /// Resolve what was seen against the capture's tokens; `spilled`: the refusals not in the
@@ -580,6 +580,9 @@ impl Pending {
             for r in done {
                 sink(r)?;
             }
+            // The findings were made on the workers and freed here: their pages go back
+            // rather than waiting in the workers' heaps (src/alloc.rs).
+            crate::alloc::release();
         }
         Ok(())
     }

@@ -60,7 +60,7 @@ impl<R: Row> Sink<R> for ArraySink<'_> {
 /// Elements rendered per parallel task by [`Object::array`].
 const PAR_CHUNK: usize = 256;
 /// Chunks rendered before they are written (bounds the rendered bytes held at once).
-const PAR_WINDOW: usize = 16;
+const PAR_WINDOW: usize = 4;
 
 /// An indented JSON object written field by field, byte for byte what [`write_document`]
 /// writes for a struct with the same fields in the same order; large arrays
@@ -104,6 +104,8 @@ impl<'w> Object<'w> {
             for r in rendered {
                 a.write(&r?)?;
             }
+            // Rendered on the workers, freed here: given back now (src/alloc.rs).
+            crate::alloc::release();
         }
         a.close()
     }

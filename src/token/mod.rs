@@ -620,7 +620,7 @@ pub struct Token {
     /// `sub` claim.
     pub subject: Option<Str>,
     /// Where it travelled in requests (`authorization: bearer`, `cookie: sid`, …).
-    pub carriers: Vec<Str>,
+    pub carriers: Strs,
     /// Genesys regions of the hosts it was sent to. A region other than `region` means the
     /// token crossed regions (see [`TokenUse::cross_region`] for each request).
     pub used_regions: Vec<&'static str>,
@@ -964,6 +964,8 @@ impl TokenIndex {
     ) -> TokenIndex {
         let mut idx = TokenIndex { clock_skew, forget: !keep_secrets, ..Default::default() };
         learn::learn(&mut idx, learn_from);
+        // The token traffic read back and parsed is garbage now (src/alloc.rs).
+        crate::alloc::release();
         uses.apply(&mut idx);
         idx.finish(opts);
         idx
@@ -985,12 +987,19 @@ impl TokenIndex {
         let i = match self.by_fp.get(&key) {
             Some(&i) => i,
             None => {
-                self.tokens.push(Token {
-                    fingerprint: fp.to_string(),
-                    kind,
-                    secret: secret.to_string(),
-                    ..Token::default()
-                });
+                let mut t = Token { fingerprint: fp.to_string(), kind, ..Token::default() };
+                // Learned from token traffic, a JWT is read now when no output shows its
+                // value: the value (hundreds of bytes) is not kept until the end for it. A
+                // malformed one waits for the end, where the first use's reason comes first.
+                let jose = matches!(kind, CredentialKind::Jwt | CredentialKind::GuestJwt);
+                let shape = (self.forget && jose && !secret.is_empty())
+                    .then(|| jwt::decode(secret))
+                    .filter(|s| !matches!(s, jwt::Shape::Malformed { .. }));
+                match shape {
+                    Some(shape) => read_jose(&mut t, shape, None),
+                    None => t.secret = secret.to_string(),
+                }
+                self.tokens.push(t);
                 self.by_fp.insert(key, self.tokens.len() - 1);
                 self.tokens.len() - 1
             }
@@ -1027,40 +1036,20 @@ impl TokenIndex {
             if !matches!(t.kind, CredentialKind::Jwt | CredentialKind::GuestJwt) {
                 return;
             }
-            // Decoded once: the shape classifying its first use decoded, when it came along.
-            let shape = match t.shape.take() {
-                Some(s) => std::sync::Arc::try_unwrap(s).unwrap_or_else(|s| (*s).clone()),
-                None => jwt::decode(&t.secret),
-            };
-            let (alg, kid, encrypted) = match &shape {
-                jwt::Shape::Jws(j) => (j.header.alg.clone(), j.header.kid.clone(), false),
-                jwt::Shape::Jwe { header } => (header.alg.clone(), header.kid.clone(), true),
-                _ => (None, None, false),
-            };
-            if let jwt::Shape::Malformed { reason } = &shape {
-                if t.rare().malformed.is_none() {
-                    t.rare_mut().malformed = Some(reason.clone());
-                }
+            if t.jwt.is_none() {
+                // Decoded once: the shape classifying its first use decoded, when it came along.
+                let shape = match t.shape.take() {
+                    Some(s) => std::sync::Arc::try_unwrap(s).unwrap_or_else(|s| (*s).clone()),
+                    None => jwt::decode(&t.secret),
+                };
+                read_jose(t, shape, keys);
             }
-            let (signature, verified_with) = match (keys, &shape) {
-                (Some(k), jwt::Shape::Jws(j)) => k.verify_jws(&t.secret, j),
-                (Some(_), _) => (jwt::Signature::Unsupported, None),
-                (None, _) => (jwt::Signature::Unchecked, None),
-            };
-            let form = jwt::describe(&shape);
-            let claims = shape.into_claims();
-            if let Some(c) = &claims {
+            // What the claims say fills in what the traffic did not tell.
+            let j = t.jwt.take();
+            if let Some(c) = j.as_ref().and_then(|j| j.claims.as_deref()) {
                 apply_claims(t, c);
             }
-            t.jwt = Some(Box::new(JwtInfo {
-                form: Str::interned(&form),
-                alg,
-                kid,
-                encrypted,
-                claims,
-                signature,
-                verified_with,
-            }));
+            t.jwt = j;
         });
         self.jwks = keys.map(|k| {
             let mut s = JwksSummary { keys: k.len(), skipped: k.skipped.clone(), ..Default::default() };
@@ -1167,6 +1156,31 @@ pub(crate) fn plus(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 /// Seconds since the epoch as a time (None when out of range).
 pub(crate) fn epoch(secs: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs, 0)
+}
+
+/// Read what a JOSE token says about itself into `t.jwt` (its claims are applied to the other
+/// fields by [`TokenIndex::finish`], once the traffic has told what it tells), and verify its
+/// signature when keys are given.
+fn read_jose(t: &mut Token, shape: jwt::Shape, keys: Option<&jwt::Keys>) {
+    let (alg, kid, encrypted) = match &shape {
+        jwt::Shape::Jws(j) => (j.header.alg.clone(), j.header.kid.clone(), false),
+        jwt::Shape::Jwe { header } => (header.alg.clone(), header.kid.clone(), true),
+        _ => (None, None, false),
+    };
+    if let jwt::Shape::Malformed { reason } = &shape {
+        if t.rare().malformed.is_none() {
+            t.rare_mut().malformed = Some(reason.clone());
+        }
+    }
+    let (signature, verified_with) = match (keys, &shape) {
+        (Some(k), jwt::Shape::Jws(j)) => k.verify_jws(&t.secret, j),
+        (Some(_), _) => (jwt::Signature::Unsupported, None),
+        (None, _) => (jwt::Signature::Unchecked, None),
+    };
+    let form = jwt::describe(&shape);
+    let claims = shape.into_claims();
+    t.jwt =
+        Some(Box::new(JwtInfo { form: Str::interned(&form), alg, kid, encrypted, claims, signature, verified_with }));
 }
 
 /// Fill what a JWT says about itself into the fields the traffic did not tell.

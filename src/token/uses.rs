@@ -9,7 +9,7 @@
 //! same carriers, regions, malformations and client ids.
 
 use super::{jwt, Credential, CredentialKind, TokenIndex};
-use crate::intern::Str;
+use crate::intern::{Str, Strs};
 use crate::model::Exchange;
 use crate::names::Names;
 use crate::redact::FingerprintKeys;
@@ -190,14 +190,23 @@ impl Uses {
     /// their first use.
     pub(super) fn apply(mut self, idx: &mut TokenIndex) {
         let mut all = std::mem::take(&mut self.all);
+        // Not needed past this point; the index's own map is made whole at once (growing it
+        // by doubling holds both tables for a moment).
+        self.by_key = HashMap::new();
+        idx.by_fp.reserve(all.len());
         // Latest first, taken from the end: the records give their memory back as the tokens
         // take theirs (both at once were the peak of a capture with hundreds of thousands of
-        // tokens). Positions are distinct: the order is that of their first use.
+        // tokens), an eighth at a time (a large vector is mapped, src/alloc.rs: shrinking it
+        // unmaps its tail, no copy). Positions are distinct: the order is that of their first
+        // use.
         all.sort_unstable_by_key(|a| std::cmp::Reverse(a.first));
         idx.tokens.reserve_exact(all.len());
         while let Some(mut a) = all.pop() {
-            if all.capacity() > 4096 && all.len() < all.capacity() / 2 {
+            if all.capacity() > 4096 && all.len() < all.capacity() - all.capacity() / 8 {
                 all.shrink_to_fit();
+                // What the records held was allocated by the threads that read the capture:
+                // given back, not kept in their heaps.
+                crate::alloc::release();
             }
             let fingerprint = self.fps.text(a.key);
             let i = idx.entry_index(&fingerprint, &a.secret, a.kind);
@@ -214,11 +223,17 @@ impl Uses {
                     t.secret = String::new();
                 }
             }
+            // One shared list for every token that travelled the same ways.
+            let mut carriers: Vec<&str> = t.carriers.iter().map(Str::as_str).collect();
+            let known = carriers.len();
             for (_, c) in a.carriers.into_sorted() {
                 let c = self.carriers.text(c);
-                if !t.carriers.iter().any(|x| x == c) {
-                    t.carriers.push(Str::interned(c));
+                if !carriers.contains(&c) {
+                    carriers.push(c);
                 }
+            }
+            if carriers.len() > known {
+                t.carriers = Strs::interned(carriers);
             }
             t.uses += a.uses;
             t.refused += a.refused;
