@@ -580,9 +580,6 @@ impl Pending {
             for r in done {
                 sink(r)?;
             }
-            // The findings were made on the workers and freed here: their pages go back
-            // rather than waiting in the workers' heaps (src/alloc.rs).
-            crate::alloc::release();
         }
         Ok(())
     }

@@ -104,8 +104,6 @@ impl<'w> Object<'w> {
             for r in rendered {
                 a.write(&r?)?;
             }
-            // Rendered on the workers, freed here: given back now (src/alloc.rs).
-            crate::alloc::release();
         }
         a.close()
     }
