@@ -521,14 +521,7 @@ fn bar(h: &mut String, b: &Bar<'_>, show: bool) {
         }
     );
     let _ = write!(h, "<svg viewBox=\"0 0 {W} 96\" role=\"img\" aria-label=\"lifetime of {}\">", e(&tk.label()));
-    let life_start = tk.issued.or(tk.first_use).unwrap_or(b.start);
-    let life_end = [tk.rare().revoked, tk.expires, tk.rare().superseded_at]
-        .iter()
-        .flatten()
-        .min()
-        .copied()
-        .or(tk.last_use)
-        .unwrap_or(b.end);
+    let (life_start, life_end) = tk.lifetime(b.start, b.end);
     let (x1, x2) = (s.x(life_start), s.x(life_end.max(life_start)));
     let _ = write!(
         h,

@@ -238,14 +238,7 @@ fn clip(s: &str, n: usize) -> String {
 fn bar_strip(b: &Bar<'_>) -> String {
     let tk = b.token;
     let mut cells: Vec<char> = vec![' '; STRIP];
-    let life_start = tk.issued.or(tk.first_use).unwrap_or(b.start);
-    let life_end = [tk.rare().revoked, tk.expires, tk.rare().superseded_at]
-        .iter()
-        .flatten()
-        .min()
-        .copied()
-        .or(tk.last_use)
-        .unwrap_or(b.end);
+    let (life_start, life_end) = tk.lifetime(b.start, b.end);
     let (i, j) = (pos(b.start, b.end, life_start), pos(b.start, b.end, life_end.max(life_start)));
     for cell in cells.iter_mut().take(j + 1).skip(i) {
         *cell = '=';

@@ -758,6 +758,16 @@ impl Token {
         Token { fingerprint: fingerprint(secret), kind, secret: secret.to_string(), ..Token::default() }
     }
 
+    /// When it lived, as a timeline from `start` to `end` draws it: from its issue (else its
+    /// first use) to its revocation, expiry or replacement, whichever came first (else its
+    /// last use).
+    pub fn lifetime(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let from = self.issued.or(self.first_use).unwrap_or(start);
+        let r = self.rare();
+        let to = [r.revoked, self.expires, r.superseded_at].iter().flatten().min().copied().or(self.last_use);
+        (from, to.unwrap_or(end))
+    }
+
     /// What few tokens have (all unset when none was learned).
     pub fn rare(&self) -> &Rare {
         self.rare.as_deref().unwrap_or(&NO_RARE)
