@@ -635,3 +635,46 @@ fn refresh_chain_lineage_and_refresh_token_revocation() {
     assert_eq!(c.rare().revoked, Some(at("2024-05-14T09:12:00.100Z")), "revoked by the second revocation only");
     assert_eq!(idx.tokens.len(), 3);
 }
+
+#[test]
+fn tokens_read_when_learned_say_what_tokens_read_at_the_end_say() {
+    // Without --show-secrets a JWT from token traffic is read when learned and its value
+    // dropped; with it, the value is kept and read at the end. Both must report the same.
+    let jwt = hs256(
+        r#"{"iss":"https://login.mypurecloud.ie","sub":"u1","scope":"a b","exp":1715680800,"iat":1715677200,"client_id":"c1"}"#,
+    );
+    let bad = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIi";
+    let reply = |t: &str, v: &str| token_reply(t, 200, &format!(r#"{{"access_token":"{v}","expires_in":600}}"#));
+    let call = |t: &str, v: &str, status| {
+        ex_at(t, "GET", API, &[("Authorization", &format!("Bearer {v}"))], None, status, &[], "")
+    };
+    let cap = capture(vec![
+        reply("2024-05-14T09:00:00Z", &jwt),
+        call("2024-05-14T09:01:00Z", &jwt, 200),
+        reply("2024-05-14T09:02:00Z", bad),
+        call("2024-05-14T09:03:00Z", bad, 401),
+        call("2024-05-14T09:04:00Z", "opaque-token-1", 200),
+        // Only used, never learned: read from its first use's shape.
+        call("2024-05-14T09:05:00Z", &hs256(r#"{"sub":"u2","scope":"c"}"#), 200),
+    ]);
+    let kept = TokenIndex::build(&cap);
+    let mut uses = Uses::new(true);
+    for ex in &cap.exchanges {
+        let cs = request_credentials(ex);
+        uses.observe(ex, &cs, use_region(ex, &cs));
+    }
+    let learn_from = cap.exchanges.iter().filter(|ex| learn::may_learn(ex));
+    let forgot =
+        TokenIndex::from_uses(learn_from, uses, ClockSkew::from_estimates(Vec::new()), &Default::default(), false);
+    assert_eq!(forgot.tokens.len(), 5, "three JWTs, an opaque token and the Basic client credential");
+    assert_eq!(serde_json::to_value(&kept.tokens).unwrap(), serde_json::to_value(&forgot.tokens).unwrap());
+    let t = forgot.get(&fingerprint(&jwt)).unwrap();
+    assert!(t.secret.is_empty(), "the value is not kept");
+    assert_eq!(t.jwt.as_ref().and_then(|j| j.claims.as_ref()).and_then(|c| c.sub.as_deref()), Some("u1"));
+    assert_eq!((t.subject.as_deref(), t.client_id.as_deref()), (Some("u1"), Some("client-id")));
+    assert!(forgot.get(&fingerprint(bad)).unwrap().rare().malformed.is_some());
+    let used = forgot.get(&fingerprint(&hs256(r#"{"sub":"u2","scope":"c"}"#))).unwrap();
+    assert_eq!((used.subject.as_deref(), used.scopes_from), (Some("u2"), Some("jwt_claims")));
+    // A token that was only used has nothing rare: no allocation for it.
+    assert!(forgot.get(&fingerprint("opaque-token-1")).unwrap().rare.is_none());
+}
