@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use crate::intern::{Str, Strs};
 
@@ -144,7 +145,7 @@ impl Claims {
     pub fn from_object(o: &Map<String, Value>) -> Claims {
         // Issuers, audiences, scopes, parties and clients repeat across tokens: pooled.
         // Subjects and token ids are each token's own.
-        let own = |k: &str| o.get(k).and_then(str_of).map(Str::from);
+        let own = |k: &str| o.get(k).and_then(str_of).map(|v| Str::new(&v));
         let s = |k: &str| o.get(k).and_then(str_of).map(|v| Str::interned(&v));
         let list = |k: &str| o.get(k).map(|v| Strs::interned(strings(v))).unwrap_or_default();
         Claims {
@@ -163,17 +164,18 @@ impl Claims {
     }
 }
 
-fn str_of(v: &Value) -> Option<String> {
+/// A string claim as text (borrowed: most are pooled, not copied), or a number written out.
+fn str_of(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
+fn strings(v: &Value) -> Vec<Cow<'_, str>> {
     match v {
-        Value::String(s) => vec![s.clone()],
+        Value::String(s) => vec![Cow::Borrowed(s.as_str())],
         Value::Array(a) => a.iter().filter_map(str_of).collect(),
         _ => Vec::new(),
     }

@@ -175,16 +175,33 @@ fn issue(idx: &mut TokenIndex, i: Issue<'_>) {
     if let Some(c) = i.client_id.or(parent_client) {
         t.client_id = Some(c);
     }
-    if parent_fp.is_some() || t.rare().supersedes.is_some() {
-        t.rare_mut().supersedes = parent_fp.clone();
+    lineage(idx, fp, (parent, parent_fp), i.refresh_token.as_deref(), i.at);
+}
+
+/// The token `fp` replaced the token at `parent` (its index and fingerprint) at `at`, and was
+/// handed the refresh token `refresh`.
+fn lineage(
+    idx: &mut TokenIndex,
+    fp: String,
+    (parent, parent_fp): (Option<usize>, Option<String>),
+    refresh: Option<&str>,
+    at: DateTime<Utc>,
+) {
+    let me = idx.position(&fp);
+    if let Some(t) = me.and_then(|i| idx.tokens.get_mut(i)) {
+        // Set (or cleared) without allocating the rare part for nothing.
+        if parent_fp.is_some() || t.rare().supersedes.is_some() {
+            t.rare_mut().supersedes = parent_fp;
+        }
     }
-    if let (Some(r), Some(me)) = (&i.refresh_token, idx.position(&fp)) {
+    if let (Some(r), Some(me)) = (refresh, me) {
         idx.set_refresh_token(me, fingerprint(r.trim()));
     }
     if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
         if p.fingerprint != fp {
-            p.rare_mut().superseded_by = Some(fp);
-            p.rare_mut().superseded_at = Some(i.at);
+            let r = p.rare_mut();
+            r.superseded_by = Some(fp);
+            r.superseded_at = Some(at);
         }
     }
 }
@@ -201,7 +218,7 @@ fn token_endpoint(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str)
     let params = request_params(ex);
     let grant = param(&params, "grant_type").map(Grant::from_grant_type).unwrap_or(Grant::Unknown);
     let basic_user = primary_credential(ex).filter(|c| c.kind == CredentialKind::Basic).and_then(|c| c.principal);
-    let client_id = basic_user.or_else(|| param(&params, "client_id").map(str::to_string)).map(|c| Str::interned(&c));
+    let client_id = basic_user.as_deref().or_else(|| param(&params, "client_id")).map(Str::interned);
     let refreshed_with = (grant == Grant::RefreshToken)
         .then(|| param(&params, "refresh_token").map(|r| fingerprint(r.trim())))
         .flatten();
@@ -274,7 +291,7 @@ fn tokens_me(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) {
     let host = ex.host();
     let t = idx.entry(&cred.secret, cred.kind);
     if let Some(Value::Array(a)) = reply.get("authorizedScope") {
-        t.scopes = Some(a.iter().filter_map(Value::as_str).map(str::to_string).collect());
+        t.scopes = Some(a.iter().filter_map(Value::as_str).collect());
         t.scopes_from = Some("tokens_me");
         t.rare_mut().scopes_source = Some(Box::new(ex.origin));
     }
@@ -354,9 +371,10 @@ fn introspection(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str) 
             }
         }
     } else if t.rare().revoked.is_none() && t.expires.is_none_or(|e| e > at) {
-        t.rare_mut().revoked = Some(at);
-        t.rare_mut().revoked_by = Some(Box::new(ex.origin));
-        t.rare_mut().revoked_reason = Some("introspection answered active: false".into());
+        let r = t.rare_mut();
+        r.revoked = Some(at);
+        r.revoked_by = Some(Box::new(ex.origin));
+        r.revoked_reason = Some("introspection answered active: false".into());
     }
 }
 
@@ -364,9 +382,10 @@ fn revoke(idx: &mut TokenIndex, secret: &str, kind: CredentialKind, ex: &Exchang
     let at = reply_time(ex);
     let t = idx.entry(secret, kind);
     if t.rare().revoked.is_none_or(|r| at < r) {
-        t.rare_mut().revoked = Some(at);
-        t.rare_mut().revoked_by = Some(Box::new(ex.origin));
-        t.rare_mut().revoked_reason = Some(why.to_string());
+        let r = t.rare_mut();
+        r.revoked = Some(at);
+        r.revoked_by = Some(Box::new(ex.origin));
+        r.revoked_reason = Some(why.to_string());
     }
 }
 
@@ -439,18 +458,7 @@ fn guest_issue(
         t.expires = Some(e);
         t.expires_server_clock = true;
     }
-    if parent_fp.is_some() || t.rare().supersedes.is_some() {
-        t.rare_mut().supersedes = parent_fp;
-    }
-    if let (Some(r), Some(me)) = (refresh, idx.position(&fp)) {
-        idx.set_refresh_token(me, fingerprint(r.trim()));
-    }
-    if let Some(p) = parent.and_then(|p| idx.tokens.get_mut(p)) {
-        if p.fingerprint != fp {
-            p.rare_mut().superseded_by = Some(fp);
-            p.rare_mut().superseded_at = Some(at);
-        }
-    }
+    lineage(idx, fp, (parent, parent_fp), refresh, at);
 }
 
 /// Web messaging guest JWTs: `JwtResponse` frames and the token exchange / refresh replies.

@@ -681,74 +681,90 @@ static NO_RARE: Rare = Rare {
     value: None,
 };
 
+/// A [`Token`] as written: its fields and those of its [`Rare`] part in one documented order.
+#[derive(Serialize)]
+struct TokenOut<'a> {
+    fingerprint: &'a str,
+    kind: CredentialKind,
+    grant: Grant,
+    issuer: &'a Option<Str>,
+    region: Option<&'static str>,
+    scopes: &'a Option<Strs>,
+    scopes_from: Option<&'static str>,
+    issued: Option<DateTime<Utc>>,
+    expires: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_before: Option<DateTime<Utc>>,
+    revoked: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revoked_reason: &'a Option<String>,
+    first_use: Option<DateTime<Utc>>,
+    last_use: Option<DateTime<Utc>>,
+    uses: usize,
+    refused: usize,
+    issued_at: &'a Option<Box<Origin>>,
+    scopes_source: &'a Option<Box<Origin>>,
+    revoked_by: &'a Option<Box<Origin>>,
+    has_user: Option<bool>,
+    client_id: &'a Option<Str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: &'a Option<Str>,
+    supersedes: &'a Option<String>,
+    superseded_by: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    superseded_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: &'a Option<String>,
+    carriers: &'a Strs,
+    used_regions: &'a [&'static str],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    malformed: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwt: &'a Option<Box<JwtInfo>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: &'a Option<String>,
+}
+
 impl Serialize for Token {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
         let r = self.rare();
-        // The fields left out when unset.
-        let optional = [
-            r.not_before.is_some(),
-            r.revoked_reason.is_some(),
-            r.organization.is_some(),
-            self.subject.is_some(),
-            r.superseded_at.is_some(),
-            r.refresh_token.is_some(),
-            r.malformed.is_some(),
-            self.jwt.is_some(),
-            r.value.is_some(),
-        ];
-        let mut st = s.serialize_struct("Token", 24 + optional.iter().filter(|x| **x).count())?;
-        st.serialize_field("fingerprint", &self.fingerprint)?;
-        st.serialize_field("kind", &self.kind)?;
-        st.serialize_field("grant", &self.grant)?;
-        st.serialize_field("issuer", &self.issuer)?;
-        st.serialize_field("region", &self.region)?;
-        st.serialize_field("scopes", &self.scopes)?;
-        st.serialize_field("scopes_from", &self.scopes_from)?;
-        st.serialize_field("issued", &self.issued)?;
-        st.serialize_field("expires", &self.expires)?;
-        if let Some(v) = &r.not_before {
-            st.serialize_field("not_before", v)?;
+        TokenOut {
+            fingerprint: &self.fingerprint,
+            kind: self.kind,
+            grant: self.grant,
+            issuer: &self.issuer,
+            region: self.region,
+            scopes: &self.scopes,
+            scopes_from: self.scopes_from,
+            issued: self.issued,
+            expires: self.expires,
+            not_before: r.not_before,
+            revoked: r.revoked,
+            revoked_reason: &r.revoked_reason,
+            first_use: self.first_use,
+            last_use: self.last_use,
+            uses: self.uses,
+            refused: self.refused,
+            issued_at: &self.issued_at,
+            scopes_source: &r.scopes_source,
+            revoked_by: &r.revoked_by,
+            has_user: self.has_user,
+            client_id: &self.client_id,
+            organization: &r.organization,
+            subject: &self.subject,
+            supersedes: &r.supersedes,
+            superseded_by: &r.superseded_by,
+            superseded_at: r.superseded_at,
+            refresh_token: &r.refresh_token,
+            carriers: &self.carriers,
+            used_regions: &self.used_regions,
+            malformed: &r.malformed,
+            jwt: &self.jwt,
+            value: &r.value,
         }
-        st.serialize_field("revoked", &r.revoked)?;
-        if let Some(v) = &r.revoked_reason {
-            st.serialize_field("revoked_reason", v)?;
-        }
-        st.serialize_field("first_use", &self.first_use)?;
-        st.serialize_field("last_use", &self.last_use)?;
-        st.serialize_field("uses", &self.uses)?;
-        st.serialize_field("refused", &self.refused)?;
-        st.serialize_field("issued_at", &self.issued_at)?;
-        st.serialize_field("scopes_source", &r.scopes_source)?;
-        st.serialize_field("revoked_by", &r.revoked_by)?;
-        st.serialize_field("has_user", &self.has_user)?;
-        st.serialize_field("client_id", &self.client_id)?;
-        if let Some(v) = &r.organization {
-            st.serialize_field("organization", v)?;
-        }
-        if let Some(v) = &self.subject {
-            st.serialize_field("subject", v)?;
-        }
-        st.serialize_field("supersedes", &r.supersedes)?;
-        st.serialize_field("superseded_by", &r.superseded_by)?;
-        if let Some(v) = &r.superseded_at {
-            st.serialize_field("superseded_at", v)?;
-        }
-        if let Some(v) = &r.refresh_token {
-            st.serialize_field("refresh_token", v)?;
-        }
-        st.serialize_field("carriers", &self.carriers)?;
-        st.serialize_field("used_regions", &self.used_regions)?;
-        if let Some(v) = &r.malformed {
-            st.serialize_field("malformed", v)?;
-        }
-        if let Some(v) = &self.jwt {
-            st.serialize_field("jwt", v)?;
-        }
-        if let Some(v) = &r.value {
-            st.serialize_field("value", v)?;
-        }
-        st.end()
+        .serialize(s)
     }
 }
 
