@@ -62,10 +62,19 @@ struct Keyed((DateTime<Utc>, Origin), Made);
 
 enum Made {
     Row(Box<ExchangeRow>),
-    /// A line as formatted on a worker: a slice of that worker's buffer (see `stream_one`).
+    /// A line as formatted on a worker outside an access log's chunks (a HAR's entries): a
+    /// slice of that worker's buffer (see [`Slabs`]).
     Shared(bytes::Bytes),
     /// A line waiting in the reorder window, in its own allocation.
     Line(Box<[u8]>),
+    /// A line of an access log as formatted on a worker: where it is in its chunk's buffer
+    /// (start, length). The buffer comes first ([`Made::Buffer`]); `stream_one` numbers it.
+    Span(u32, u32),
+    /// The buffer the lines of one chunk of an access log were written into, handed on before
+    /// them (the key is not used).
+    Buffer(Vec<u8>),
+    /// A [`Made::Span`] numbered: buffer, start, length.
+    At(u64, u32, u32),
 }
 
 /// Where rows go: a renderer, or (NDJSON formatted beforehand) the output itself.
@@ -83,6 +92,20 @@ struct Make<'a> {
     prefix: Vec<u8>,
     show_secrets: bool,
     lines: bool,
+    /// Chunk buffers whose lines have all been written, for the workers to fill again (fresh
+    /// memory is memory the kernel must fault in and zero).
+    spare: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+/// Chunk buffers kept for reuse ([`Make::spare`]), and the size of a new one (an access log's
+/// chunk is 1 MiB; its NDJSON is about 1.6 times that).
+const SPARE_BUFFERS: usize = 16;
+const BUFFER: usize = 2 << 20;
+
+thread_local! {
+    /// The buffer of the access-log chunk this worker is reading (between
+    /// [`LineMap::chunk_start`] and [`LineMap::chunk_done`]), if any.
+    static CHUNK: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Make<'_> {
@@ -92,21 +115,44 @@ impl Make<'_> {
         if !self.lines {
             return Some(Keyed(key, Made::Row(Box::new(row.to_row(self.path)))));
         }
-        // The NDJSON line, written at the end of this worker's buffer and handed on as a slice
-        // of it: no allocation per row on the workers (a row allocated here and freed on the
-        // writing thread made the allocator build fresh pages all the time: 12% of a run).
+        // In an access log's chunk: the line goes at the end of the chunk's buffer, which is
+        // handed on whole (no allocation, no shared count per line).
+        let span = CHUNK.with_borrow_mut(|chunk| {
+            chunk.as_mut().map(|buf| {
+                let start = buf.len();
+                row.write_line(&self.prefix, buf);
+                Made::Span(start as u32, (buf.len() - start) as u32)
+            })
+        });
+        if let Some(span) = span {
+            return Some(Keyed(key, span));
+        }
+        // Elsewhere the NDJSON line, written at the end of this worker's buffer and handed on
+        // as a slice of it: no allocation per row on the workers (a row allocated here and
+        // freed on the writing thread made the allocator build fresh pages all the time: 12% of
+        // a run).
         SLABS.with_borrow_mut(|slabs| {
             let slab = slabs.current();
             row.write_line(&self.prefix, slab);
             Some(Keyed(key, Made::Shared(slab.split().freeze())))
         })
     }
+
+    /// A chunk buffer whose lines are written, for reuse.
+    fn give_back(&self, mut buf: Vec<u8>) {
+        buf.clear();
+        if let Ok(mut spare) = self.spare.lock() {
+            if spare.len() < SPARE_BUFFERS {
+                spare.push(buf);
+            }
+        }
+    }
 }
 
 /// Bytes of a worker's output buffer ([`Slabs`]).
 const SLAB: usize = 512 * 1024;
 /// Buffers a worker keeps for reuse: enough for the lines of two batches in flight (the one
-/// being written and the one being parsed, about 1.6 bytes of NDJSON per byte of log).
+/// being written and the one being parsed, about 1.6 bytes of NDJSON per byte of input).
 const SPARE_SLABS: usize = 48;
 
 thread_local!(static SLABS: std::cell::RefCell<Slabs> = std::cell::RefCell::new(Slabs::default()));
@@ -160,6 +206,16 @@ impl LineMap<Keyed> for Make<'_> {
         let credential = r.identity_credential();
         Some(self.made(&parts, credential.as_deref()))
     }
+    fn chunk_start(&self) {
+        if self.lines {
+            let buf = self.spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_else(|| Vec::with_capacity(BUFFER));
+            CHUNK.set(Some(buf));
+        }
+    }
+    fn chunk_done(&self) -> Option<Keyed> {
+        let buf = CHUNK.take()?;
+        Some(Keyed((DateTime::UNIX_EPOCH, Origin::entry(0, 0)), Made::Buffer(buf)))
+    }
 }
 
 impl PartialEq for Keyed {
@@ -209,6 +265,94 @@ impl<T: Ord> Reorder<T> {
     }
 }
 
+/// The writing end of [`stream_one`]: rows in order to the output; the lines of an access log
+/// from the chunk buffers they were formatted in, a run of neighbouring lines in one write.
+struct Out<'w, 'm> {
+    dest: Dest<'w>,
+    make: &'m Make<'m>,
+    /// Chunk buffers with lines still to write, numbered from `first`, and how many of their
+    /// lines wait in the reorder window.
+    bufs: std::collections::VecDeque<(Vec<u8>, usize)>,
+    first: u64,
+    /// Lines read from the buffers but not yet written: buffer, start, end, lines.
+    run: Option<(u64, usize, usize, usize)>,
+    err: Option<std::io::Error>,
+}
+
+impl Out<'_, '_> {
+    /// A chunk buffer arrives: its number.
+    fn buffer(&mut self, b: Vec<u8>) -> u64 {
+        self.bufs.push_back((b, 0));
+        self.first + self.bufs.len() as u64 - 1
+    }
+
+    /// A line of buffer `n` (start, length) waits to be written.
+    fn hold(&mut self, n: u64) {
+        if let Some(b) = self.bufs.get_mut((n - self.first) as usize) {
+            b.1 += 1;
+        }
+    }
+
+    /// The bytes of a line of buffer `n`.
+    fn line(&self, n: u64, start: u32, len: u32) -> &[u8] {
+        let (s, e) = (start as usize, start as usize + len as usize);
+        self.bufs.get((n - self.first) as usize).and_then(|b| b.0.get(s..e)).unwrap_or_default()
+    }
+
+    /// Write one row.
+    fn emit(&mut self, k: Keyed) -> (DateTime<Utc>, Origin) {
+        if let Made::At(n, start, len) = k.1 {
+            let (s, e) = (start as usize, start as usize + len as usize);
+            match &mut self.run {
+                Some((rn, _, end, lines)) if *rn == n && *end == s => {
+                    *end = e;
+                    *lines += 1;
+                }
+                _ => {
+                    self.flush();
+                    self.run = Some((n, s, e, 1));
+                }
+            }
+            return k.0;
+        }
+        self.flush();
+        if self.err.is_none() {
+            let r = match (&k.1, &mut self.dest) {
+                (Made::Line(l), Dest::Raw(out)) => out.write_all(l),
+                (Made::Shared(l), Dest::Raw(out)) => out.write_all(l),
+                (Made::Row(r), Dest::Sink(sink)) => sink.row(r),
+                _ => Ok(()),
+            };
+            if let Err(e) = r {
+                self.err = Some(e);
+            }
+        }
+        k.0
+    }
+
+    /// Write the run of buffered lines, and give back the buffers all of whose lines are
+    /// written.
+    fn flush(&mut self) {
+        let Some((n, s, e, lines)) = self.run.take() else { return };
+        let i = (n - self.first) as usize;
+        if let (None, Dest::Raw(out), Some(b)) = (&self.err, &mut self.dest, self.bufs.get(i)) {
+            if let Err(err) = out.write_all(b.0.get(s..e).unwrap_or_default()) {
+                self.err = Some(err);
+            }
+        }
+        if let Some(b) = self.bufs.get_mut(i) {
+            b.1 = b.1.saturating_sub(lines);
+        }
+        // The newest buffer may still get lines: kept.
+        while self.bufs.len() > 1 && self.bufs.front().is_some_and(|b| b.1 == 0) {
+            if let Some((b, _)) = self.bufs.pop_front() {
+                self.make.give_back(b);
+            }
+            self.first += 1;
+        }
+    }
+}
+
 /// One input, streamed: rows are written as they are read, through a window of
 /// [`REORDER_WINDOW`] rows that puts a nearly ordered input (an access log writes a request when
 /// it ends, so its lines are a little out of start order) in time order. Memory holds the
@@ -218,66 +362,78 @@ impl<T: Ord> Reorder<T> {
 fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write) -> anyhow::Result<i32> {
     let path = s.files[0].display().to_string();
     let lines = format == Format::Ndjson;
-    let mut dest =
-        if lines { Dest::Raw(out) } else { Dest::Sink(report::sink::<ExchangeRow>(format, out, &s.style())) };
+    let dest = if lines { Dest::Raw(out) } else { Dest::Sink(report::sink::<ExchangeRow>(format, out, &s.style())) };
+    // Filtering, building the row and (NDJSON) formatting it run where the reader parses.
+    let make = Make {
+        filter,
+        path: &path,
+        prefix: RowRef::line_prefix(&path),
+        show_secrets: s.show_secrets,
+        lines,
+        spare: std::sync::Mutex::new(Vec::new()),
+    };
+    let mut o = Out { dest, make: &make, bufs: Default::default(), first: 0, run: None, err: None };
     let mut heap: Reorder<Keyed> = Reorder::new();
     let mut last: Option<(DateTime<Utc>, Origin)> = None;
-    let (mut late, mut err): (usize, Option<std::io::Error>) = (0, None);
-    let mut emit = |k: Keyed, err: &mut Option<std::io::Error>| {
-        if err.is_none() {
-            let r = match (&k.1, &mut dest) {
-                (Made::Line(l), Dest::Raw(out)) => out.write_all(l),
-                (Made::Shared(l), Dest::Raw(out)) => out.write_all(l),
-                (Made::Row(r), Dest::Sink(sink)) => sink.row(r),
-                _ => Ok(()),
-            };
-            if let Err(e) = r {
-                *err = Some(e);
-            }
-        }
-        k.0
-    };
-    // Filtering, building the row and (NDJSON) formatting it run where the reader parses.
-    let make = Make { filter, path: &path, prefix: RowRef::line_prefix(&path), show_secrets: s.show_secrets, lines };
+    let mut late = 0usize;
     let info = ingest::read_input_map(
         &s.files[0],
         0,
         s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() }),
         &make,
         &mut |k: Keyed| {
-            if err.is_some() {
+            if o.err.is_some() {
                 return;
             }
+            let k = match k {
+                Keyed(_, Made::Buffer(b)) => {
+                    o.buffer(b);
+                    return;
+                }
+                Keyed(key, Made::Span(start, len)) => {
+                    let n = o.first + o.bufs.len().saturating_sub(1) as u64;
+                    o.hold(n);
+                    Keyed(key, Made::At(n, start, len))
+                }
+                k => k,
+            };
             if last.is_some_and(|l| k.0 < l) {
                 late += 1;
-                emit(k, &mut err);
+                last = Some(o.emit(k));
                 return;
             }
             // A line that waits in the heap (out of order) is copied into its own allocation,
-            // so that it never keeps a worker's buffer alive; the lines of the sorted run (all
-            // but a few) stay slices of the buffers they were written in, which the run frees
-            // in order.
+            // so that it never keeps a buffer alive; the lines of the sorted run (all but a few)
+            // stay in the buffers they were written in, which the run frees in order.
             let k = match k {
                 Keyed(key, Made::Shared(l)) if heap.run.back().is_some_and(|b| b.0 > key) => {
                     Keyed(key, Made::Line(l.as_ref().into()))
+                }
+                Keyed(key, Made::At(n, start, len)) if heap.run.back().is_some_and(|b| b.0 > key) => {
+                    let line: Box<[u8]> = o.line(n, start, len).into();
+                    if let Some(b) = o.bufs.get_mut((n - o.first) as usize) {
+                        b.1 -= 1;
+                    }
+                    Keyed(key, Made::Line(line))
                 }
                 k => k,
             };
             heap.push(k);
             if heap.len() > REORDER_WINDOW {
                 if let Some(k) = heap.pop() {
-                    last = Some(emit(k, &mut err));
+                    last = Some(o.emit(k));
                 }
             }
         },
     );
     while let Some(k) = heap.pop() {
-        emit(k, &mut err);
+        o.emit(k);
     }
-    if let Some(e) = err {
+    o.flush();
+    if let Some(e) = o.err {
         return Err(e.into());
     }
-    match dest {
+    match o.dest {
         Dest::Sink(sink) => sink.finish()?,
         Dest::Raw(out) => out.flush()?,
     }

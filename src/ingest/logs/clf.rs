@@ -46,8 +46,16 @@ pub type Tokens<'a> = smallvec::SmallVec<[Tok<'a>; 32]>;
 
 /// Split a line into tokens; `None` when a quote or bracket is never closed.
 pub fn tokens(line: &str) -> Option<Tokens<'_>> {
-    let b = line.as_bytes();
     let mut out = Tokens::new();
+    tokens_into(line, &mut out).then_some(out)
+}
+
+/// [`tokens`] into `out` (cleared first), which the caller keeps on its stack: a token list
+/// returned by value is copied whole (about 800 bytes), on every line of a log. `false` when a
+/// quote or bracket is never closed.
+pub fn tokens_into<'a>(line: &'a str, out: &mut Tokens<'a>) -> bool {
+    out.clear();
+    let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() {
         if b[i] == b' ' || b[i] == b'\t' {
@@ -63,7 +71,7 @@ pub fn tokens(line: &str) -> Option<Tokens<'_>> {
                 let mut j = start;
                 loop {
                     match memchr::memchr2(b'"', b'\\', &b[j..]) {
-                        None => return None,
+                        None => return false,
                         Some(k) if b[j + k] == b'\\' => j += k + 2,
                         Some(k) => {
                             j += k;
@@ -71,26 +79,30 @@ pub fn tokens(line: &str) -> Option<Tokens<'_>> {
                         }
                     }
                     if j >= b.len() {
-                        return None;
+                        return false;
                     }
                 }
-                (Tok::Quoted(line.get(start..j)?), j + 1)
+                let Some(s) = line.get(start..j) else { return false };
+                (Tok::Quoted(s), j + 1)
             }
             open @ (b'[' | b'{') => {
                 let close = if open == b'[' { b']' } else { b'}' };
-                let k = memchr::memchr(close, &b[i + 1..])?;
-                let s = line.get(i + 1..i + 1 + k)?;
+                let Some(s) = memchr::memchr(close, &b[i + 1..]).and_then(|k| line.get(i + 1..i + 1 + k)) else {
+                    return false;
+                };
+                let k = s.len();
                 (if open == b'[' { Tok::Bracket(s) } else { Tok::Brace(s) }, i + 2 + k)
             }
             _ => {
                 let k = memchr::memchr2(b' ', b'\t', &b[i..]).unwrap_or(b.len() - i);
-                (Tok::Bare(line.get(i..i + k)?), i + k)
+                let Some(s) = line.get(i..i + k) else { return false };
+                (Tok::Bare(s), i + k)
             }
         };
         out.push(tok);
         i = next;
     }
-    Some(out)
+    true
 }
 
 fn quoted<'a>(t: Option<&Tok<'a>>) -> Option<Text<'a>> {
@@ -148,7 +160,10 @@ pub fn unescape(s: &str) -> String {
 
 /// A line of the CLF family, Envoy text or HAProxy httplog.
 pub fn record(line: &str) -> Option<Record<'_>> {
-    let toks = tokens(line)?;
+    let mut toks = Tokens::new();
+    if !tokens_into(line, &mut toks) {
+        return None;
+    }
     let at = toks.iter().position(|t| matches!(t, Tok::Bracket(_)))?;
     match at {
         0 => envoy(&toks),
