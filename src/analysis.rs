@@ -227,22 +227,23 @@ impl<'o> Fold<'o> {
 
     /// Fold a batch of exchanges read, in parallel; keep those the end of the analysis reads
     /// whole (refusals, token traffic), trimmed to what it reads, on disk ([`crate::spill`];
-    /// in `kept` when no temporary file can be made).
+    /// moved to `kept` when no temporary file can be made). What is not moved stays in `batch`
+    /// for the caller to drop: on the thread that read it, whose memory it is.
     pub fn fold(&self, batch: &mut Vec<Exchange>, kept: &mut Vec<Exchange>) {
         let found: Vec<Found> = batch.par_iter().map(|ex| self.find(ex)).collect();
         self.add(batch.iter().zip(found));
         let p = self.parts;
-        let mut keep: Vec<(Exchange, Kind)> = Vec::new();
-        for mut ex in batch.drain(..) {
+        let mut keep: Vec<(usize, Kind)> = Vec::new();
+        for (i, ex) in batch.iter_mut().enumerate() {
             let refusal = p.findings && matches!(ex.status(), Some(401 | 403));
-            let kind = match (refusal, p.tokens && learn::may_learn(&ex)) {
+            let kind = match (refusal, p.tokens && learn::may_learn(ex)) {
                 (true, true) => Kind::REFUSAL.with(Kind::TOKEN_TRAFFIC),
                 (true, false) => Kind::REFUSAL,
                 (false, true) => Kind::TOKEN_TRAFFIC,
                 (false, false) => continue,
             };
-            crate::keep::trim(&mut ex);
-            keep.push((ex, kind));
+            crate::keep::trim(ex);
+            keep.push((i, kind));
         }
         if keep.is_empty() {
             return;
@@ -252,8 +253,17 @@ impl<'o> Fold<'o> {
             *spill = Spill::new().map_or(Spilling::InMemory, Spilling::Open);
         }
         match &mut *spill {
-            Spilling::Open(s) => keep.iter().for_each(|(ex, kind)| s.push(ex, *kind)),
-            _ => kept.extend(keep.into_iter().map(|(ex, _)| ex)),
+            Spilling::Open(s) => keep.iter().for_each(|(i, kind)| s.push(&batch[*i], *kind)),
+            _ => {
+                // The kept ones, in order, out of the batch.
+                let mut next = keep.iter().map(|k| k.0).peekable();
+                let mut i = 0;
+                kept.extend(batch.extract_if(.., |_| {
+                    let hit = next.next_if_eq(&i).is_some();
+                    i += 1;
+                    hit
+                }));
+            }
         }
     }
 

@@ -191,12 +191,15 @@ impl Slabs {
 
 impl LineMap<Keyed> for Make<'_> {
     fn exchange(&self, ex: Exchange) -> Option<Keyed> {
-        let parts = RowParts::of(&ex);
+        self.exchange_ref(&ex).flatten()
+    }
+    fn exchange_ref(&self, ex: &Exchange) -> Option<Option<Keyed>> {
+        let parts = RowParts::of(ex);
         if !self.filter.keep_parts(&parts) {
-            return None;
+            return Some(None);
         }
-        let credential = primary_credential(&ex);
-        self.made(&parts, credential.as_ref())
+        let credential = primary_credential(ex);
+        Some(self.made(&parts, credential.as_ref()))
     }
     fn record(&self, r: &Record, origin: Origin, fallback: DateTime<Utc>) -> Option<Option<Keyed>> {
         let parts = r.row_parts(origin, fallback)?;

@@ -685,6 +685,13 @@ pub trait LineMap<T>: Sync {
     fn record(&self, _r: &Record, _origin: Origin, _fallback: DateTime<Utc>) -> Option<Option<T>> {
         None
     }
+    /// What an exchange becomes, from a borrow, when the map does not need to own it:
+    /// `Some(None)` drops it; `None` (the default) asks for [`LineMap::exchange`]. A capture's
+    /// exchanges are mapped on another thread than the one that made them and go back to it to
+    /// be freed (freeing another thread's memory is slow with every allocator).
+    fn exchange_ref(&self, _ex: &Exchange) -> Option<Option<T>> {
+        None
+    }
     /// A chunk's lines are about to be read (on the thread that reads them).
     fn chunk_start(&self) {}
     /// A chunk's lines are done (on the thread that read them): what the chunk as a whole
@@ -718,6 +725,11 @@ impl<T> LineMap<T> for Counted<'_, T> {
     fn record(&self, r: &Record, origin: Origin, fallback: DateTime<Utc>) -> Option<Option<T>> {
         let t = self.map.record(r, origin, fallback)?;
         RECORDS.set(RECORDS.get() + 1);
+        Some(t)
+    }
+    fn exchange_ref(&self, ex: &Exchange) -> Option<Option<T>> {
+        let t = self.map.exchange_ref(ex)?;
+        (self.tick)(1);
         Some(t)
     }
     fn chunk_start(&self) {
