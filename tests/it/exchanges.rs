@@ -126,3 +126,37 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect()
 }
+
+/// One log streamed: rows come out in time order through a window of 65,536 rows, written from
+/// the buffers of several chunks; a row earlier than rows already written is written where it
+/// was read, and counted on stderr.
+#[test]
+fn a_streamed_log_comes_out_in_time_order_and_rows_too_late_are_counted() {
+    let line = |sec: i64| {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000 + sec, 0).unwrap();
+        format!(
+            "10.0.0.1 - - [{}] \"GET /a/{sec} HTTP/1.1\" 200 5 \"-\" \"curl/8\"\n",
+            t.format("%d/%b/%Y:%H:%M:%S +0000")
+        )
+    };
+    let mut log = String::new();
+    for i in 0..70_000 {
+        log += &line(100_000 + 2 * i);
+    }
+    log += &line(5_000); // far out of order: late
+    log += &line(6_000); // later than that one, but still late
+    log += &line(100_000 + 2 * 69_990 + 1); // a little out of order: put in its place
+    let (_dir, path) = temp_file("access.log", log.as_bytes());
+    let out = harken(&["exchanges", "--format", "ndjson", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let paths: Vec<&str> = text.lines().map(|l| &l[l.find("\"path\":\"").unwrap() + 8..]).collect();
+    let secs: Vec<i64> = paths.iter().map(|p| p[3..p.find('"').unwrap()].parse().unwrap()).collect();
+    assert_eq!(secs.len(), 70_003);
+    // Written when read: after the 70,000 - 65,536 rows the window had let out.
+    assert_eq!((secs[4_464], secs[4_465]), (5_000, 6_000));
+    let rest: Vec<i64> = secs[..4_464].iter().chain(&secs[4_466..]).copied().collect();
+    assert!(rest.is_sorted(), "the other rows are in time order");
+    assert!(rest.contains(&(100_000 + 2 * 69_990 + 1)));
+    assert!(stderr(&out).contains("2 row(s) of"), "{}", stderr(&out));
+}

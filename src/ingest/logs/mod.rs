@@ -535,8 +535,8 @@ impl Record<'_> {
     /// The credential of the logged identity ([`crate::token::identity_credential`]), made
     /// once per identity and thread (a log repeats its identities: fingerprints are SHA-256).
     pub fn identity_credential(&self) -> Option<std::rc::Rc<Credential>> {
-        type Cache = std::collections::HashMap<String, std::rc::Rc<Credential>>;
-        thread_local!(static KNOWN: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache::new()));
+        type Cache = std::collections::HashMap<String, std::rc::Rc<Credential>, foldhash::fast::RandomState>;
+        thread_local!(static KNOWN: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache::default()));
         let id = self.identity.as_ref()?;
         KNOWN.with_borrow_mut(|known| {
             if let Some(c) = known.get(id.name.as_str()) {
