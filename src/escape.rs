@@ -26,6 +26,20 @@ pub fn needs_escape(c: char) -> bool {
         )
 }
 
+/// Whether `ok` holds for every byte, checked 16 bytes at a time (a loop the compiler
+/// vectorises: this runs on every string of every JSON row and every URL masked).
+#[inline(always)]
+pub fn all_bytes(b: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
+    let fold = |acc: bool, c: &u8| acc & ok(*c);
+    let mut chunks = b.chunks_exact(16);
+    for c in &mut chunks {
+        if !c.iter().fold(true, fold) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().fold(true, fold)
+}
+
 /// Escape for a terminal or a CSV cell: dangerous characters become visible (`\x1b`,
 /// `\u{202e}`); newlines are always escaped. Borrows when nothing needs escaping.
 pub fn escape(s: &str) -> Cow<'_, str> {

@@ -254,15 +254,7 @@ pub fn mask_url_cow(url: &str) -> std::borrow::Cow<'_, str> {
 /// URLs of a log are short paths, and this runs on every row.
 fn may_hold_secret(url: &str) -> bool {
     let b = url.as_bytes();
-    // A branch-free test of every byte, 16 at a time (the compiler makes it vector code).
-    let special = |acc: bool, c: &u8| acc | (*c == b'?') | (*c == b'#') | (*c == b';') | (*c == b'@');
-    let mut chunks = b.chunks_exact(16);
-    for c in &mut chunks {
-        if c.iter().fold(false, special) {
-            return true;
-        }
-    }
-    if chunks.remainder().iter().fold(false, special) {
+    if !crate::escape::all_bytes(b, |c| (c != b'?') & (c != b'#') & (c != b';') & (c != b'@')) {
         return true;
     }
     if b.len() < 20 {

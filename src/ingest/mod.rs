@@ -404,65 +404,97 @@ pub fn read_input_map<T: Send>(
         return info;
     }
     // A capture is read on one thread (packets, then TCP streams, in order): `map` runs beside
-    // it, on a second thread, a batch of exchanges at a time; this thread hands the results on
-    // in order as they come back.
-    std::thread::scope(|ts| {
-        let (to_map, batches) = std::sync::mpsc::sync_channel::<Vec<Exchange>>(MAP_BATCHES);
-        // Unbounded: the mapper never waits, and this thread takes the results after every
-        // batch it sends, so at most the batches in flight wait here. The exchanges mapped
-        // from a borrow come back with them, to be freed here. (The mapper does not use the
-        // pool: this thread may wait for it wherever it runs.)
-        let (to_sink, mapped) = std::sync::mpsc::channel::<(Vec<T>, Vec<Exchange>)>();
-        let each = &each;
-        ts.spawn(move || {
-            for batch in batches {
-                let mut out = Vec::with_capacity(batch.len());
-                let mut back = Vec::with_capacity(batch.len());
-                for ex in batch {
-                    match logs::LineMap::exchange_ref(each, &ex) {
-                        Some(t) => {
-                            out.extend(t);
-                            back.push(ex);
-                        }
-                        None => out.extend(logs::LineMap::exchange(each, ex)),
-                    }
-                }
-                if to_sink.send((out, back)).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut batch = Vec::with_capacity(MAP_BATCH);
-        {
-            let mut each = |ex: Exchange| {
-                batch.push(ex);
-                if batch.len() >= MAP_BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(MAP_BATCH));
-                    // The mapper ends only when this sender is dropped: a send cannot fail.
-                    let _ = to_map.send(full);
-                    for (ts, _freed_here) in mapped.try_iter() {
-                        ts.into_iter().for_each(&mut *sink);
-                    }
-                }
-            };
-            let mut cx = ReadCx::new(input, opts, &mut each);
+    // it, a batch at a time, on a thread that does not use the pool (so this one may wait for
+    // it wherever it runs). The exchanges it mapped from a borrow come back to be freed here.
+    beside(
+        MAP_BATCH,
+        MAP_BATCHES,
+        |read| {
+            let mut cx = ReadCx::new(input, opts, read);
             let result = read_format(&src, format, &mut cx);
             finish_input(&mut info, cx, result);
-        }
-        let _ = to_map.send(batch);
-        drop(to_map);
-        for (ts, _freed_here) in mapped {
-            ts.into_iter().for_each(&mut *sink);
-        }
-    });
+        },
+        |batch| {
+            let mut out = Vec::with_capacity(batch.len());
+            let mut back = Vec::with_capacity(batch.len());
+            for ex in batch {
+                match logs::LineMap::exchange_ref(&each, &ex) {
+                    Some(t) => {
+                        out.extend(t);
+                        back.push(ex);
+                    }
+                    None => out.extend(logs::LineMap::exchange(&each, ex)),
+                }
+            }
+            (out, back)
+        },
+        |(ts, _freed_here)| ts.into_iter().for_each(&mut *sink),
+    );
     progress.input_done();
     info
 }
 
 /// Exchanges per batch handed to the mapping thread of a capture ([`read_input_map`]), and
-/// batches in flight.
+/// batches waiting for it.
 const MAP_BATCH: usize = 256;
 const MAP_BATCHES: usize = 4;
+
+/// Read on this thread while a second thread works on what was read: `read` gets the sink of
+/// the exchanges, which go to `work` in batches of `size` (at most `waiting` full batches wait
+/// for it). What `work` returns comes back, in order, to `done` on this thread (after each batch
+/// handed on, and at the end), so that what it gives back is freed where it was allocated
+/// (freeing another thread's memory is slow with every allocator). On a rayon worker (several
+/// inputs read in parallel) the batches are worked on here, one after the other: a worker
+/// waiting for `work`, which may wait for the pool, could be waiting for itself.
+fn beside<O, R: Send>(
+    size: usize,
+    waiting: usize,
+    read: impl FnOnce(&mut dyn FnMut(Exchange)) -> O,
+    mut work: impl FnMut(Vec<Exchange>) -> R + Send,
+    mut done: impl FnMut(R),
+) -> O {
+    if rayon::current_thread_index().is_some() {
+        let mut batch = Vec::with_capacity(size);
+        let out = read(&mut |ex| {
+            batch.push(ex);
+            if batch.len() >= size {
+                done(work(std::mem::replace(&mut batch, Vec::with_capacity(size))));
+            }
+        });
+        done(work(batch));
+        return out;
+    }
+    std::thread::scope(|ts| {
+        let (to_work, batches) = std::sync::mpsc::sync_channel::<Vec<Exchange>>(waiting);
+        // Unbounded: the worker never waits, and this thread takes the results after every
+        // batch it hands on, so at most the batches in flight wait here.
+        let (to_done, results) = std::sync::mpsc::channel::<R>();
+        let worker = ts.spawn(move || {
+            for b in batches {
+                if to_done.send(work(b)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut batch = Vec::with_capacity(size);
+        let out = read(&mut |ex| {
+            batch.push(ex);
+            if batch.len() >= size {
+                // The worker ends only when this sender is dropped: a send fails only if it
+                // panicked, which the join below reports.
+                let _ = to_work.send(std::mem::replace(&mut batch, Vec::with_capacity(size)));
+                results.try_iter().for_each(&mut done);
+            }
+        });
+        let _ = to_work.send(batch);
+        drop(to_work);
+        results.iter().for_each(&mut done);
+        if let Err(panic) = worker.join() {
+            std::panic::resume_unwind(panic)
+        }
+        out
+    })
+}
 
 /// Open an input, undo its compression and detect its format: the input's facts so far, and
 /// its bytes and format when it can be read.
@@ -610,8 +642,8 @@ fn merge_sorted<T: Send, K: Ord>(
 }
 
 /// Read every input (in parallel), handing the exchanges to `fold` `batch` at a time: it
-/// takes them from the batch and moves those it keeps to the input's kept list. The kept
-/// exchanges of all inputs come back in time order.
+/// moves those it keeps to the input's kept list and leaves the rest in the batch, freed by the
+/// reading thread. The kept exchanges of all inputs come back in time order.
 pub fn load_batched(
     paths: &[PathBuf],
     opts: IngestOptions,
@@ -622,55 +654,26 @@ pub fn load_batched(
     // Reading and folding overlap: a second thread folds each batch (on the pool) while this
     // one reads the next (a capture is read on one thread, which otherwise waited for every
     // fold). Batches come back with what the fold did not keep, to be freed here, where they
-    // were made. One batch waits at most. Not when this runs on the pool itself (several
-    // inputs are read in parallel there): a worker waiting for the folder, which waits for the
-    // pool, would wait forever; the inputs are what runs in parallel then.
+    // were made. One batch waits at most.
     let one = |(i, p): (usize, &PathBuf)| {
-        if rayon::current_thread_index().is_some() {
-            let mut pending = Vec::with_capacity(batch);
-            let mut kept = Vec::new();
-            let info = read_input(p, i, opts, &mut |ex| {
-                progress.exchange();
-                pending.push(ex);
-                if pending.len() >= batch {
-                    fold(&mut pending, &mut kept);
-                    pending.clear();
-                }
-            });
-            fold(&mut pending, &mut kept);
-            progress.input_done();
-            return (info, kept);
-        }
-        std::thread::scope(|ts| {
-            let (to_fold, batches) = std::sync::mpsc::sync_channel::<Vec<Exchange>>(0);
-            let (to_free, folded) = std::sync::mpsc::channel::<Vec<Exchange>>();
-            let folder = ts.spawn(move || {
-                let mut kept = Vec::new();
-                for mut b in batches {
-                    fold(&mut b, &mut kept);
-                    if to_free.send(b).is_err() {
-                        break;
-                    }
-                }
-                kept
-            });
-            let mut pending = Vec::with_capacity(batch);
-            let info = read_input(p, i, opts, &mut |ex| {
-                progress.exchange();
-                pending.push(ex);
-                if pending.len() >= batch {
-                    // The folder ends only when this sender is dropped: a send cannot fail.
-                    let _ = to_fold.send(std::mem::replace(&mut pending, Vec::with_capacity(batch)));
-                    folded.try_iter().for_each(drop);
-                }
-            });
-            let _ = to_fold.send(pending);
-            drop(to_fold);
-            let kept = folder.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            folded.try_iter().for_each(drop);
-            progress.input_done();
-            (info, kept)
-        })
+        let mut kept = Vec::new();
+        let info = beside(
+            batch,
+            0,
+            |read| {
+                read_input(p, i, opts, &mut |ex| {
+                    progress.exchange();
+                    read(ex)
+                })
+            },
+            |mut b| {
+                fold(&mut b, &mut kept);
+                b
+            },
+            drop,
+        );
+        progress.input_done();
+        (info, kept)
     };
     let per_input = each_input(paths, one);
     progress.finish();

@@ -9,6 +9,7 @@
 //!   value decodes to the same string; the bytes on the wire hold none of them raw). Use
 //!   [`to_writer`] / [`to_writer_pretty`], never `serde_json::to_writer` directly.
 
+use crate::escape::all_bytes;
 pub use crate::escape::{escape, needs_escape};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
@@ -71,20 +72,6 @@ impl<F: Formatter> Formatter for Escaping<F> {
     fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.0.end_object_value(w)
     }
-}
-
-/// Whether `ok` holds for every byte, checked 16 bytes at a time (a loop the compiler
-/// vectorises: this runs on every string of every JSON row).
-#[inline(always)]
-fn all_bytes(b: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
-    let fold = |acc: bool, c: &u8| acc & ok(*c);
-    let mut chunks = b.chunks_exact(16);
-    for c in &mut chunks {
-        if !c.iter().fold(true, fold) {
-            return false;
-        }
-    }
-    chunks.remainder().iter().fold(true, fold)
 }
 
 /// Whether every byte is printable ASCII (0x20..0x7f).

@@ -126,10 +126,12 @@ pub fn parse_line<'a>(line: &'a [u8], cx: LineCx<'_>) -> Line<'a> {
     if line.len() > MAX_LINE {
         return Line::Other("line longer than 64 KiB");
     }
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
     match std::str::from_utf8(line) {
-        Ok(text) => parse_text(text.trim(), cx, 0),
-        Err(_) => parse_text(String::from_utf8_lossy(line).trim(), cx, 0).into_owned(),
+        Ok(text) => parse_str_line(text, cx),
+        Err(_) => {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            parse_text(String::from_utf8_lossy(line).trim(), cx, 0).into_owned()
+        }
     }
 }
 
