@@ -8,7 +8,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Serialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -141,27 +142,229 @@ pub struct Claims {
     pub client_id: Option<Str>,
 }
 
+/// The claims [`Claims`] reads, in the order of [`Claims::from_fields`]'s slots.
+const CLAIM_KEYS: [&str; 13] =
+    ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp", "roles", "azp", "client_id", "cid"];
+
+/// The header fields [`Header`] reads, in the order of [`header_of`]'s slots.
+const HEADER_KEYS: [&str; 5] = ["alg", "enc", "typ", "cty", "kid"];
+
 impl Claims {
+    /// The claims of an object already parsed (a JSON log's `jwt_claims`).
     pub fn from_object(o: &Map<String, Value>) -> Claims {
+        Claims::from_fields(CLAIM_KEYS.map(|k| o.get(k).map(Raw::of)))
+    }
+
+    /// The claims from their values, one slot per [`CLAIM_KEYS`] entry (None: absent).
+    fn from_fields(f: [Option<Raw<'_>>; 13]) -> Claims {
+        let [iss, sub, aud, exp, nbf, iat, jti, scope, scp, roles, azp, client_id, cid] = f;
         // Issuers, audiences, scopes, parties and clients repeat across tokens: pooled.
         // Subjects and token ids are each token's own.
-        let own = |k: &str| o.get(k).and_then(str_of).map(|v| Str::new(&v));
-        let s = |k: &str| o.get(k).and_then(str_of).map(|v| Str::interned(&v));
-        let list = |k: &str| o.get(k).map(|v| Strs::interned(strings(v))).unwrap_or_default();
+        let own = |v: Option<Raw<'_>>| v.as_ref().and_then(Raw::text).map(|v| Str::new(&v));
+        let s = |v: &Option<Raw<'_>>| v.as_ref().and_then(Raw::text).map(|v| Str::interned(&v));
+        let list = |v: Option<Raw<'_>>| v.map(|v| Strs::interned(v.strings())).unwrap_or_default();
+        let date = |v: Option<Raw<'_>>| v.as_ref().and_then(Raw::date);
         Claims {
-            iss: s("iss"),
-            sub: own("sub"),
-            aud: list("aud"),
-            exp: o.get("exp").and_then(num_date),
-            nbf: o.get("nbf").and_then(num_date),
-            iat: o.get("iat").and_then(num_date),
-            jti: own("jti"),
-            scopes: o.get("scope").or_else(|| o.get("scp")).map(|v| Strs::interned(scope_list(v))),
-            roles: list("roles"),
-            azp: s("azp"),
-            client_id: s("client_id").or_else(|| s("cid")),
+            iss: s(&iss),
+            sub: own(sub),
+            aud: list(aud),
+            exp: date(exp),
+            nbf: date(nbf),
+            iat: date(iat),
+            jti: own(jti),
+            // `scope` when present, whatever its value; else `scp`.
+            scopes: scope.or(scp).map(|v| Strs::interned(v.scopes())),
+            roles: list(roles),
+            azp: s(&azp),
+            client_id: s(&client_id).or_else(|| s(&cid)),
         }
     }
+}
+
+/// A claim's value as [`Claims`] reads it: a string (borrowed from the token's text when it
+/// has no escapes), a number, an array (its strings and numbers, as text), or anything else.
+/// Read straight from the payload's text ([`object_fields`]), not through a [`Value`] tree:
+/// every JWT of a capture is decoded, most of them once.
+enum Raw<'a> {
+    Str(Cow<'a, str>),
+    Num(serde_json::Number),
+    List(Vec<Cow<'a, str>>),
+    Other,
+}
+
+impl<'a> Raw<'a> {
+    fn of(v: &'a Value) -> Raw<'a> {
+        match v {
+            Value::String(s) => Raw::Str(Cow::Borrowed(s)),
+            Value::Number(n) => Raw::Num(n.clone()),
+            Value::Array(a) => Raw::List(a.iter().filter_map(str_of).collect()),
+            _ => Raw::Other,
+        }
+    }
+
+    /// A string claim as text, or a number written out.
+    fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Raw::Str(s) => Some(Cow::Borrowed(s)),
+            Raw::Num(n) => Some(Cow::Owned(n.to_string())),
+            _ => None,
+        }
+    }
+
+    /// A string, or the strings (and numbers) of an array.
+    fn strings(&self) -> Vec<Cow<'_, str>> {
+        match self {
+            Raw::Str(s) => vec![Cow::Borrowed(s.as_ref())],
+            Raw::List(l) => l.iter().map(|s| Cow::Borrowed(s.as_ref())).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `scope`/`scp`: a space-separated string or an array of strings.
+    fn scopes(&self) -> Vec<String> {
+        match self {
+            Raw::Str(s) => s.split_whitespace().map(str::to_string).collect(),
+            Raw::List(l) => l.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A NumericDate (seconds since the epoch; fractions allowed; numeric strings tolerated).
+    fn date(&self) -> Option<i64> {
+        let f = match self {
+            Raw::Num(n) => n.as_f64()?,
+            Raw::Str(s) => s.trim().parse::<f64>().ok()?,
+            _ => return None,
+        };
+        // Year 1 .. 9999: anything else is not a date a server would honour.
+        (f.is_finite() && (-62_135_596_800.0..=253_402_300_799.0).contains(&f)).then_some(f.floor() as i64)
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Raw<'de>, E> {
+                Ok(Raw::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw<'de>, E> {
+                Ok(Raw::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Raw<'de>, E> {
+                Ok(Raw::Num(v.into()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Raw<'de>, E> {
+                Ok(Raw::Num(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw<'de>, E> {
+                Ok(serde_json::Number::from_f64(v).map_or(Raw::Other, Raw::Num))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Raw<'de>, E> {
+                Ok(Raw::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Raw<'de>, E> {
+                Ok(Raw::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Raw<'de>, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Raw::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Raw<'de>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = s.next_element::<Raw<'de>>()? {
+                    match item {
+                        Raw::Str(t) => items.push(t),
+                        Raw::Num(n) => items.push(Cow::Owned(n.to_string())),
+                        _ => {}
+                    }
+                }
+                Ok(Raw::List(items))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An object key, borrowed from the text when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The values of `keys` in a JSON object (the last of a repeated key, as a parsed object
+/// keeps), everything else skipped; None when the JSON is not an object.
+struct Fields<const N: usize>(&'static [&'static str; N]);
+
+impl<'de, const N: usize> Visitor<'de> for Fields<N> {
+    type Value = Option<[Option<Raw<'de>>; N]>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut out: [Option<Raw<'de>>; N] = std::array::from_fn(|_| None);
+        while let Some(Key(k)) = m.next_key::<Key<'de>>()? {
+            match self.0.iter().position(|n| *n == k) {
+                Some(i) => out[i] = Some(m.next_value::<Raw<'de>>()?),
+                None => {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+        while s.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// [`Fields`] of a whole JSON text (trailing characters are an error, as for any JSON).
+fn object_fields<'a, R: serde_json::de::Read<'a>, const N: usize>(
+    mut de: serde_json::Deserializer<R>,
+    keys: &'static [&'static str; N],
+) -> Result<Option<[Option<Raw<'a>>; N]>, serde_json::Error> {
+    let v = de.deserialize_any(Fields(keys))?;
+    de.end()?;
+    Ok(v)
 }
 
 /// A string claim as text (borrowed: most are pooled, not copied), or a number written out.
@@ -173,36 +376,14 @@ fn str_of(v: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
-fn strings(v: &Value) -> Vec<Cow<'_, str>> {
-    match v {
-        Value::String(s) => vec![Cow::Borrowed(s.as_str())],
-        Value::Array(a) => a.iter().filter_map(str_of).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// `scope`/`scp`: a space-separated string or an array of strings.
 pub fn scope_list(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => s.split_whitespace().map(str::to_string).collect(),
-        Value::Array(a) => a
-            .iter()
-            .filter_map(str_of)
-            .flat_map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-            .collect(),
-        _ => Vec::new(),
-    }
+    Raw::of(v).scopes()
 }
 
 /// A NumericDate (seconds since the epoch; fractions allowed; numeric strings tolerated).
 pub(crate) fn num_date(v: &Value) -> Option<i64> {
-    let f = match v {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse::<f64>().ok()?,
-        _ => return None,
-    };
-    // Year 1 .. 9999: anything else is not a date a server would honour.
-    (f.is_finite() && (-62_135_596_800.0..=253_402_300_799.0).contains(&f)).then_some(f.floor() as i64)
+    Raw::of(v).date()
 }
 
 /// base64url without padding, tolerating `=` padding and the standard alphabet.
@@ -214,16 +395,14 @@ pub fn b64url(s: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(t).ok()
 }
 
-fn json_object(bytes: &[u8]) -> Option<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(bytes).ok()? {
-        Value::Object(o) => Some(o),
+/// The header fields of a segment that decodes to a JSON object (only string values count).
+fn header_of(bytes: &[u8]) -> Option<Header> {
+    let fields = object_fields(serde_json::Deserializer::from_slice(bytes), &HEADER_KEYS).ok()??;
+    let [alg, enc, typ, cty, kid] = fields.map(|v| match v {
+        Some(Raw::Str(s)) => Some(Str::interned(&s)),
         _ => None,
-    }
-}
-
-fn header_of(o: &Map<String, Value>) -> Header {
-    let s = |k: &str| o.get(k).and_then(|v| v.as_str()).map(Str::interned);
-    Header { alg: s("alg"), enc: s("enc"), typ: s("typ"), cty: s("cty"), kid: s("kid") }
+    });
+    Some(Header { alg, enc, typ, cty, kid })
 }
 
 /// The signature length each fixed-size algorithm produces.
@@ -251,8 +430,8 @@ fn decode_at(token: &str, depth: usize) -> Shape {
     let malformed = |r: String| Shape::Malformed { reason: r };
     let parts: Vec<&str> = token.split('.').collect();
     let looks_jose = token.starts_with("eyJ");
-    let header = parts.first().and_then(|h| b64url(h)).and_then(|b| json_object(&b));
-    let Some(hobj) = header else {
+    let header = parts.first().and_then(|h| b64url(h)).and_then(|b| header_of(&b));
+    let Some(header) = header else {
         if looks_jose {
             return malformed(format!(
                 "starts like a JWT (eyJ…) but its header segment does not decode to a JSON object ({} segment{})",
@@ -262,7 +441,6 @@ fn decode_at(token: &str, depth: usize) -> Shape {
         }
         return Shape::Opaque;
     };
-    let header = header_of(&hobj);
     // A JOSE header names an algorithm; a base64 blob that happens to decode to JSON without
     // `alg` is not JOSE.
     if header.alg.is_none() {
@@ -333,13 +511,13 @@ fn payload_of(header: &Header, bytes: &[u8], depth: usize) -> Result<Payload, St
     }
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(o)) => Ok(Payload::Claims(Box::new(Claims::from_object(&o)))),
-            Ok(_) => Ok(Payload::NotClaims { bytes: n }),
+        return match object_fields(serde_json::Deserializer::from_str(text), &CLAIM_KEYS) {
+            Ok(Some(fields)) => Ok(Payload::Claims(Box::new(Claims::from_fields(fields)))),
+            Ok(None) => Ok(Payload::NotClaims { bytes: n }),
             Err(e) => Err(format!("the payload starts as JSON but does not parse ({e}): truncated or garbled")),
         };
     }
-    match serde_json::from_str::<Value>(text) {
+    match serde_json::from_str::<IgnoredAny>(text) {
         Ok(_) => Ok(Payload::NotClaims { bytes: n }),
         Err(_) => Ok(Payload::Text { bytes: n }),
     }
