@@ -827,6 +827,34 @@ impl<'de> Deserialize<'de> for HeaderList {
 
 struct OneHeader(Option<(String, String)>);
 
+/// A key of a header object, told without making a string of it (serde's `Cow<str>` always
+/// copies a key: two allocations per header).
+enum HeaderKey {
+    Name,
+    Value,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for HeaderKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = HeaderKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderKey, E> {
+                Ok(match v {
+                    "name" => HeaderKey::Name,
+                    "value" => HeaderKey::Value,
+                    _ => HeaderKey::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 impl<'de> Deserialize<'de> for OneHeader {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -837,11 +865,11 @@ impl<'de> Deserialize<'de> for OneHeader {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<OneHeader, A::Error> {
                 let (mut name, mut value) = (None, None);
-                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
-                    match k.as_ref() {
-                        "name" => name = m.next_value::<Loose>()?.0,
-                        "value" => value = m.next_value::<Loose>()?.0,
-                        _ => {
+                while let Some(k) = m.next_key::<HeaderKey>()? {
+                    match k {
+                        HeaderKey::Name => name = m.next_value::<Loose>()?.0,
+                        HeaderKey::Value => value = m.next_value::<Loose>()?.0,
+                        HeaderKey::Other => {
                             m.next_value::<IgnoredAny>()?;
                         }
                     }

@@ -735,4 +735,25 @@ mod tests {
             let _ = decode(&format!("eyJ{s}.{s}.{s}"));
         }
     }
+
+    #[test]
+    fn claims_read_from_the_text_are_those_of_the_parsed_object() {
+        // Repeated keys (the last counts), escaped keys, numbers where strings are expected,
+        // arrays with numbers and nested values, `scope` present but not a list, `client_id`
+        // not a string (then `cid`), dates as strings and fractions, unknown nested values.
+        let payloads = [
+            r#"{"iss":"a","iss":"b","sub":7,"aud":["x",3,{"y":1},["z"]],"exp":"1700000000.5","scope":null,"scp":"s t"}"#,
+            r#"{"\u0069ss":"esc\"aped","scp":["a b",2],"client_id":{"k":1},"cid":"c1","iat":1.5e9,"nbf":-1}"#,
+            r#"{"aud":"one","roles":["r1","r2"],"azp":1.25,"jti":"j\n1","exp":1e300,"x":[[[]]]}"#,
+            r#"{"scope":["read write","admin"],"client_id":"c","sub":null,"exp":-99999999999999}"#,
+        ];
+        for p in payloads {
+            let Ok(Value::Object(o)) = serde_json::from_str::<Value>(p) else { panic!("{p}") };
+            let fields = object_fields(serde_json::Deserializer::from_str(p), &CLAIM_KEYS).unwrap().unwrap();
+            assert_eq!(Claims::from_fields(fields), Claims::from_object(&o), "{p}");
+        }
+        // Not an object, and not JSON.
+        assert!(object_fields(serde_json::Deserializer::from_str("[1,{}]"), &CLAIM_KEYS).unwrap().is_none());
+        assert!(object_fields(serde_json::Deserializer::from_str("{\"a\":1} x"), &CLAIM_KEYS).is_err());
+    }
 }
