@@ -163,10 +163,12 @@ pub fn is_secret_header(name: &str) -> bool {
 /// Stable across runs and machines, so two reports about the same token can be matched, and
 /// too short to help anyone recover the token.
 pub fn fingerprint(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(secret.as_bytes());
     let mut s = String::with_capacity(12);
     for b in &digest[..6] {
-        s.push_str(&format!("{b:02x}"));
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
     }
     s
 }

@@ -195,18 +195,19 @@ thread_local! {
 fn with_known<R>(value: &str, f: impl FnOnce(&mut Known) -> R) -> R {
     MEMO.with(|m| {
         let mut m = m.borrow_mut();
-        if !m.map.contains_key(value) {
-            if m.bytes + value.len() > MEMO_BYTES {
-                m.map.clear();
-                m.bytes = 0;
-            }
-            m.bytes += value.len();
-            m.map.insert(value.into(), Known { fingerprint: fingerprint(value), class: None });
+        // One lookup when known; a new value is completed by `f`, then remembered.
+        if let Some(k) = m.map.get_mut(value) {
+            return f(k);
         }
-        match m.map.get_mut(value) {
-            Some(k) => f(k),
-            None => f(&mut Known { fingerprint: fingerprint(value), class: None }),
+        let mut known = Known { fingerprint: fingerprint(value), class: None };
+        let r = f(&mut known);
+        if m.bytes + value.len() > MEMO_BYTES {
+            m.map.clear();
+            m.bytes = 0;
         }
+        m.bytes += value.len();
+        m.map.insert(value.into(), known);
+        r
     })
 }
 
@@ -279,6 +280,17 @@ fn classify_with_shape(value: &str) -> ((CredentialKind, Option<String>), Option
     (class, decoded)
 }
 
+/// The ASCII bytes that end a token68 value ([`classify_uncached`]'s `separator`).
+static SEPARATOR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = b <= 0x20 || b == 0x7f || matches!(b as u8, b'"' | b'\'' | b',' | b';' | b'<' | b'>');
+        b += 1;
+    }
+    t
+};
+
 /// The kind and why it is unusable; with the decoded JOSE shape when the value was decoded.
 fn classify_uncached(value: &str) -> ((CredentialKind, Option<String>), Option<jwt::Shape>) {
     let class = |kind, why: Option<String>| ((kind, why), None);
@@ -303,8 +315,9 @@ fn classify_uncached(value: &str) -> ((CredentialKind, Option<String>), Option<j
         return class(CredentialKind::Opaque, Some("the scheme is repeated (`Bearer Bearer …`)".into()));
     }
     let separator = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>');
-    // ASCII values (nearly all) are checked byte by byte: the same test, without decoding chars.
-    let bad = if v.is_ascii() { v.bytes().any(|b| separator(b as char)) } else { v.chars().any(separator) };
+    // ASCII values (nearly all) are checked byte by byte: the same test as a table, without
+    // decoding chars (ASCII whitespace and controls are 0x00..=0x20 and 0x7f).
+    let bad = if v.is_ascii() { v.bytes().any(|b| SEPARATOR[b as usize]) } else { v.chars().any(separator) };
     if bad {
         return class(
             CredentialKind::Opaque,

@@ -678,3 +678,13 @@ fn tokens_read_when_learned_say_what_tokens_read_at_the_end_say() {
     // A token that was only used has nothing rare: no allocation for it.
     assert!(forgot.get(&fingerprint("opaque-token-1")).unwrap().rare.is_none());
 }
+
+#[test]
+fn the_separator_table_is_the_separator_test_on_ascii() {
+    for b in 0u8..128 {
+        let c = b as char;
+        let test = c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>');
+        assert_eq!(super::SEPARATOR[b as usize], test, "byte {b:#04x}");
+    }
+    assert!(!super::SEPARATOR[200]);
+}
