@@ -196,13 +196,18 @@ impl Uses {
         idx.by_fp.reserve(all.len());
         // Latest first, taken from the end: the records give their memory back as the tokens
         // take theirs (both at once were the peak of a capture with hundreds of thousands of
-        // tokens), an eighth at a time (a large vector is mapped, src/alloc.rs: shrinking it
-        // unmaps its tail, no copy). Positions are distinct: the order is that of their first
-        // use.
+        // tokens), an eighth at a time while the vector is mapped (src/alloc.rs: shrinking it
+        // unmaps its tail, no copy), by halves below that (mimalloc shrinks by copying: by
+        // eighths that copied eight times what was left, 0.12 s of one core on the 1 GB HAR).
+        // Positions are distinct: the order is that of their first use.
         all.sort_unstable_by_key(|a| std::cmp::Reverse(a.first));
         idx.tokens.reserve_exact(all.len());
+        let record = std::mem::size_of::<Agg>().max(1);
         while let Some(mut a) = all.pop() {
-            if all.capacity() > 4096 && all.len() < all.capacity() - all.capacity() / 8 {
+            let cap = all.capacity();
+            let mapped = cap.saturating_mul(record) >= crate::alloc::MAPPED;
+            let slack = if mapped { cap / 8 } else { cap / 2 };
+            if cap > 4096 && all.len() < cap - slack {
                 all.shrink_to_fit();
                 // What the records held was allocated by the threads that read the capture:
                 // given back, not kept in their heaps.
