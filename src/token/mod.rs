@@ -468,9 +468,8 @@ pub fn identity_credential(id: &crate::model::Identity) -> Credential {
 
 fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
     let mut out = Vec::new();
-    let url = ex.url();
-    let path = url.as_ref().map(|u| u.path().to_string()).unwrap_or_else(|| ex.path());
-    let guest = is_guest_path(&path);
+    let raw = ex.request.url.as_str();
+    let guest = is_guest_path(&crate::model::host_and_path(raw, None).1);
     for value in ex.request.headers.get_all("authorization") {
         out.push(authorization(value, guest));
     }
@@ -485,8 +484,17 @@ fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
             }
         }
     }
-    if let Some(u) = &url {
-        for (k, v) in u.query_pairs() {
+    // The query as a parser leaves it (none when the URL does not parse).
+    let parsed;
+    let query = match crate::model::plain_url(raw) {
+        Some(p) => p.query,
+        None => {
+            parsed = ex.url();
+            parsed.as_ref().and_then(|u| u.query())
+        }
+    };
+    if let Some(q) = query {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
             if let Some((name, is_key)) = KEY_PARAMS.iter().find(|(n, _)| k.eq_ignore_ascii_case(n)) {
                 let carrier = format!("query: {name}");
                 if *is_key {
