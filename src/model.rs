@@ -413,13 +413,13 @@ impl Exchange {
         url::Url::parse(&self.request.url).ok()
     }
     /// Host of the request URL (lower case), falling back to the Host header.
-    pub fn host(&self) -> String {
-        self.host_and_path().0
+    pub fn host(&self) -> Cow<'_, str> {
+        host_and_path(&self.request.url, self.request.host_header()).0
     }
 
     /// Path of the request URL without query or fragment.
-    pub fn path(&self) -> String {
-        self.host_and_path().1
+    pub fn path(&self) -> Cow<'_, str> {
+        host_and_path(&self.request.url, self.request.host_header()).1
     }
 
     /// Host and path from one parse of the URL (for callers that need both).

@@ -274,7 +274,7 @@ impl<'a> Ticket<'a> {
         let statuses: Vec<(String, usize)> = by_status.into_iter().collect();
         let mut hosts: BTreeMap<String, HostCount> = BTreeMap::new();
         for ex in &capture.exchanges {
-            let h = ex.host();
+            let h = ex.host().into_owned();
             let e = hosts.entry(h.clone()).or_insert(HostCount { host: h, requests: 0, refused: 0, errors: 0 });
             e.requests += 1;
             match ex.status() {

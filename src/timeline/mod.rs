@@ -260,7 +260,7 @@ impl Events {
                 input: input.to_string(),
                 index: ex.origin.index,
                 method: ex.request.method.clone(),
-                path: ex.path(),
+                path: ex.path().into_owned(),
                 status: ex.status(),
                 credential: credential(),
                 state: ConvState::Unknown,

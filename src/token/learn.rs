@@ -231,7 +231,7 @@ fn token_endpoint(idx: &mut TokenIndex, ex: &Exchange, method: &str, path: &str)
             grant,
             at: reply_time(ex),
             ex,
-            issuer_host: Some(ex.host()),
+            issuer_host: Some(ex.host().into_owned()),
             expires_in: seconds(reply.get("expires_in")),
             scopes,
             client_id,
@@ -255,7 +255,7 @@ fn implicit(idx: &mut TokenIndex, ex: &Exchange) {
         .as_ref()
         .and_then(|r| r.headers.get("location"))
         .and_then(fragment_token)
-        .map(|p| (p, reply_time(ex), Some(ex.host())));
+        .map(|p| (p, reply_time(ex), Some(ex.host().into_owned())));
     let from_url = || fragment_token(&ex.request.url).map(|p| (p, ex.started, None));
     let Some((pairs, at, issuer)) = from_location.or_else(from_url) else { return };
     let Some(secret) = param(&pairs, "access_token").map(str::trim).filter(|s| !s.is_empty()) else { return };

@@ -46,10 +46,14 @@ impl<K: PartialEq> Few<(Pos, K)> {
 }
 
 impl<T: Ord> Few<T> {
-    fn into_sorted(self) -> Vec<T> {
-        let mut all: Vec<T> = self.first.into_iter().chain(self.rest).collect();
-        all.sort();
-        all
+    /// In order; no allocation for one value (nearly always).
+    fn into_sorted(self) -> impl Iterator<Item = T> {
+        let (mut first, mut rest) = (self.first, self.rest);
+        if !rest.is_empty() {
+            rest.extend(first.take());
+            rest.sort();
+        }
+        first.into_iter().chain(rest)
     }
 }
 
@@ -202,6 +206,7 @@ impl Uses {
         // Positions are distinct: the order is that of their first use.
         all.sort_unstable_by_key(|a| std::cmp::Reverse(a.first));
         idx.tokens.reserve_exact(all.len());
+        let mut alone: HashMap<u32, Strs> = HashMap::new();
         let record = std::mem::size_of::<Agg>().max(1);
         while let Some(mut a) = all.pop() {
             let cap = all.capacity();
@@ -228,17 +233,26 @@ impl Uses {
                     t.secret = String::new();
                 }
             }
-            // One shared list for every token that travelled the same ways.
-            let mut carriers: Vec<&str> = t.carriers.iter().map(Str::as_str).collect();
-            let known = carriers.len();
-            for (_, c) in a.carriers.into_sorted() {
-                let c = self.carriers.text(c);
-                if !carriers.contains(&c) {
-                    carriers.push(c);
+            // One shared list for every token that travelled the same ways; a new token that
+            // travelled one way (nearly all) takes the list made for the first such token.
+            match (&a.carriers.first, a.carriers.rest.is_empty()) {
+                (Some((_, c)), true) if t.carriers.is_empty() => {
+                    let text = self.carriers.text(*c);
+                    t.carriers = alone.entry(*c).or_insert_with(|| Strs::interned([text])).clone();
                 }
-            }
-            if carriers.len() > known {
-                t.carriers = Strs::interned(carriers);
+                _ => {
+                    let mut carriers: Vec<&str> = t.carriers.iter().map(Str::as_str).collect();
+                    let known = carriers.len();
+                    for (_, c) in a.carriers.into_sorted() {
+                        let c = self.carriers.text(c);
+                        if !carriers.contains(&c) {
+                            carriers.push(c);
+                        }
+                    }
+                    if carriers.len() > known {
+                        t.carriers = Strs::interned(carriers);
+                    }
+                }
             }
             t.uses += a.uses;
             t.refused += a.refused;
