@@ -163,11 +163,11 @@ pub fn render_elements<T: Serialize>(items: impl IntoIterator<Item = T>) -> io::
 /// Write `rendered` with every newline followed by `newline`'s indentation (raw newlines only
 /// occur between tokens: newlines inside strings are escaped).
 fn write_indented(out: &mut (impl Write + ?Sized), rendered: &[u8], newline: &[u8]) -> io::Result<()> {
-    for (i, line) in rendered.split(|b| *b == b'\n').enumerate() {
-        if i > 0 {
-            out.write_all(newline)?;
-        }
-        out.write_all(line)?;
+    let mut start = 0;
+    for at in memchr::memchr_iter(b'\n', rendered) {
+        out.write_all(&rendered[start..at])?;
+        out.write_all(newline)?;
+        start = at + 1;
     }
-    Ok(())
+    out.write_all(&rendered[start..])
 }
