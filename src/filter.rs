@@ -70,7 +70,7 @@ impl Pick {
 
     /// Whether `ex` has one of the statuses, one of the methods and a matching path.
     pub fn keeps(&self, ex: &Exchange) -> bool {
-        self.keeps_parts(ex.status(), &ex.request.method, || ex.path().into())
+        self.keeps_parts(ex.status(), &ex.request.method, || ex.path())
     }
 
     /// [`Pick::keeps`] on an exchange's parts (a row made without an exchange); `path` is asked

@@ -157,7 +157,7 @@ fn pipelined_requests_pair_in_order_and_head_has_no_body() {
         b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
     );
     let (ex, _) = run(&s.frames);
-    let got: Vec<(String, Option<u16>)> = ex.iter().map(|e| (e.path(), e.status())).collect();
+    let got: Vec<(String, Option<u16>)> = ex.iter().map(|e| (e.path().into_owned(), e.status())).collect();
     assert_eq!(got, vec![("/1".into(), Some(200)), ("/2".into(), Some(200)), ("/3".into(), Some(404))]);
     assert_eq!(body(&ex[0].response.as_ref().unwrap().body), "A");
     assert!(ex[1].response.as_ref().unwrap().body.is_none());
