@@ -173,6 +173,10 @@ pub fn fingerprint(secret: &str) -> String {
     s
 }
 
+/// A map keyed by [`FingerprintKeys`] numbers: hashed with foldhash, not SipHash (looked up on
+/// every credential use; the numbers are already spread by SHA-256).
+pub type ByFingerprint<V> = std::collections::HashMap<u64, V, foldhash::fast::RandomState>;
+
 /// Fingerprints as numbers, for state kept per credential or per call while a capture is read:
 /// a [`fingerprint`]'s 12 hex digits are a number below 2^48; any other text (none that harken
 /// makes) gets a number of its own, at or above 2^63.

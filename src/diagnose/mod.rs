@@ -922,12 +922,12 @@ struct Successes {
     /// Every success, by credential then in capture order.
     all: Records<Kept>,
     /// Each credential's successes: a range of `all`.
-    by_credential: HashMap<u64, (u32, u32)>,
+    by_credential: crate::redact::ByFingerprint<(u32, u32)>,
     /// For credentials with many successes, the positions (in their range) of those on each
     /// operation and in each region, in order, so that what one did before an instant is
     /// found by binary search: a log with hundreds of thousands of calls by one identity and
     /// as many refusals would otherwise compare every pair. Fewer are scanned.
-    index: HashMap<u64, Index>,
+    index: crate::redact::ByFingerprint<Index>,
     fps: FingerprintKeys,
 }
 
@@ -1094,7 +1094,7 @@ impl Successes {
             (0..hosts.len() as u32).map(|h| crate::region::region_of_host(hosts.text(h)).map(|(r, _)| r.key)).collect();
         let mut s = Successes { with_credentials: vec![0; keys.len()], regions, ..Default::default() };
         records.as_mut_slice().par_sort_unstable_by_key(Kept::order);
-        let mut scopes_of: HashMap<u64, Option<&crate::intern::Strs>> = HashMap::new();
+        let mut scopes_of: crate::redact::ByFingerprint<Option<&crate::intern::Strs>> = Default::default();
         for x in records.as_slice() {
             if let Some(n) = s.with_credentials.get_mut(x.key as usize) {
                 *n += 1;

@@ -958,7 +958,7 @@ pub struct TokenIndex {
     /// Set when `--jwks` was given.
     pub jwks: Option<JwksSummary>,
     /// Fingerprint (as a number: a capture may hold hundreds of thousands) → token.
-    by_fp: HashMap<u64, usize>,
+    by_fp: crate::redact::ByFingerprint<usize>,
     fps: crate::redact::FingerprintKeys,
     /// Drop token values once their shape is recorded (outputs that never show them).
     forget: bool,

@@ -90,7 +90,7 @@ struct Agg {
 pub struct Uses {
     /// Drop a value once its shape is known (no output will show it).
     forget: bool,
-    by_key: HashMap<u64, usize>,
+    by_key: crate::redact::ByFingerprint<usize>,
     all: Vec<Agg>,
     /// Carrier names by number (a capture has a handful: `authorization: bearer`, …).
     carriers: Names,
@@ -196,7 +196,7 @@ impl Uses {
         let mut all = std::mem::take(&mut self.all);
         // Not needed past this point; the index's own map is made whole at once (growing it
         // by doubling holds both tables for a moment).
-        self.by_key = HashMap::new();
+        self.by_key = Default::default();
         idx.by_fp.reserve(all.len());
         // Latest first, taken from the end: the records give their memory back as the tokens
         // take theirs (both at once were the peak of a capture with hundreds of thousands of
