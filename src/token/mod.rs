@@ -468,8 +468,17 @@ pub fn identity_credential(id: &crate::model::Identity) -> Credential {
 
 fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
     let mut out = Vec::new();
+    // The path and query as a parser leaves them (no query when the URL does not parse): the
+    // URL cut when it is plain, else parsed once.
     let raw = ex.request.url.as_str();
-    let guest = is_guest_path(&crate::model::host_and_path(raw, None).1);
+    let plain = crate::model::plain_url(raw);
+    let parsed = if plain.is_none() { ex.url() } else { None };
+    let (path, query) = match (&plain, &parsed) {
+        (Some(p), _) => (std::borrow::Cow::Borrowed(p.path), p.query),
+        (None, Some(u)) => (std::borrow::Cow::Borrowed(u.path()), u.query()),
+        (None, None) => (crate::model::host_and_path(raw, None).1, None),
+    };
+    let guest = is_guest_path(&path);
     for value in ex.request.headers.get_all("authorization") {
         out.push(authorization(value, guest));
     }
@@ -484,15 +493,6 @@ fn request_credentials_sent(ex: &Exchange) -> Vec<Credential> {
             }
         }
     }
-    // The query as a parser leaves it (none when the URL does not parse).
-    let parsed;
-    let query = match crate::model::plain_url(raw) {
-        Some(p) => p.query,
-        None => {
-            parsed = ex.url();
-            parsed.as_ref().and_then(|u| u.query())
-        }
-    };
     if let Some(q) = query {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
             if let Some((name, is_key)) = KEY_PARAMS.iter().find(|(n, _)| k.eq_ignore_ascii_case(n)) {

@@ -207,7 +207,7 @@ impl Uses {
         all.sort_unstable_by_key(|a| std::cmp::Reverse(a.first));
         idx.tokens.reserve_exact(all.len());
         let mut alone: HashMap<u32, Strs> = HashMap::new();
-        let record = std::mem::size_of::<Agg>().max(1);
+        let record = std::mem::size_of::<Agg>();
         while let Some(mut a) = all.pop() {
             let cap = all.capacity();
             let mapped = cap.saturating_mul(record) >= crate::alloc::MAPPED;
