@@ -286,8 +286,12 @@ pub fn text(headers: &Headers, body: Option<&Body>) -> Option<String> {
 /// The body parsed as JSON, when it is JSON (by content, whatever the declared type).
 pub fn json(headers: &Headers, body: Option<&Body>) -> Option<serde_json::Value> {
     let body = body.filter(|b| !b.omitted)?;
-    let d = decode(body, headers);
-    let b = d.bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&d.bytes);
+    json_bytes(&decode(body, headers).bytes)
+}
+
+/// Decoded body bytes parsed as JSON, when they hold an object or array (after a BOM).
+pub fn json_bytes(b: &[u8]) -> Option<serde_json::Value> {
+    let b = b.strip_prefix(b"\xef\xbb\xbf").unwrap_or(b);
     let first = b.iter().find(|c| !c.is_ascii_whitespace())?;
     if *first != b'{' && *first != b'[' {
         return None;

@@ -388,41 +388,51 @@ struct WsFound {
 struct LazyJson<'a> {
     ex: &'a Exchange,
     response: bool,
+    /// An encoded body's decoded bytes, once a rule looked into them.
+    decoded: Option<body::Decoded<'a>>,
     value: Option<Option<Value>>,
 }
 
 impl<'a> LazyJson<'a> {
     fn new(ex: &'a Exchange, response: bool) -> Self {
-        LazyJson { ex, response, value: None }
+        LazyJson { ex, response, decoded: None, value: None }
     }
-    /// The stored bytes, and whether they are plain (no content or transfer coding left).
-    fn raw(&self) -> Option<(&'a [u8], bool)> {
+    /// The body (not omitted) and the headers that say how it is encoded.
+    fn body(&self) -> Option<(&'a crate::model::Body, &'a crate::model::Headers)> {
         let (b, headers) = if self.response {
             let r = self.ex.response.as_ref()?;
-            (r.body.as_ref()?, &r.headers)
+            (r.body.as_deref()?, &r.headers)
         } else {
-            (self.ex.request.body.as_ref()?, &self.ex.request.headers)
+            (self.ex.request.body.as_deref()?, &self.ex.request.headers)
         };
+        (!b.omitted).then_some((b, headers))
+    }
+    /// The body's bytes with every coding undone: the stored bytes when they are plain (no
+    /// content or transfer coding left), else decoded once and kept for [`Self::get`].
+    fn bytes(&mut self) -> Option<&[u8]> {
+        let (b, headers) = self.body()?;
         let plain =
             (b.state == BodyState::Decoded || !headers.contains("content-encoding")) && b.state != BodyState::Chunked;
-        (!b.omitted).then_some((b.raw.as_slice(), plain))
+        if plain {
+            return Some(&b.raw);
+        }
+        Some(&self.decoded.get_or_insert_with(|| body::decode(b, headers)).bytes)
     }
     fn get(&mut self) -> Option<&Value> {
         if self.value.is_none() {
-            let v = if self.response {
-                self.ex.response.as_ref().and_then(|r| body::json(&r.headers, r.body.as_deref()))
-            } else {
-                body::json(&self.ex.request.headers, self.ex.request.body.as_deref())
+            let v = match self.bytes() {
+                Some(b) => body::json_bytes(b),
+                None => None,
             };
             self.value = Some(v);
         }
         self.value.as_ref().and_then(Option::as_ref)
     }
-    /// Values at a pointer; skips parsing when the stored bytes cannot hold the field name
-    /// (plain-text storage only; encoded bodies are always parsed).
+    /// Values at a pointer; skips parsing when the body's bytes (decoded, for an encoded
+    /// body) cannot hold the field name.
     fn strings(&mut self, p: &Pointer) -> Vec<String> {
-        if let (Some((raw, plain)), Some(name)) = (self.raw(), p.last_name()) {
-            if plain && memchr::memmem::find(raw, name.as_bytes()).is_none() {
+        if let Some(name) = p.last_name() {
+            if self.bytes().is_some_and(|b| memchr::memmem::find(b, name.as_bytes()).is_none()) {
                 return Vec::new();
             }
         }
@@ -824,6 +834,44 @@ mod tests {
         // it in, so it stays unknown.
         assert_eq!((e.state, e.key.as_str()), (ConvState::Unknown, "response /conversationId"));
         assert!(e.evidence.is_none() && e.proof.is_none());
+    }
+
+    /// A reply as a packet capture stores it: gzip bytes and `Content-Encoding: gzip`. The
+    /// body is decoded once, looked into for the field name, and parsed only when it is there.
+    #[test]
+    fn an_encoded_reply_is_decoded_once_and_names_the_conversation() {
+        use std::io::Write;
+        let gzip = |s: &str| {
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(s.as_bytes()).unwrap();
+            z.finish().unwrap()
+        };
+        let encoded = |mut e: Exchange, text: &str| {
+            let r = e.response.as_mut().unwrap();
+            r.headers.push("Content-Encoding", "gzip");
+            let mut b = Body::decoded(gzip(text));
+            b.state = BodyState::ContentEncoded;
+            r.body = Some(Box::new(b));
+            e
+        };
+        let path = "/api/v2/conversations/messages/agentless";
+        let named = format!(r#"{{"id":"m1","conversationId":"{CID}"}}"#);
+        let c = capture(vec![
+            encoded(ex(0, 0, "POST", path, None, 200, None), &named),
+            encoded(ex(1, 1, "POST", path, None, 200, None), r#"{"id":"m2","other":"x"}"#),
+        ]);
+        let tl = Timeline::build(&c);
+        assert_eq!(tl.conversations.len(), 1);
+        let events = &tl.conversations[0].events;
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].index, events[0].key.as_str()), (0, "response /conversationId"));
+
+        let ex0 = &c.exchanges[0];
+        let mut lazy = LazyJson::new(ex0, true);
+        let p = Pointer::parse("/conversationId").unwrap();
+        assert_eq!(lazy.strings(&p), vec![CID.to_string()]);
+        assert!(lazy.decoded.is_some(), "the decoded bytes are kept for the parse");
+        assert!(lazy.strings(&Pointer::parse("/absent").unwrap()).is_empty());
     }
 
     #[test]
