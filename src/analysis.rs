@@ -345,7 +345,10 @@ impl Analysis {
 
 /// Read `files` and analyse them, keeping only the exchanges the analysis reads whole: the
 /// returned capture holds the inputs, the refused exchanges and the token traffic.
+/// Readers skip the headers the analysis never reads ([`ingest::HeaderPolicy::Analysis`]):
+/// what it keeps is trimmed to those anyway ([`crate::keep::trim`]).
 pub fn load(files: &[PathBuf], ingest: IngestOptions, fold: &Fold<'_>) -> Capture {
+    let ingest = IngestOptions { headers: ingest::HeaderPolicy::Analysis, ..ingest };
     let (inputs, kept): (Vec<Input>, Vec<Exchange>) =
         ingest::load_batched(files, ingest, BATCH, &|batch, kept| fold.fold(batch, kept));
     Capture::new(inputs, kept, Vec::new())

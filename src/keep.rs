@@ -38,12 +38,26 @@ pub fn trim(ex: &mut Exchange) {
             }
         }
     }
-    retain(&mut ex.request.headers, |n| crate::token::is_credential_header(n) || one_of(REQUEST_HEADERS, n));
+    retain(&mut ex.request.headers, request_header_read);
     if let Some(r) = &mut ex.response {
         retain(&mut r.headers, |n| {
             one_of(RESPONSE_HEADERS, n) || (refused && n.eq_ignore_ascii_case("www-authenticate"))
         });
     }
+}
+
+/// Whether the analysis reads a request header with this name, on any exchange: the
+/// credential headers and [`REQUEST_HEADERS`]. [`trim`] keeps these.
+pub fn request_header_read(name: &str) -> bool {
+    crate::token::is_credential_header(name) || one_of(REQUEST_HEADERS, name)
+}
+
+/// Whether the analysis reads a response header with this name, on any exchange:
+/// [`RESPONSE_HEADERS`], `WWW-Authenticate` (a refusal's challenge; an NTLM or Negotiate
+/// handshake's legs) and `Set-Cookie` (whether a HAR was exported sanitized). [`trim`] keeps
+/// fewer.
+pub fn response_header_read(name: &str) -> bool {
+    one_of(RESPONSE_HEADERS, name) || one_of(&["www-authenticate", "set-cookie"], name)
 }
 
 fn one_of(names: &[&str], name: &str) -> bool {

@@ -20,7 +20,7 @@
 //! a zone; Chrome's sanitized export (no Authorization/Cookie headers at all), which is noted
 //! because it hides the credential a diagnosis needs.
 
-use super::{IngestOptions, ReadCx, ReadError, Source};
+use super::{HeaderPolicy, IngestOptions, ReadCx, ReadError, Source};
 use crate::model::{
     Body, BodyState, Direction, Exchange, Header, Headers, Note, Origin, Request, Response, WsMessage, WsOpcode,
 };
@@ -338,9 +338,23 @@ fn parse_batch<T: Send>(
 
 /// Parse one entry's JSON into an exchange.
 pub fn parse_entry(slice: &[u8], input: usize, index: usize, opts: IngestOptions) -> Result<Exchange, String> {
+    match opts.headers {
+        HeaderPolicy::All => parse_entry_as::<ALL, ALL>(slice, input, index, opts),
+        HeaderPolicy::Analysis => parse_entry_as::<REQUEST, RESPONSE>(slice, input, index, opts),
+    }
+}
+
+/// [`parse_entry`] keeping the request headers that `Q` keeps and the response headers that
+/// `S` keeps ([`kept`]).
+fn parse_entry_as<const Q: u8, const S: u8>(
+    slice: &[u8],
+    input: usize,
+    index: usize,
+    opts: IngestOptions,
+) -> Result<Exchange, String> {
     // Valid UTF-8 (every entry of a well-formed HAR) is checked once for the whole entry, not
     // string by string; an entry that is not keeps serde_json's own error and its position.
-    let e: Entry<'_> = match std::str::from_utf8(slice) {
+    let e: Entry<'_, Q, S> = match std::str::from_utf8(slice) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(slice),
     }
@@ -563,15 +577,15 @@ struct Creator<'a> {
 }
 
 #[derive(Deserialize)]
-struct Entry<'a> {
+struct Entry<'a, const Q: u8, const S: u8> {
     #[serde(rename = "startedDateTime", borrow)]
     started: Option<Cow<'a, str>>,
     #[serde(default)]
     time: Loose,
     #[serde(borrow)]
-    request: Option<Req<'a>>,
+    request: Option<Req<'a, Q>>,
     #[serde(borrow)]
-    response: Option<Resp<'a>>,
+    response: Option<Resp<'a, S>>,
     #[serde(rename = "serverIPAddress", default)]
     server_ip: Loose,
     #[serde(default)]
@@ -583,14 +597,14 @@ struct Entry<'a> {
 }
 
 #[derive(Deserialize)]
-struct Req<'a> {
+struct Req<'a, const K: u8> {
     #[serde(borrow)]
     method: Option<Cow<'a, str>>,
     #[serde(borrow)]
     url: Option<Cow<'a, str>>,
     #[serde(rename = "httpVersion", borrow)]
     http_version: Option<Cow<'a, str>>,
-    headers: Option<HeaderList>,
+    headers: Option<HeaderList<K>>,
     #[serde(rename = "postData", borrow)]
     post_data: Option<PostData<'a>>,
 }
@@ -616,14 +630,14 @@ struct Param<'a> {
 }
 
 #[derive(Deserialize)]
-struct Resp<'a> {
+struct Resp<'a, const K: u8> {
     #[serde(default)]
     status: Status,
     #[serde(rename = "statusText", borrow)]
     status_text: Option<Cow<'a, str>>,
     #[serde(rename = "httpVersion", borrow)]
     http_version: Option<Cow<'a, str>>,
-    headers: Option<HeaderList>,
+    headers: Option<HeaderList<K>>,
     #[serde(borrow)]
     content: Option<Content<'a>>,
 }
@@ -776,26 +790,41 @@ impl<'de> Deserialize<'de> for LooseF64 {
     }
 }
 
-/// Headers as `[{"name": .., "value": ..}]` or `[["name", "value"]]`; entries that are neither
-/// are skipped.
-struct HeaderList(Headers);
+/// Which headers a [`HeaderList`] keeps: every one, or those the analysis reads of a request
+/// or of a response ([`HeaderPolicy::Analysis`]).
+const ALL: u8 = 0;
+const REQUEST: u8 = 1;
+const RESPONSE: u8 = 2;
 
-impl<'de> Deserialize<'de> for HeaderList {
+/// Whether a header list of kind `K` keeps a header with this name.
+fn kept<const K: u8>(name: &str) -> bool {
+    match K {
+        REQUEST => crate::keep::request_header_read(name),
+        RESPONSE => crate::keep::response_header_read(name),
+        _ => true,
+    }
+}
+
+/// Headers as `[{"name": .., "value": ..}]` or `[["name", "value"]]`; entries that are neither
+/// are skipped, and so are the headers that `K` does not keep ([`kept`]), before any copy.
+struct HeaderList<const K: u8>(Headers);
+
+impl<'de, const K: u8> Deserialize<'de> for HeaderList<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ListV;
-        impl<'de> Visitor<'de> for ListV {
-            type Value = HeaderList;
+        struct ListV<const K: u8>;
+        impl<'de, const K: u8> Visitor<'de> for ListV<K> {
+            type Value = HeaderList<K>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a header list")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<HeaderList, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<HeaderList<K>, A::Error> {
                 // Gathered in this thread's scratch list, then moved into a list of the exact
                 // size: one allocation per header list instead of a growing vector's several.
                 thread_local!(static SCRATCH: std::cell::Cell<Vec<Header>> = const { std::cell::Cell::new(Vec::new()) });
                 let mut buf = SCRATCH.take();
                 buf.clear();
                 let mut read = || {
-                    while let Some(OneHeader(pair)) = s.next_element::<OneHeader>()? {
+                    while let Some(OneHeader(pair)) = s.next_element::<OneHeader<K>>()? {
                         if let Some((name, value)) = pair {
                             buf.push(Header { name, value });
                         }
@@ -809,23 +838,35 @@ impl<'de> Deserialize<'de> for HeaderList {
                 SCRATCH.set(buf);
                 result.map(|()| HeaderList(headers))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<HeaderList, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<HeaderList<K>, A::Error> {
                 // A few tools write headers as one object {name: value}.
                 let mut h = Headers::new();
                 while let Some((k, Loose(v))) = m.next_entry::<String, Loose>()? {
-                    h.push(k, v.unwrap_or_default());
+                    if kept::<K>(&k) {
+                        h.push(k, v.unwrap_or_default());
+                    }
                 }
                 Ok(HeaderList(h))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<HeaderList, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<HeaderList<K>, E> {
                 Ok(HeaderList(Headers::new()))
             }
         }
-        d.deserialize_any(ListV)
+        d.deserialize_any(ListV::<K>)
     }
 }
 
-struct OneHeader(Option<(String, String)>);
+/// One header, when it is one and `K` keeps it.
+struct OneHeader<const K: u8>(Option<(String, String)>);
+
+impl<const K: u8> OneHeader<K> {
+    /// The header, copied only when kept.
+    fn of(name: Option<Cow<'_, str>>, value: Option<Cow<'_, str>>) -> Self {
+        OneHeader(
+            name.filter(|n| kept::<K>(n)).map(|n| (n.into_owned(), value.map(Cow::into_owned).unwrap_or_default())),
+        )
+    }
+}
 
 /// A key of a header object, told without making a string of it (serde's `Cow<str>` always
 /// copies a key: two allocations per header).
@@ -855,38 +896,90 @@ impl<'de> Deserialize<'de> for HeaderKey {
     }
 }
 
-impl<'de> Deserialize<'de> for OneHeader {
+impl<'de, const K: u8> Deserialize<'de> for OneHeader<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OneHeader;
+        struct V<const K: u8>;
+        impl<'de, const K: u8> Visitor<'de> for V<K> {
+            type Value = OneHeader<K>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a header")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<OneHeader, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<OneHeader<K>, A::Error> {
                 let (mut name, mut value) = (None, None);
                 while let Some(k) = m.next_key::<HeaderKey>()? {
                     match k {
-                        HeaderKey::Name => name = m.next_value::<Loose>()?.0,
-                        HeaderKey::Value => value = m.next_value::<Loose>()?.0,
+                        HeaderKey::Name => name = m.next_value::<LooseCow<'de>>()?.0,
+                        HeaderKey::Value => value = m.next_value::<LooseCow<'de>>()?.0,
                         HeaderKey::Other => {
                             m.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
-                Ok(OneHeader(name.map(|n| (n, value.unwrap_or_default()))))
+                Ok(OneHeader::of(name, value))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<OneHeader, A::Error> {
-                let name = s.next_element::<Loose>()?.and_then(|l| l.0);
-                let value = s.next_element::<Loose>()?.and_then(|l| l.0);
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<OneHeader<K>, A::Error> {
+                let name = s.next_element::<LooseCow<'de>>()?.and_then(|l| l.0);
+                let value = s.next_element::<LooseCow<'de>>()?.and_then(|l| l.0);
                 while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(OneHeader(name.map(|n| (n, value.unwrap_or_default()))))
+                Ok(OneHeader::of(name, value))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<OneHeader, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<OneHeader<K>, E> {
                 Ok(OneHeader(None))
             }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<OneHeader, E> {
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<OneHeader<K>, E> {
                 Ok(OneHeader(None))
+            }
+        }
+        d.deserialize_any(V::<K>)
+    }
+}
+
+/// What [`Loose`] reads, borrowed from the input when it is a string without escapes (a
+/// header that is not kept is then never copied).
+struct LooseCow<'de>(Option<Cow<'de, str>>);
+
+impl<'de> Deserialize<'de> for LooseCow<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        /// Anything but a borrowed string, read as [`Loose`] reads it.
+        fn own<'a, E>(l: Result<Loose, E>) -> Result<LooseCow<'a>, E> {
+            l.map(|l| LooseCow(l.0.map(Cow::Owned)))
+        }
+        const LOOSE: ScalarVisitor<Loose> = ScalarVisitor(std::marker::PhantomData);
+        impl<'de> Visitor<'de> for V {
+            type Value = LooseCow<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<LooseCow<'de>, E> {
+                Ok(LooseCow(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LooseCow<'de>, E> {
+                own(LOOSE.visit_str(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<LooseCow<'de>, E> {
+                own(LOOSE.visit_i64(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<LooseCow<'de>, E> {
+                own(LOOSE.visit_u64(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<LooseCow<'de>, E> {
+                own(LOOSE.visit_f64(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<LooseCow<'de>, E> {
+                own(LOOSE.visit_bool(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<LooseCow<'de>, E> {
+                own(LOOSE.visit_unit())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<LooseCow<'de>, E> {
+                own(LOOSE.visit_none())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<LooseCow<'de>, A::Error> {
+                own(LOOSE.visit_map(m))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<LooseCow<'de>, A::Error> {
+                own(LOOSE.visit_seq(s))
             }
         }
         d.deserialize_any(V)
@@ -1225,6 +1318,52 @@ mod tests {
         assert!(parse_time("2024-01-02T03:04:05.123+0200").unwrap().1);
         assert!(!parse_time("2024-01-02T03:04:05.123").unwrap().1);
         assert!(parse_time("yesterday").is_none());
+    }
+
+    /// Read for the analysis, an entry keeps the headers it reads, in order and with their
+    /// values (escaped or not, written as numbers, in either list form), and every other part
+    /// as read whole.
+    #[test]
+    fn analysis_headers_are_those_the_analysis_reads() {
+        let entry = br#"{"startedDateTime": "2024-05-01T10:00:00Z", "time": 12,
+            "request": {"method": "POST", "url": "https://api.example.com/oauth/token", "httpVersion": "HTTP/1.1",
+              "headers": [{"name": "User-Agent", "value": "x\"y"}, {"name": "Authorization", "value": "Bearer a\u0062c"},
+                          {"value": "first", "name": "Host"}, ["X-Api-Key", 123], ["Accept", "*/*"], "junk",
+                          {"name": "Content-Type", "value": "application/x-www-form-urlencoded"}, {"name": "Cookie"}],
+              "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "grant_type=client_credentials"}},
+            "response": {"status": 401, "statusText": "Unauthorized", "httpVersion": "HTTP/1.1",
+              "headers": {"Date": "Wed, 01 May 2024 10:00:00 GMT", "Server": "envoy", "WWW-Authenticate": "Bearer",
+                          "Set-Cookie": "a=b", "X-Trace": 7},
+              "content": {"size": 5, "mimeType": "application/json", "text": "{\"e\":1}"}}}"#;
+        let all = parse_entry(entry, 0, 0, IngestOptions::default()).unwrap();
+        let analysis =
+            parse_entry(entry, 0, 0, IngestOptions { headers: HeaderPolicy::Analysis, ..Default::default() }).unwrap();
+        let names = |h: &Headers| h.iter().map(|h| format!("{}={}", h.name, h.value)).collect::<Vec<_>>();
+        assert_eq!(
+            names(&analysis.request.headers),
+            [
+                "Authorization=Bearer abc",
+                "Host=first",
+                "X-Api-Key=123",
+                "Content-Type=application/x-www-form-urlencoded",
+                "Cookie="
+            ]
+        );
+        let mut request = all.request.headers.clone();
+        request.0.retain(|h| crate::keep::request_header_read(&h.name));
+        assert_eq!(analysis.request.headers, request);
+        assert_eq!(all.request.headers.len(), 7);
+        let (a, b) = (analysis.response.as_ref().unwrap(), all.response.as_ref().unwrap());
+        assert_eq!(
+            names(&a.headers),
+            ["Date=Wed, 01 May 2024 10:00:00 GMT", "WWW-Authenticate=Bearer", "Set-Cookie=a=b"]
+        );
+        assert_eq!(b.headers.len(), 5);
+        // Everything else is as read whole.
+        let mut trimmed = all.clone();
+        trimmed.request.headers = analysis.request.headers.clone();
+        trimmed.response.as_mut().unwrap().headers = a.headers.clone();
+        assert_eq!(format!("{trimmed:?}"), format!("{analysis:?}"));
     }
 
     #[test]

@@ -41,16 +41,29 @@ pub enum BodyPolicy {
 /// and error bodies are a few KiB; a larger JSON body is a listing the analysis does not split.
 pub const ANALYSIS_BODY_CAP: usize = 1 << 20;
 
+/// Which headers a reader keeps of each exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderPolicy {
+    /// Every header, in order.
+    #[default]
+    All,
+    /// Those the analysis reads ([`crate::keep::request_header_read`],
+    /// [`crate::keep::response_header_read`]), in order; the others are skipped as they are
+    /// read, not copied (HAR). For readers that fold what they read ([`crate::analysis::load`]).
+    Analysis,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct IngestOptions {
     pub bodies: BodyPolicy,
+    pub headers: HeaderPolicy,
     /// A user-defined access-log format (`--log-format FILE`), tried before the built-in ones.
     pub log_format: Option<&'static logs::UserFormat>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { bodies: BodyPolicy::Analysis, log_format: None }
+        IngestOptions { bodies: BodyPolicy::Analysis, headers: HeaderPolicy::All, log_format: None }
     }
 }
 
