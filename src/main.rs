@@ -6,5 +6,6 @@
 static GLOBAL: harken::alloc::Allocator = harken::alloc::Allocator;
 
 fn main() {
+    harken::alloc::init();
     std::process::exit(harken::cmd::main());
 }
