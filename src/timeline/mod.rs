@@ -420,11 +420,7 @@ impl<'a> LazyJson<'a> {
     }
     fn get(&mut self) -> Option<&Value> {
         if self.value.is_none() {
-            let v = match self.bytes() {
-                Some(b) => body::json_bytes(b),
-                None => None,
-            };
-            self.value = Some(v);
+            self.value = Some(self.bytes().and_then(body::json_bytes));
         }
         self.value.as_ref().and_then(Option::as_ref)
     }
