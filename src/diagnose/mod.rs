@@ -175,6 +175,7 @@ pub struct Evidence {
 pub struct Finding {
     pub input: String,
     pub index: usize,
+    #[serde(serialize_with = "crate::report::serialize_time")]
     pub time: DateTime<Utc>,
     pub method: String,
     /// Masked unless `--show-secrets`.

@@ -77,6 +77,7 @@ pub struct Proof {
     /// Index of the websocket message within the exchange, for notification events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<usize>,
+    #[serde(serialize_with = "crate::report::serialize_time")]
     pub time: DateTime<Utc>,
     /// The rule that concluded (e.g. `PATCH {"state":"disconnected"} accepted`).
     pub rule: String,
@@ -99,6 +100,7 @@ pub struct WsEvent {
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// Request start (exchanges) or message time (websocket messages).
+    #[serde(serialize_with = "crate::report::serialize_time")]
     pub time: DateTime<Utc>,
     /// Input path.
     pub input: String,
@@ -135,7 +137,9 @@ pub struct Event {
 #[derive(Debug, Clone, Serialize)]
 pub struct Conversation {
     pub id: String,
+    #[serde(serialize_with = "crate::report::serialize_time")]
     pub first_seen: DateTime<Utc>,
+    #[serde(serialize_with = "crate::report::serialize_time")]
     pub last_seen: DateTime<Utc>,
     /// Last known state.
     pub state: ConvState,

@@ -712,14 +712,20 @@ struct TokenOut<'a> {
     region: Option<&'static str>,
     scopes: &'a Option<Strs>,
     scopes_from: Option<&'static str>,
+    #[serde(serialize_with = "crate::report::serialize_opt_time")]
     issued: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::report::serialize_opt_time")]
     expires: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::report::serialize_opt_time")]
     not_before: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::report::serialize_opt_time")]
     revoked: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     revoked_reason: &'a Option<String>,
+    #[serde(serialize_with = "crate::report::serialize_opt_time")]
     first_use: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::report::serialize_opt_time")]
     last_use: Option<DateTime<Utc>>,
     uses: usize,
     refused: usize,
@@ -735,6 +741,7 @@ struct TokenOut<'a> {
     supersedes: &'a Option<String>,
     superseded_by: &'a Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::report::serialize_opt_time")]
     superseded_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: &'a Option<String>,
