@@ -200,23 +200,29 @@ impl Uses {
         idx.by_fp.reserve(all.len());
         // Latest first, taken from the end: the records give their memory back as the tokens
         // take theirs (both at once were the peak of a capture with hundreds of thousands of
-        // tokens), an eighth at a time while the vector is mapped (src/alloc.rs: shrinking it
-        // unmaps its tail, no copy), by halves below that (mimalloc shrinks by copying: by
-        // eighths that copied eight times what was left, 0.12 s of one core on the 1 GB HAR).
+        // tokens), an eighth at a time while the vector stays mapped (src/alloc.rs: shrinking
+        // it unmaps its tail, no copy). Below [`crate::alloc::MAPPED`] bytes the records stay
+        // where they are: shrinking there copies them (mimalloc shrinks by copying, and so
+        // does leaving the mapped side), into fresh pages the kernel zeroes first; by halves
+        // that was 0.1 s of the one thread on the 1 GB HAR (28 MB of records). What the
+        // records held is given back on the same cadence, by halves below that size.
         // Positions are distinct: the order is that of their first use.
         all.sort_unstable_by_key(|a| std::cmp::Reverse(a.first));
         idx.tokens.reserve_exact(all.len());
         let mut alone: HashMap<u32, Strs> = HashMap::new();
         let record = std::mem::size_of::<Agg>();
+        let mut mark = all.len();
         while let Some(mut a) = all.pop() {
-            let cap = all.capacity();
-            let mapped = cap.saturating_mul(record) >= crate::alloc::MAPPED;
-            let slack = if mapped { cap / 8 } else { cap / 2 };
-            if cap > 4096 && all.len() < cap - slack {
-                all.shrink_to_fit();
+            let stays_mapped = all.len().saturating_mul(record) >= crate::alloc::MAPPED;
+            let slack = if stays_mapped { mark / 8 } else { mark / 2 };
+            if mark > 4096 && all.len() < mark - slack {
+                if stays_mapped {
+                    all.shrink_to_fit();
+                }
                 // What the records held was allocated by the threads that read the capture:
                 // given back, not kept in their heaps.
                 crate::alloc::release();
+                mark = all.len();
             }
             let fingerprint = self.fps.text(a.key);
             let i = idx.entry_index(&fingerprint, &a.secret, a.kind);
