@@ -354,7 +354,9 @@ fn parse_entry_as<const Q: u8, const S: u8>(
 ) -> Result<Exchange, String> {
     // Valid UTF-8 (every entry of a well-formed HAR) is checked once for the whole entry, not
     // string by string; an entry that is not keeps serde_json's own error and its position.
-    let e: Entry<'_, Q, S> = match std::str::from_utf8(slice) {
+    // simdutf8 checks it in vector registers: the standard library's check went byte by byte
+    // once an entry held a non-ASCII character (3.4% of `analyze`'s CPU on the 1 GB HAR).
+    let e: Entry<'_, Q, S> = match simdutf8::basic::from_utf8(slice) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(slice),
     }

@@ -92,6 +92,41 @@ fn bom_file_parses_and_mitmproxy_bearer_is_opaque() {
     assert!(!out.contains("ya29."), "a token value leaked");
 }
 
+/// An entry that is not UTF-8 (a byte 0xff inside a string, long enough for the vector check)
+/// is skipped with a note that names it and serde_json's reason; the entries around it, one of
+/// them not ASCII, are read.
+#[test]
+fn entry_that_is_not_utf8_is_a_note_and_the_rest_is_read() {
+    let entry = |url: &str, extra: &str| {
+        format!(
+            r#"{{"startedDateTime":"2024-05-01T12:00:00Z","time":1,"request":{{"method":"GET","url":"{url}","httpVersion":"HTTP/1.1","headers":[{{"name":"X-Note","value":"{extra}"}}],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":0}},"response":{{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","headers":[],"cookies":[],"content":{{"size":0,"mimeType":"text/plain"}},"redirectURL":"","headersSize":-1,"bodySize":0}},"cache":{{}},"timings":{{"send":0,"wait":1,"receive":0}}}}"#
+        )
+    };
+    let first = "https://a.example/caf\u{e9}/\u{65e5}\u{672c}";
+    let mut bytes = format!(
+        r#"{{"log":{{"version":"1.2","creator":{{"name":"t","version":"1"}},"entries":[{},"#,
+        entry(first, &"x".repeat(200))
+    )
+    .into_bytes();
+    let mut bad = entry("https://b.example/", &format!("{}#{}", "y".repeat(100), "z".repeat(100))).into_bytes();
+    let at = bad.iter().position(|&b| b == b'#').unwrap();
+    bad[at] = 0xff;
+    bytes.extend_from_slice(&bad);
+    bytes.extend_from_slice(format!(",{}]}}}}", entry("https://c.example/", "ok")).as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad-utf8.har");
+    std::fs::write(&p, &bytes).unwrap();
+    let doc = json(&["exchanges", "--format", "json", p.to_str().unwrap()]);
+    let urls: Vec<&str> = doc.as_array().unwrap().iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert_eq!(urls, [first, "https://c.example/"], "{doc}");
+    let analysis = json(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let notes = analysis["inputs"][0]["notes"].as_array().unwrap();
+    let bad = notes.iter().find(|n| n["code"] == "har.entry_malformed").expect("a note for entry 1");
+    let message = bad["message"].as_str().unwrap();
+    assert!(message.starts_with("entry 1 (byte "), "{message}");
+    assert!(message.contains("invalid unicode") || message.contains("UTF-8"), "{message}");
+}
+
 /// Never panic on input: every HAR we have, cut at many places and with bytes flipped, reads
 /// to an error or notes, never a crash (and analysis runs over whatever was read).
 #[test]
