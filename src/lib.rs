@@ -28,6 +28,7 @@ pub mod redact;
 pub mod region;
 pub mod replay;
 pub mod report;
+pub mod rfc3339;
 pub mod sanitize;
 pub mod settings;
 pub mod spill;

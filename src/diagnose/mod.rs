@@ -175,7 +175,7 @@ pub struct Evidence {
 pub struct Finding {
     pub input: String,
     pub index: usize,
-    #[serde(serialize_with = "crate::report::serialize_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub time: DateTime<Utc>,
     pub method: String,
     /// Masked unless `--show-secrets`.

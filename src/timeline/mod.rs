@@ -77,7 +77,7 @@ pub struct Proof {
     /// Index of the websocket message within the exchange, for notification events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<usize>,
-    #[serde(serialize_with = "crate::report::serialize_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub time: DateTime<Utc>,
     /// The rule that concluded (e.g. `PATCH {"state":"disconnected"} accepted`).
     pub rule: String,
@@ -100,7 +100,7 @@ pub struct WsEvent {
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// Request start (exchanges) or message time (websocket messages).
-    #[serde(serialize_with = "crate::report::serialize_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub time: DateTime<Utc>,
     /// Input path.
     pub input: String,
@@ -137,9 +137,9 @@ pub struct Event {
 #[derive(Debug, Clone, Serialize)]
 pub struct Conversation {
     pub id: String,
-    #[serde(serialize_with = "crate::report::serialize_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub first_seen: DateTime<Utc>,
-    #[serde(serialize_with = "crate::report::serialize_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub last_seen: DateTime<Utc>,
     /// Last known state.
     pub state: ConvState,

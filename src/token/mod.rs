@@ -712,20 +712,20 @@ struct TokenOut<'a> {
     region: Option<&'static str>,
     scopes: &'a Option<Strs>,
     scopes_from: Option<&'static str>,
-    #[serde(serialize_with = "crate::report::serialize_opt_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     issued: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "crate::report::serialize_opt_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     expires: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[serde(serialize_with = "crate::report::serialize_opt_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     not_before: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "crate::report::serialize_opt_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     revoked: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     revoked_reason: &'a Option<String>,
-    #[serde(serialize_with = "crate::report::serialize_opt_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     first_use: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "crate::report::serialize_opt_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     last_use: Option<DateTime<Utc>>,
     uses: usize,
     refused: usize,
@@ -741,7 +741,7 @@ struct TokenOut<'a> {
     supersedes: &'a Option<String>,
     superseded_by: &'a Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[serde(serialize_with = "crate::report::serialize_opt_time")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     superseded_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: &'a Option<String>,
