@@ -135,9 +135,6 @@ unsafe impl GlobalAlloc for Allocator {
     }
 }
 
-/// Hand the pages that threads have freed back to the kernel, on every thread of the rayon
-/// pool and the calling one.
-///
 /// Set up the process for this allocator; the binary calls it first.
 ///
 /// On Linux, transparent huge pages are turned off for the process. mimalloc asks for them on
@@ -156,6 +153,9 @@ pub fn init() {
     }
 }
 
+/// Hand the pages that threads have freed back to the kernel, on every thread of the rayon
+/// pool and the calling one.
+///
 /// Each thread's mimalloc heap keeps the pages it freed for its own reuse, and gives them back
 /// only as that thread next allocates: a worker that went idle when reading ended keeps what
 /// it used for reading (about 35 MB on the 3 GB benchmark capture) while the main thread
