@@ -126,12 +126,21 @@ pub fn config() -> httparse::ParserConfig {
 }
 
 /// Parsed headers as the model keeps them (order, case and duplicates kept).
+/// Values that are UTF-8 (nearly all: ASCII) are checked by `str::from_utf8`, which skips
+/// ASCII words at a time, and copied; `from_utf8_lossy` walked them in chunks (1.5% of
+/// `analyze`'s CPU on the 1 GB benchmark capture), and still replaces what is not UTF-8.
 pub fn headers_of(h: &[httparse::Header<'_>]) -> Headers {
-    let mut out = Headers::new();
-    for x in h {
-        out.push(x.name.to_string(), String::from_utf8_lossy(x.value).into_owned());
-    }
-    out
+    Headers(
+        h.iter()
+            .map(|x| {
+                let value = match std::str::from_utf8(x.value) {
+                    Ok(v) => v.to_owned(),
+                    Err(_) => String::from_utf8_lossy(x.value).into_owned(),
+                };
+                crate::model::Header { name: x.name.to_owned(), value }
+            })
+            .collect(),
+    )
 }
 
 /// How the body after these headers is framed; `None` for an empty body (Content-Length: 0).
@@ -504,6 +513,14 @@ mod tests {
 
     fn all() -> IngestOptions {
         IngestOptions { bodies: crate::ingest::BodyPolicy::All, ..Default::default() }
+    }
+
+    #[test]
+    fn header_values_keep_order_case_and_replace_what_is_not_utf8() {
+        let raw = b"GET / HTTP/1.1\r\nHost: a.example\r\nX-Latin: caf\xe9\r\nX-Utf8: caf\xc3\xa9\r\nhost: b\r\n\r\n";
+        let (r, _) = parse_request(raw, "http", "x", &all()).unwrap();
+        let got: Vec<(&str, &str)> = r.headers.0.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect();
+        assert_eq!(got, [("Host", "a.example"), ("X-Latin", "caf\u{fffd}"), ("X-Utf8", "café"), ("host", "b")]);
     }
 
     #[test]
