@@ -20,6 +20,11 @@
 #   5. times the peers where installed: `jq '.log.entries|length'` on the HARs and tshark's
 #      display filter for 401/403 on the captures (inputs up to 1 GB).
 #
+# Each input is read once before it is timed (in the page cache, as in the runs after the
+# first). REPEAT=N runs each harken command N times and prints the median wall and CPU seconds
+# (and the largest peaks); single runs on a shared 2-core machine vary by 10-20%. The peers run
+# once.
+#
 # Everything runs under `nice -n 19` (the machine may be shared: compare CPU seconds, which
 # load changes less than wall time). The load average is printed with the figures.
 #
@@ -30,12 +35,14 @@
 #   bash benches/run.sh                       # 200 MB and 1 GB
 #   SIZES="200 1000 3000" bash benches/run.sh # and 3 GB
 #   SIZES=200 COMMANDS="analyze" bash benches/run.sh
+#   REPEAT=5 bash benches/run.sh              # medians of 5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZES=${SIZES:-"200 1000"}
 COMMANDS=${COMMANDS:-"analyze tokens timeline exchanges"}
 FORMATS=${FORMATS:-"har pcap"}
+REPEAT=${REPEAT:-1}
 # The baseline: main just before the latest perf work landed (its diagnosis rules are today's;
 # 96653e3, before issue #14 began, finds differently since rules were added).
 BASE_COMMIT=${BASE_COMMIT:-3abe199}
@@ -86,25 +93,44 @@ if [ -n "${INSTALL_PEERS:-}" ] && { ! command -v jq > /dev/null || ! command -v 
 fi
 
 # --- measuring -------------------------------------------------------------------------------
-# measure LABEL BYTES OUTFILE CMD...: run CMD under nice, stdout to OUTFILE; print one row.
+# measure LABEL BYTES OUTFILE CMD...: run CMD under nice REPEAT times, stdout to OUTFILE; print
+# one row: the median wall and CPU seconds of the runs, the largest peaks.
 measure() {
   local label=$1 bytes=$2 outfile=$3; shift 3
-  local tf="$OUT/time.txt"
-  /usr/bin/time -f "%e %U %S %M %x" -o "$tf" nice -n 19 "$@" > "$outfile" 2> "$OUT/stderr.txt" &
-  local tpid=$! peak=0 pid="" kb
-  # Sample the command's anonymous resident memory (the heap) until it ends.
-  while kill -0 "$tpid" 2> /dev/null; do
-    [ -z "$pid" ] && pid=$(pgrep -P "$tpid" 2> /dev/null | head -1 || true)
-    if [ -n "$pid" ]; then
-      kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2> /dev/null || true)
-      [ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
-    fi
-    sleep 0.05
+  local tf="$OUT/time.txt" runs="$OUT/runs.txt" i
+  : > "$runs"
+  for ((i = 0; i < REPEAT; i++)); do
+    /usr/bin/time -f "%e %U %S %M %x" -o "$tf" nice -n 19 "$@" > "$outfile" 2> "$OUT/stderr.txt" &
+    local tpid=$! peak=0 pid="" kb
+    # Sample the command's anonymous resident memory (the heap) until it ends.
+    while kill -0 "$tpid" 2> /dev/null; do
+      [ -z "$pid" ] && pid=$(pgrep -P "$tpid" 2> /dev/null | head -1 || true)
+      if [ -n "$pid" ]; then
+        kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2> /dev/null || true)
+        [ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
+      fi
+      sleep 0.05
+    done
+    wait "$tpid" || true
+    echo "$(cat "$tf") $peak" >> "$runs"
   done
-  wait "$tpid" || true
-  read -r wall user sys rss code < "$tf"
-  awk -v l="$label" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v a="$peak" -v b="$bytes" -v c="$code" \
-    'BEGIN { printf "%-44s %7.2f %7.2f %8.0f %9.0f %9.0f %s\n", l, w, u + s, (w > 0 ? b / 1e6 / w : 0), r / 1024, a / 1024, (c == 0 || c == 1 ? "" : "exit " c) }'
+  local wall cpu
+  wall=$(awk '{ print $1 }' "$runs" | median)
+  cpu=$(awk '{ print $2 + $3 }' "$runs" | median)
+  awk -v l="$label" -v b="$bytes" -v w="$wall" -v c="$cpu" '
+    { if ($4 > r) r = $4; if ($6 > a) a = $6; if ($5 != 0 && $5 != 1) code = $5 }
+    END { printf "%-44s %7.2f %7.2f %8.0f %9.0f %9.0f %s\n", l, w, c, (w > 0 ? b / 1e6 / w : 0), r / 1024, a / 1024, (code == "" ? "" : "exit " code) }' "$runs"
+}
+
+# median: of the numbers on stdin, one a line.
+median() {
+  sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# warm PATH: read an input once before it is timed, so that no row pays for the disk (the
+# first command on a 3 GB input otherwise read it from disk: 12.7 s against 8.9 s warm).
+warm() {
+  cat "$1" > /dev/null
 }
 
 header() {
@@ -129,6 +155,7 @@ for s in $SIZES; do
   for f in $FORMATS; do
     p=$(input_of "$f" "$s")
     bytes=$(stat -L -c %s "$p")
+    warm "$p"
     for c in $COMMANDS; do
       # shellcheck disable=SC2046
       measure "harken $(args_of "$c") $(basename "$p")" "$bytes" /dev/null "$BIN" $(args_of "$c") "$p"
@@ -146,6 +173,7 @@ status=0
 for f in $FORMATS; do
   p=$(input_of "$f" "$small")
   bytes=$(stat -L -c %s "$p")
+  warm "$p"
   for c in $COMMANDS; do
     # shellcheck disable=SC2046
     measure "base $(args_of "$c") $(basename "$p")" "$bytes" /dev/null "$BASE" $(args_of "$c") "$p"
@@ -173,15 +201,16 @@ for s in $SIZES; do
   for f in $FORMATS; do
     p=$(input_of "$f" "$s")
     bytes=$(stat -L -c %s "$p")
+    warm "$p"
     if [ "$f" = har ]; then
       if command -v jq > /dev/null; then
-        measure "jq '.log.entries|length' $(basename "$p")" "$bytes" /dev/null jq '.log.entries|length' "$p"
+        REPEAT=1 measure "jq '.log.entries|length' $(basename "$p")" "$bytes" /dev/null jq '.log.entries|length' "$p"
       else
         echo "jq not installed: skipped (INSTALL_PEERS=1 installs it)"
       fi
     else
       if command -v tshark > /dev/null; then
-        measure "tshark -Y 401/403 $(basename "$p")" "$bytes" /dev/null tshark -r "$p" \
+        REPEAT=1 measure "tshark -Y 401/403 $(basename "$p")" "$bytes" /dev/null tshark -r "$p" \
           -Y 'http.response.code == 401 || http.response.code == 403' -T fields -e http.response.code
       else
         echo "tshark not installed: skipped (INSTALL_PEERS=1 installs it)"
