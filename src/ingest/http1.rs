@@ -126,6 +126,7 @@ pub fn config() -> httparse::ParserConfig {
 }
 
 /// Parsed headers as the model keeps them (order, case and duplicates kept).
+///
 /// Values that are UTF-8 (nearly all: ASCII) are checked by `str::from_utf8`, which skips
 /// ASCII words at a time, and copied; `from_utf8_lossy` walked them in chunks (1.5% of
 /// `analyze`'s CPU on the 1 GB benchmark capture), and still replaces what is not UTF-8.
