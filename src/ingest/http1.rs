@@ -53,33 +53,18 @@ pub struct BodyAcc {
     len: u64,
     dropped: bool,
     mime: Option<String>,
-    /// [`crate::ingest::is_textual`] of `mime`, asked once (it lower-cases a copy).
-    textual: bool,
 }
-
-/// The most a body's declared length reserves before its bytes arrive.
-const RESERVE_MAX: u64 = 1 << 20;
 
 impl BodyAcc {
     pub fn new(mime: Option<&str>) -> Self {
-        BodyAcc { mime: mime.map(str::to_string), textual: crate::ingest::is_textual(mime), ..Default::default() }
-    }
-    /// Room for a body of `n` declared bytes (Content-Length) that will be kept, up to
-    /// [`RESERVE_MAX`]: it arrives a segment at a time, and growing by doubling copied it
-    /// over again (most bodies of a capture are a few to a few dozen KiB).
-    pub fn expect(&mut self, n: u64, opts: &IngestOptions) {
-        let keep = !self.dropped && opts.keep_sized(usize::try_from(n).unwrap_or(usize::MAX), || self.textual);
-        if keep {
-            let room = usize::try_from(n.min(RESERVE_MAX)).unwrap_or(0);
-            self.data.reserve_exact(room.saturating_sub(self.data.len()));
-        }
+        BodyAcc { mime: mime.map(str::to_string), ..Default::default() }
     }
     pub fn push(&mut self, b: &[u8], opts: &IngestOptions) {
         self.len += b.len() as u64;
         if self.dropped || b.is_empty() {
             return;
         }
-        if opts.keep_sized(usize::try_from(self.len).unwrap_or(usize::MAX), || self.textual) {
+        if opts.keep_body(self.mime.as_deref(), usize::try_from(self.len).unwrap_or(usize::MAX)) {
             self.data.extend_from_slice(b);
         } else {
             self.dropped = true;
@@ -224,9 +209,6 @@ pub fn feed_body(
     loop {
         match framing {
             Framing::Length(rem) => {
-                if acc.is_empty() {
-                    acc.expect(*rem, opts);
-                }
                 let n = usize::try_from(*rem).unwrap_or(usize::MAX).min(d.len() - p);
                 acc.push(&d[p..p + n], opts);
                 p += n;
@@ -532,30 +514,6 @@ mod tests {
 
     fn all() -> IngestOptions {
         IngestOptions { bodies: crate::ingest::BodyPolicy::All, ..Default::default() }
-    }
-
-    #[test]
-    fn declared_lengths_reserve_only_what_is_kept_and_at_most_a_mebibyte() {
-        let analysis = IngestOptions::default();
-        let mut json = BodyAcc::new(Some("application/json"));
-        json.expect(5, &analysis);
-        assert!(json.data.capacity() >= 5);
-        json.push(b"{\"a\"", &analysis);
-        json.push(b":1}", &analysis);
-        assert_eq!(json.finish().unwrap().raw, b"{\"a\":1}");
-        let mut png = BodyAcc::new(Some("image/png"));
-        png.expect(5, &analysis);
-        assert_eq!(png.data.capacity(), 0);
-        png.push(b"\x89PNG\r", &analysis);
-        let b = png.finish().unwrap();
-        assert!(b.omitted && b.raw.is_empty() && b.declared_size == Some(5));
-        // A Content-Length from the wire is not trusted with memory.
-        let mut huge = BodyAcc::new(None);
-        huge.expect(1 << 40, &all());
-        assert!(huge.data.capacity() <= RESERVE_MAX as usize);
-        let mut past_cap = BodyAcc::new(None);
-        past_cap.expect(crate::ingest::ANALYSIS_BODY_CAP as u64 + 1, &analysis);
-        assert_eq!(past_cap.data.capacity(), 0);
     }
 
     #[test]

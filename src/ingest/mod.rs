@@ -70,15 +70,10 @@ impl Default for IngestOptions {
 impl IngestOptions {
     /// Whether a body of this media type and size should be kept.
     pub fn keep_body(&self, mime: Option<&str>, len: usize) -> bool {
-        self.keep_sized(len, || is_textual(mime))
-    }
-
-    /// [`Self::keep_body`] with the media type's [`is_textual`] answer, asked only if needed.
-    pub fn keep_sized(&self, len: usize, textual: impl FnOnce() -> bool) -> bool {
         match self.bodies {
             BodyPolicy::All => true,
             BodyPolicy::None => false,
-            BodyPolicy::Analysis => len <= ANALYSIS_BODY_CAP && textual(),
+            BodyPolicy::Analysis => len <= ANALYSIS_BODY_CAP && is_textual(mime),
         }
     }
 }
