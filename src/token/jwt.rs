@@ -405,24 +405,29 @@ fn header_of(bytes: &[u8]) -> Option<Header> {
     Some(Header { alg, enc, typ, cty, kid })
 }
 
-/// [`header_of`] an encoded header segment, remembering the last one on this thread: the
-/// tokens of one issuer share their header (algorithm, type, key id), so a capture's stream of
-/// distinct tokens mostly skips decoding it (1.5% of `analyze`'s CPU on the 1 GB benchmark
-/// HAR, where every request carries a new token). Segments past 1 KiB are not remembered.
+/// [`header_of`] an encoded header segment, remembering the last few on this thread: the
+/// tokens of one issuer share a handful of headers (algorithm, type, and one of a few key ids
+/// as the issuer rotates its keys), so a capture's stream of distinct tokens mostly skips
+/// decoding them (the 1 GB benchmark HAR, where every request carries a new token signed with
+/// one of four keys, decoded a header for three tokens in four with the last one only).
+/// Segments past 1 KiB are not remembered.
 fn header_of_segment(segment: &str) -> Option<Header> {
+    /// How many headers each thread remembers (replaced in turn).
+    const SLOTS: usize = 8;
+    type Slots = ([Option<(Box<str>, Option<Header>)>; SLOTS], usize);
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(Box<str>, Option<Header>)>> = const { std::cell::RefCell::new(None) };
+        static SEEN: std::cell::RefCell<Slots> = const { std::cell::RefCell::new(([const { None }; SLOTS], 0)) };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((seen, header)) = &*last {
-            if **seen == *segment {
-                return header.clone();
-            }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        let (slots, next) = &mut *seen;
+        if let Some((_, header)) = slots.iter().flatten().find(|(s, _)| **s == *segment) {
+            return header.clone();
         }
         let header = b64url(segment).and_then(|b| header_of(&b));
         if segment.len() <= 1024 {
-            *last = Some((segment.into(), header.clone()));
+            slots[*next] = Some((segment.into(), header.clone()));
+            *next = (*next + 1) % SLOTS;
         }
         header
     })
@@ -719,7 +724,10 @@ mod tests {
     fn remembered_header_is_the_header_of_that_segment() {
         let (a, b) = (r#"{"alg":"RS256","kid":"k1"}"#, r#"{"alg":"ES256","kid":"k2"}"#);
         let long = format!(r#"{{"alg":"HS256","kid":"{}"}}"#, "k".repeat(2000));
-        let sequence = [(a, 256), (a, 256), (b, 64), (a, 256), ("{}", 0), (&long, 32), (&long, 32), (b, 64)];
+        // More distinct headers than the memo holds, twice over, so slots are replaced.
+        let keys: Vec<String> = (0..11).map(|k| format!(r#"{{"alg":"RS256","kid":"key-{k}"}}"#)).collect();
+        let mut sequence = vec![(a, 256), (a, 256), (b, 64), (a, 256), ("{}", 0), (&long, 32), (&long, 32), (b, 64)];
+        sequence.extend(keys.iter().chain(keys.iter().rev()).chain(&keys).map(|k| (k.as_str(), 256)));
         for (i, (header, sig)) in sequence.into_iter().enumerate() {
             let t = jwt(header, &format!(r#"{{"sub":"u{i}"}}"#), sig);
             let fresh = b64url(&b64(header)).and_then(|x| header_of(&x));
