@@ -688,3 +688,24 @@ fn the_separator_table_is_the_separator_test_on_ascii() {
     }
     assert!(!super::SEPARATOR[200]);
 }
+
+#[test]
+fn remembered_date_is_the_date_of_that_value() {
+    let long = format!("Wed, 01 May 2024 12:00:00 GMT{}", " ".repeat(60));
+    let values = [
+        "Wed, 01 May 2024 12:00:00 GMT",
+        "Wed, 01 May 2024 12:00:00 GMT",
+        "Wed, 01 May 2024 12:00:01 GMT",
+        "not a date",
+        "not a date",
+        "Wed, 01 May 2024 14:00:01 +0200",
+        long.as_str(),
+        long.as_str(),
+        "Wed, 01 May 2024 12:00:01 GMT",
+        "",
+    ];
+    for v in values {
+        let fresh = chrono::DateTime::parse_from_rfc2822(v).ok().map(|d| d.timestamp());
+        assert_eq!(super::date_seconds(v), fresh, "{v:?}");
+    }
+}
