@@ -24,6 +24,7 @@ pub mod model;
 pub mod names;
 pub mod parts;
 pub mod progress;
+pub mod recent;
 pub mod redact;
 pub mod region;
 pub mod replay;

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 use crate::intern::{Str, Strs};
+use crate::recent::Recent;
 
 /// How deep nested JWTs (`cty: JWT`) are followed.
 const MAX_NESTING: usize = 3;
@@ -405,32 +406,18 @@ fn header_of(bytes: &[u8]) -> Option<Header> {
     Some(Header { alg, enc, typ, cty, kid })
 }
 
-/// [`header_of`] an encoded header segment, remembering the last few on this thread: the
+/// [`header_of`] an encoded header segment, remembering the last eight on this thread
+/// ([`Recent`]): the
 /// tokens of one issuer share a handful of headers (algorithm, type, and one of a few key ids
 /// as the issuer rotates its keys), so a capture's stream of distinct tokens mostly skips
 /// decoding them (the 1 GB benchmark HAR, where every request carries a new token signed with
 /// one of four keys, decoded a header for three tokens in four with the last one only).
 /// Segments past 1 KiB are not remembered.
 fn header_of_segment(segment: &str) -> Option<Header> {
-    /// How many headers each thread remembers (replaced in turn).
-    const SLOTS: usize = 8;
-    type Slots = ([Option<(Box<str>, Option<Header>)>; SLOTS], usize);
     thread_local! {
-        static SEEN: std::cell::RefCell<Slots> = const { std::cell::RefCell::new(([const { None }; SLOTS], 0)) };
+        static SEEN: std::cell::RefCell<Recent<Option<Header>, 8, 1024>> = const { std::cell::RefCell::new(Recent::new()) };
     }
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        let (slots, next) = &mut *seen;
-        if let Some((_, header)) = slots.iter().flatten().find(|(s, _)| **s == *segment) {
-            return header.clone();
-        }
-        let header = b64url(segment).and_then(|b| header_of(&b));
-        if segment.len() <= 1024 {
-            slots[*next] = Some((segment.into(), header.clone()));
-            *next = (*next + 1) % SLOTS;
-        }
-        header
-    })
+    SEEN.with_borrow_mut(|seen| seen.get_or(segment.as_bytes(), || b64url(segment).and_then(|b| header_of(&b))))
 }
 
 /// The signature length each fixed-size algorithm produces.

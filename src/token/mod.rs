@@ -859,20 +859,10 @@ pub struct ClockSkew {
 /// of `analyze`'s CPU on the 1 GB benchmark HAR. Values past 64 bytes are not remembered.
 fn date_seconds(value: &str) -> Option<i64> {
     thread_local! {
-        static LAST: std::cell::RefCell<(String, Option<i64>)> = const { std::cell::RefCell::new((String::new(), None)) };
+        static LAST: std::cell::RefCell<crate::recent::Recent<Option<i64>, 1, 64>> = const { std::cell::RefCell::new(crate::recent::Recent::new()) };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if !last.0.is_empty() && last.0 == value {
-            return last.1;
-        }
-        let seconds = DateTime::parse_from_rfc2822(value).ok().map(|d| d.timestamp());
-        if value.len() <= 64 {
-            last.0.clear();
-            last.0.push_str(value);
-            last.1 = seconds;
-        }
-        seconds
+    LAST.with_borrow_mut(|last| {
+        last.get_or(value.as_bytes(), || DateTime::parse_from_rfc2822(value).ok().map(|d| d.timestamp()))
     })
 }
 

@@ -293,19 +293,8 @@ fn digits(b: &[u8]) -> Option<u32> {
 pub fn clf_time(s: &str) -> Option<DateTime<Utc>> {
     // Consecutive lines of a log mostly share their second: the last one read on this thread
     // is remembered.
-    thread_local!(static LAST: std::cell::Cell<([u8; 32], usize, Option<DateTime<Utc>>)> = const { std::cell::Cell::new(([0; 32], usize::MAX, None)) });
-    let b = s.as_bytes();
-    let (key, len, last) = LAST.get();
-    if len == b.len() && key[..len] == *b {
-        return last;
-    }
-    let t = clf_time_uncached(b);
-    if b.len() <= 32 {
-        let mut key = [0u8; 32];
-        key[..b.len()].copy_from_slice(b);
-        LAST.set((key, b.len(), t));
-    }
-    t
+    thread_local!(static LAST: std::cell::RefCell<crate::recent::Recent<Option<DateTime<Utc>>, 1, 32>> = const { std::cell::RefCell::new(crate::recent::Recent::new()) });
+    LAST.with_borrow_mut(|last| last.get_or(s.as_bytes(), || clf_time_uncached(s.as_bytes())))
 }
 
 fn clf_time_uncached(b: &[u8]) -> Option<DateTime<Utc>> {
