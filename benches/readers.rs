@@ -1,10 +1,12 @@
 //! Ingest alone: read one file with a sink that counts and drops exchanges, one reader per
 //! process so peak RSS is the reader's own (`harken exchanges` also keeps rows to sort them).
 //!
-//! `cargo bench --bench readers -- <harken|harken-nobodies|har> FILE`
+//! `cargo bench --bench readers -- <harken|harken-nobodies|har|skim> FILE`
 //! `harken*` reads any format harken reads; `har` is the `har` crate (HAR only), kept as the
-//! baseline for the HAR reader decision. benches/har.sh and benches/pcap.sh run it under
-//! /usr/bin/time and print MB/s and peak memory.
+//! baseline for the HAR reader decision; `skim` (HAR only) checks the document's JSON syntax
+//! and keeps nothing, on one thread: what any reader built on serde_json pays before it keeps
+//! a field. benches/har.sh and benches/pcap.sh run it under /usr/bin/time and print MB/s and
+//! peak memory; benches/run.sh prints the `skim` row next to jq.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -12,7 +14,7 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let (Some(which), Some(path)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: readers <harken|harken-nobodies|har> FILE");
+        eprintln!("usage: readers <harken|harken-nobodies|har|skim> FILE");
         std::process::exit(2);
     };
     let path = PathBuf::from(path);
@@ -32,6 +34,24 @@ fn main() {
             Err(e) => {
                 eprintln!("har crate failed: {e}");
                 std::process::exit(1);
+            }
+        },
+        // The floor of any serde_json reader: the whole document checked for syntax and
+        // dropped (`IgnoredAny`), on one thread, from the mapped file, no field kept.
+        "skim" => match std::fs::File::open(&path)
+            // SAFETY: the file is only read; a file changed while it is read gives wrong
+            // counts, not undefined behaviour of this benchmark's own data.
+            .and_then(|f| unsafe { memmap2::Mmap::map(&f) })
+            .map(|b| serde_json::from_slice::<Skim>(&b))
+        {
+            Ok(Ok(Skim(n))) => (n, 0),
+            Ok(Err(e)) => {
+                eprintln!("not JSON: {e}");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
             }
         },
         // harken's streaming reader, keeping what `analyze` keeps, or no bodies (`exchanges`).
@@ -55,4 +75,77 @@ fn main() {
     };
     let secs = t.elapsed().as_secs_f64();
     println!("{which}: {entries} entries ({statuses} >= 400) in {secs:.2} s = {:.0} MB/s", size / 1e6 / secs);
+}
+
+/// A HAR document checked for syntax only: the number of `log.entries`, everything else
+/// skipped with `IgnoredAny`.
+struct Skim(usize);
+
+impl<'de> serde::Deserialize<'de> for Skim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Doc;
+        struct Log;
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of entries")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<usize, A::Error> {
+                let mut n = 0;
+                while s.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(n)
+            }
+        }
+        struct Count(usize);
+        impl<'de> serde::Deserialize<'de> for Count {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_seq(Entries).map(Count)
+            }
+        }
+        impl<'de> Visitor<'de> for Log {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the log object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<usize, A::Error> {
+                let mut n = 0;
+                while let Some(k) = m.next_key::<String>()? {
+                    if k == "entries" {
+                        n = m.next_value::<Count>()?.0;
+                    } else {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(n)
+            }
+        }
+        struct LogCount(usize);
+        impl<'de> serde::Deserialize<'de> for LogCount {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_map(Log).map(LogCount)
+            }
+        }
+        impl<'de> Visitor<'de> for Doc {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a HAR document")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<usize, A::Error> {
+                let mut n = 0;
+                while let Some(k) = m.next_key::<String>()? {
+                    if k == "log" {
+                        n = m.next_value::<LogCount>()?.0;
+                    } else {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(n)
+            }
+        }
+        d.deserialize_map(Doc).map(Skim)
+    }
 }

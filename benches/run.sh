@@ -18,7 +18,9 @@
 #   4. runs the baseline binary on the 200 MB inputs the same way, and checks that
 #      `analyze --format json` findings of both binaries are identical there (exit 1 if not);
 #   5. times the peers where installed: `jq '.log.entries|length'` on the HARs and tshark's
-#      display filter for 401/403 on the captures (inputs up to 1 GB).
+#      display filter for 401/403 on the captures (inputs up to 1 GB), and the floor of any
+#      serde_json reader: the HAR checked for syntax alone, on one thread
+#      (`cargo bench --bench readers -- skim`).
 #
 # Each input is read once before it is timed (in the page cache, as in the runs after the
 # first). REPEAT=N runs each harken command N times and prints the median wall and CPU seconds
@@ -80,6 +82,8 @@ done
 if [ -z "${NO_BUILD:-}" ]; then
   nice -n 19 cargo build --release --quiet
 fi
+# The readers benchmark (for the syntax-only floor), built if need be; its path from cargo.
+READERS=$(nice -n 19 cargo bench --bench readers --no-run 2>&1 | grep -o 'target/release/deps/readers-[0-9a-f]*' | tail -1 || true)
 if [ ! -x "$BASE" ]; then
   echo "building the baseline $BASE_COMMIT into $BASE ..." >&2
   rm -rf "$OUT/base-src"
@@ -203,6 +207,9 @@ for s in $SIZES; do
     bytes=$(stat -L -c %s "$p")
     warm "$p"
     if [ "$f" = har ]; then
+      if [ -n "$READERS" ]; then
+        REPEAT=1 measure "serde_json syntax only $(basename "$p")" "$bytes" /dev/null "$READERS" skim "$p"
+      fi
       if command -v jq > /dev/null; then
         REPEAT=1 measure "jq '.log.entries|length' $(basename "$p")" "$bytes" /dev/null jq '.log.entries|length' "$p"
       else
