@@ -12,7 +12,7 @@ har="$out/bench-${size}mb.har"
 cargo build --release --quiet
 cargo bench --bench readers --no-run --quiet 2>/dev/null
 bench_bin=$(ls -t target/release/deps/readers-* | grep -v '\.d$' | head -1)
-bytes=$(stat -c %s "$har")
+bytes=$(stat -L -c %s "$har")
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; file: $har ($((bytes / 1000000)) MB)"
 
 measure() { # label, command...
@@ -27,4 +27,5 @@ measure "harken exchanges --format ndjson" target/release/harken exchanges --for
 measure "harken analyze --format json" target/release/harken analyze --format json "$har"
 measure "reader: harken (analysis bodies)" "$bench_bin" harken "$har"
 measure "reader: harken (no bodies)" "$bench_bin" harken-nobodies "$har"
+measure "serde_json syntax only (one thread)" "$bench_bin" skim "$har"
 measure "reader: har crate 0.9 (whole document)" "$bench_bin" har "$har"

@@ -40,7 +40,7 @@ cargo build --release --quiet
 cargo bench --bench readers --no-run --quiet 2>/dev/null
 readers=$(ls -t target/release/deps/readers-* | grep -v '\.d$' | head -1)
 
-bytes=$(stat -c %s "$F")
+bytes=$(stat -L -c %s "$F")
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 
 # Run a command under /usr/bin/time -v; print seconds, MB/s and peak RSS.
