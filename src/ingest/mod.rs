@@ -49,7 +49,9 @@ pub enum HeaderPolicy {
     All,
     /// Those the analysis reads ([`crate::keep::request_header_read`],
     /// [`crate::keep::response_header_read`]), in order; the others are skipped as they are
-    /// read, not copied (HAR). For readers that fold what they read ([`crate::analysis::load`]).
+    /// read, not copied (HAR, and the HTTP/1 messages of captures, Burp and SAZ, which also
+    /// keep what their reader reads: [`http1::kept_by`]). For readers that fold what they read
+    /// ([`crate::analysis::load`]).
     Analysis,
 }
 

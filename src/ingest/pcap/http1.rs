@@ -186,7 +186,7 @@ impl H1 {
             return Self::resync(&mut self.req, io.cl, true);
         }
         let d = io.cl.data();
-        match request_head(d) {
+        match request_head(d, io.out.opts.headers) {
             Ok(Head::Complete(head)) => {
                 let n = head.len;
                 let headers = head.headers;
@@ -301,7 +301,7 @@ impl H1 {
             return if Self::resync(&mut self.resp, io.sv, false) { Unit::Progress } else { Unit::None };
         }
         let d = io.sv.data();
-        match response_head(d) {
+        match response_head(d, io.out.opts.headers) {
             Ok(Head::Complete(head)) => {
                 let n = head.len;
                 let headers = head.headers;
