@@ -149,7 +149,7 @@ pub fn headers_of(h: &[httparse::Header<'_>], keep: Option<fn(&str) -> bool>) ->
 /// Which headers a head parser keeps of a request (`request`) or a response under `policy`:
 /// all (`None`), or under [`HeaderPolicy::Analysis`] those the analysis reads
 /// ([`crate::keep`]) and those the HTTP/1 readers read themselves ([`READ_HERE`]). On the 1 GB
-/// benchmark capture, copying the others was 6% of `analyze`'s CPU, on the one thread that
+/// benchmark capture, copying the others cost 4-6% of `analyze`'s CPU, on the one thread that
 /// reassembles the streams.
 pub fn kept_by(policy: HeaderPolicy, request: bool) -> Option<fn(&str) -> bool> {
     match (policy, request) {
