@@ -118,7 +118,7 @@ measure() {
             [ "$kb" -gt "$peak" ] && peak=$kb
             break
           fi
-        done < "/proc/$pid/status" 2> /dev/null || true
+        done 2> /dev/null < "/proc/$pid/status" || true
       fi
       read -r -t 0.05 -u "$tick" _ || true
     done
