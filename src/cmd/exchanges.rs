@@ -4,7 +4,7 @@ use super::{code, report_errors};
 use crate::cli::ExchangesArgs;
 use crate::filter::Pick;
 use crate::ingest::logs::{LineMap, Record};
-use crate::ingest::{self, BodyPolicy, IngestOptions};
+use crate::ingest::{self, BodyPolicy, HeaderPolicy, IngestOptions};
 use crate::model::{Exchange, Origin};
 use crate::report::rows::{ExchangeRow, RowParts, RowRef};
 use crate::report::{self, Format};
@@ -391,7 +391,7 @@ fn stream_one(s: &Settings, filter: &Filter, format: Format, out: &mut dyn Write
     let info = ingest::read_input_map(
         &s.files[0],
         0,
-        s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() }),
+        s.ingest(IngestOptions { bodies: BodyPolicy::None, headers: HeaderPolicy::Analysis, ..Default::default() }),
         &make,
         &mut |k: Keyed| {
             if o.err.is_some() {
@@ -466,7 +466,7 @@ pub fn run(a: &ExchangesArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Resu
     let seen = std::sync::atomic::AtomicUsize::new(0);
     let (inputs, rows) = ingest::load_map(
         &s.files,
-        s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() }),
+        s.ingest(IngestOptions { bodies: BodyPolicy::None, headers: HeaderPolicy::Analysis, ..Default::default() }),
         |ex| {
             seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             filter
