@@ -4,7 +4,7 @@
 use super::code;
 use crate::analysis;
 pub use crate::cli::{StatsArgs, StatsFormat};
-use crate::ingest::{BodyPolicy, IngestOptions};
+use crate::ingest::{BodyPolicy, HeaderPolicy, IngestOptions};
 use crate::report::rows::human_size;
 use crate::report::{self, table, Cell, Col, Style, Tone};
 use crate::settings::report_errors;
@@ -52,7 +52,10 @@ pub fn run(a: &StatsArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i
         check_not_terminal(a.output.is_none())?;
     }
     let catalog = &s.analysis.catalog;
-    let opts = s.ingest(IngestOptions { bodies: BodyPolicy::None, ..Default::default() });
+    // Grouping reads no header beyond the analysis' own (the credential, `Host`): the readers
+    // skip the others before any copy.
+    let opts =
+        s.ingest(IngestOptions { bodies: BodyPolicy::None, headers: HeaderPolicy::Analysis, ..Default::default() });
     let (inputs, partial) = if plan.dims.iter().any(|d| d.needs_analysis()) {
         // Two passes over the files, so that memory holds groups, not exchanges: the analysis
         // folded first (keeping only refused exchanges and token traffic), then each exchange
@@ -62,7 +65,7 @@ pub fn run(a: &StatsArgs, s: &Settings, out: &mut dyn Write) -> anyhow::Result<i
         let analysis = fold.finish(&kept)?;
         let keys = source::AnalysisKeys::new(&analysis, &kept);
         // Read as in the first pass, so that every exchange has the same origin.
-        let opts = s.ingest(IngestOptions::default());
+        let opts = s.ingest(IngestOptions { headers: HeaderPolicy::Analysis, ..Default::default() });
         source::stream(&s.files, &plan.dims, catalog, plan.every, &s.window, opts, Some(&keys))?
     } else {
         source::stream(&s.files, &plan.dims, catalog, plan.every, &s.window, opts, None)?

@@ -51,8 +51,8 @@ pub enum HeaderPolicy {
     /// [`crate::keep::response_header_read`]), in order; the others are skipped as they are
     /// read, not copied (HAR, and the HTTP/1 messages of captures, Burp and SAZ, which also
     /// keep what their reader reads: [`http1::kept_by`]). For readers that fold what they read
-    /// ([`crate::analysis::load`]), and for `exchanges`, whose rows read no other header (the
-    /// credential, the `Host` of a URL without one).
+    /// ([`crate::analysis::load`]), and for `exchanges` and `stats`, whose rows and groups read
+    /// no other header (the credential, the `Host` of a URL without one).
     Analysis,
 }
 
