@@ -407,12 +407,11 @@ fn header_of(bytes: &[u8]) -> Option<Header> {
 }
 
 /// [`header_of`] an encoded header segment, remembering the last eight on this thread
-/// ([`Recent`]): the
-/// tokens of one issuer share a handful of headers (algorithm, type, and one of a few key ids
-/// as the issuer rotates its keys), so a capture's stream of distinct tokens mostly skips
-/// decoding them (the 1 GB benchmark HAR, where every request carries a new token signed with
-/// one of four keys, decoded a header for three tokens in four with the last one only).
-/// Segments past 1 KiB are not remembered.
+/// ([`Recent`]): the tokens of one issuer share a handful of headers (algorithm, type, and one
+/// of a few key ids as the issuer rotates its keys), so a capture's stream of distinct tokens
+/// mostly skips decoding them (the 1 GB benchmark HAR, where every request carries a new token
+/// signed with one of four keys, decoded a header for three tokens in four with the last one
+/// only). Segments past 1 KiB are not remembered.
 fn header_of_segment(segment: &str) -> Option<Header> {
     thread_local! {
         static SEEN: std::cell::RefCell<Recent<Option<Header>, 8, 1024>> = const { std::cell::RefCell::new(Recent::new()) };
